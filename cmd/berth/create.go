@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/berthrun/berth/libcontainer"
+	"github.com/berthrun/berth/specconv"
+	"github.com/urfave/cli/v2"
+)
+
+var createCommand = &cli.Command{
+	Name:      "create",
+	Usage:     "create a container from a bundle; its process waits for start",
+	ArgsUsage: "<container-id>",
+	Flags:     createFlags(),
+	Action: func(c *cli.Context) error {
+		id, err := idArg(c)
+		if err != nil {
+			return err
+		}
+		ct, err := createContainer(c, id, false)
+		if err != nil {
+			return fmt.Errorf("create %s: %w", id, err)
+		}
+		ct.Unlock()
+		return nil
+	},
+}
+
+func createFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle directory"},
+		&cli.StringFlag{Name: "pid-file", Usage: "write the init's pid to this file"},
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master (terminal: true)"},
+		&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root (for a rootfs on ramfs)"},
+		&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N more fds (3..3+N-1) to the process"},
+	}
+}
+
+// createContainer loads the bundle and creates the container; the returned
+// container holds its lock.
+func createContainer(c *cli.Context, id string, foreground bool) (*libcontainer.Container, error) {
+	n := c.Int("preserve-fds")
+	if n < 0 {
+		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", n)
+	}
+	cfg, err := specconv.Load(c.String("bundle"), id, specconv.Options{
+		NoPivot:       c.Bool("no-pivot"),
+		NoNewKeyring:  c.Bool("no-new-keyring"),
+		SystemdCgroup: c.Bool("systemd-cgroup"),
+		Rootless:      rootless(c),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Spec.Process.Terminal {
+		return nil, fmt.Errorf("process.terminal: terminals are not supported yet; set it to false")
+	}
+	ct, err := runtimeFor(c).Create(cfg, libcontainer.CreateOpts{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		PreserveFDs: n, Foreground: foreground,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if path := c.String("pid-file"); path != "" {
+		if err := writePidFile(path, ct.Pid()); err != nil {
+			ct.Delete(true)
+			ct.Unlock()
+			return nil, err
+		}
+	}
+	return ct, nil
+}
+
+func rootless(c *cli.Context) bool {
+	switch c.String("rootless") {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return os.Geteuid() != 0
+}
+
+// writePidFile writes the pid atomically: a reader never sees a partial file.
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("--pid-file %q: %w", path, err)
+	}
+	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("--pid-file %q: %w", path, err)
+	}
+	if err := os.Rename(tmp, abs); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("--pid-file %q: %w", path, err)
+	}
+	return nil
+}

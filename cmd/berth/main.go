@@ -1,0 +1,95 @@
+// Command berth is an OCI container runtime with runc's command line.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/berthrun/berth/libcontainer"
+	_ "github.com/berthrun/berth/libcontainer/nsenter"
+	"github.com/berthrun/berth/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+)
+
+// version and commit are set at build time with -ldflags -X.
+var (
+	version = "0.1.0-dev"
+	commit  = "unknown"
+)
+
+func main() {
+	// The container's init is this binary too; it skips the CLI entirely.
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		libcontainer.InitMain()
+	}
+	os.Exit(run(os.Args))
+}
+
+func run(args []string) int {
+	app := newApp()
+	if err := app.Run(args); err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			return int(ec)
+		}
+		reportError(err)
+		return 1
+	}
+	return 0
+}
+
+// exitCode is returned by commands whose exit status is not 0/1 (run).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newApp() *cli.App {
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Printf("berth version %s\ncommit: %s\nspec: %s\ngo: %s\nlibseccomp: %s\n",
+			version, commit, specs.Version, runtime.Version(), seccomp.LibraryVersion())
+	}
+	return &cli.App{
+		Name:                 "berth",
+		Usage:                "run OCI containers (a drop-in for runc)",
+		Version:              version,
+		EnableBashCompletion: false,
+		Flags:                globalFlags(),
+		Before:               setupLogging,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			specCommand, createCommand, startCommand, runCommand, stateCommand,
+			listCommand, killCommand, deleteCommand,
+		},
+	}
+}
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "root", Value: "/run/berth", Usage: "directory for container state"},
+		&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+		&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
+		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (cgroupsPath is slice:prefix:name)"},
+		&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: auto, true or false"},
+	}
+}
+
+// runtimeFor returns the libcontainer runtime of the global --root.
+func runtimeFor(c *cli.Context) *libcontainer.Runtime {
+	return &libcontainer.Runtime{Root: c.String("root"), Warn: logWarning}
+}
+
+// idArg returns the single container id argument, validated.
+func idArg(c *cli.Context) (string, error) {
+	if c.NArg() != 1 {
+		return "", fmt.Errorf("%s: expects exactly one argument, the container id (got %d); see berth %s --help", c.Command.Name, c.NArg(), c.Command.Name)
+	}
+	id := c.Args().First()
+	if err := libcontainer.ValidateID(id); err != nil {
+		return "", err
+	}
+	return id, nil
+}

@@ -1,0 +1,58 @@
+package libcontainer
+
+import (
+	"fmt"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// cloneFlags maps namespace types to the CLONE_NEW* flags nsenter unshares.
+var cloneFlags = map[specs.LinuxNamespaceType]int{
+	specs.UserNamespace:    unix.CLONE_NEWUSER,
+	specs.PIDNamespace:     unix.CLONE_NEWPID,
+	specs.MountNamespace:   unix.CLONE_NEWNS,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.IPCNamespace:     unix.CLONE_NEWIPC,
+	specs.UTSNamespace:     unix.CLONE_NEWUTS,
+	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
+	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+}
+
+// bootstrapMessage encodes the namespace work for the nsenter constructor
+// (see nsexec.c for the format): NUL-terminated key=value entries.
+func bootstrapMessage(cfg *Config) []byte {
+	var b strings.Builder
+	add := func(k, v string) { b.WriteString(k + "=" + v + "\x00") }
+	flags := 0
+	for _, ns := range cfg.Namespaces {
+		if ns.Path != "" {
+			add("join", string(ns.Type)+":"+ns.Path)
+		} else {
+			flags |= cloneFlags[ns.Type]
+		}
+	}
+	add("clone", fmt.Sprint(flags))
+	linux := cfg.Spec.Linux
+	if flags&unix.CLONE_NEWUSER != 0 {
+		add("uidmap", idMap(linux.UIDMappings))
+		add("gidmap", idMap(linux.GIDMappings))
+	}
+	if flags&unix.CLONE_NEWTIME != 0 && len(linux.TimeOffsets) > 0 {
+		var t strings.Builder
+		for clock, off := range linux.TimeOffsets {
+			fmt.Fprintf(&t, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+		}
+		add("timens", t.String())
+	}
+	return []byte(b.String())
+}
+
+func idMap(ms []specs.LinuxIDMapping) string {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
+	}
+	return b.String()
+}

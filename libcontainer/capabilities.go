@@ -1,0 +1,96 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// capNumbers maps capability names to their numbers (linux/capability.h).
+var capNumbers = map[string]int{
+	"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_FOWNER": 3,
+	"CAP_FSETID": 4, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8,
+	"CAP_LINUX_IMMUTABLE": 9, "CAP_NET_BIND_SERVICE": 10, "CAP_NET_BROADCAST": 11,
+	"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13, "CAP_IPC_LOCK": 14, "CAP_IPC_OWNER": 15,
+	"CAP_SYS_MODULE": 16, "CAP_SYS_RAWIO": 17, "CAP_SYS_CHROOT": 18, "CAP_SYS_PTRACE": 19,
+	"CAP_SYS_PACCT": 20, "CAP_SYS_ADMIN": 21, "CAP_SYS_BOOT": 22, "CAP_SYS_NICE": 23,
+	"CAP_SYS_RESOURCE": 24, "CAP_SYS_TIME": 25, "CAP_SYS_TTY_CONFIG": 26, "CAP_MKNOD": 27,
+	"CAP_LEASE": 28, "CAP_AUDIT_WRITE": 29, "CAP_AUDIT_CONTROL": 30, "CAP_SETFCAP": 31,
+	"CAP_MAC_OVERRIDE": 32, "CAP_MAC_ADMIN": 33, "CAP_SYSLOG": 34, "CAP_WAKE_ALARM": 35,
+	"CAP_BLOCK_SUSPEND": 36, "CAP_AUDIT_READ": 37, "CAP_PERFMON": 38, "CAP_BPF": 39,
+	"CAP_CHECKPOINT_RESTORE": 40,
+}
+
+// CapabilityNumber returns the number of a capability name ("CAP_KILL").
+func CapabilityNumber(name string) (int, bool) {
+	n, ok := capNumbers[strings.ToUpper(name)]
+	return n, ok
+}
+
+// capSet is a 64-bit capability mask.
+type capSet uint64
+
+func maskOf(names []string) capSet {
+	var s capSet
+	for _, n := range names {
+		if c, ok := capNumbers[n]; ok {
+			s |= 1 << c
+		}
+	}
+	return s
+}
+
+func lastCap() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		return 40
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 40
+	}
+	return n
+}
+
+// dropBounding removes every capability not in the bounding set. It needs
+// CAP_SETPCAP, so it runs before the user switch.
+func dropBounding(caps *specs.LinuxCapabilities) error {
+	keep := maskOf(caps.Bounding)
+	for c := 0; c <= lastCap(); c++ {
+		if keep&(1<<c) != 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
+			return fmt.Errorf("process.capabilities.bounding: drop %d: %w", c, err)
+		}
+	}
+	return nil
+}
+
+// setCapabilities sets effective, permitted and inheritable on this thread,
+// then the ambient set (each ambient cap must be permitted and inheritable).
+func setCapabilities(caps *specs.LinuxCapabilities) error {
+	eff, perm, inh := maskOf(caps.Effective), maskOf(caps.Permitted), maskOf(caps.Inheritable)
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := [2]unix.CapUserData{
+		{Effective: uint32(eff), Permitted: uint32(perm), Inheritable: uint32(inh)},
+		{Effective: uint32(eff >> 32), Permitted: uint32(perm >> 32), Inheritable: uint32(inh >> 32)},
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("process.capabilities: capset: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("process.capabilities.ambient: clear: %w", err)
+	}
+	for _, name := range caps.Ambient {
+		c := capNumbers[name]
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
+			return fmt.Errorf("process.capabilities.ambient %s: %w (it must also be permitted and inheritable)", name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"github.com/berthrun/berth/libcontainer/cgroups"
+	"github.com/berthrun/berth/libcontainer/network"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// CreateOpts are the per-invocation settings of create and run.
+type CreateOpts struct {
+	// Stdin, Stdout, Stderr become the container process's stdio.
+	Stdin, Stdout, Stderr *os.File
+	// PreserveFDs passes fds 3..3+N-1 of the caller to the process.
+	PreserveFDs int
+	// Foreground is run's mode: no exec.fifo; Start signals the init over the
+	// sync socket and Wait returns its exit status.
+	Foreground bool
+}
+
+// initProcess is the parent's handle on the init while it is being created.
+type initProcess struct {
+	sync *syncSocket
+	pid  int
+}
+
+// Create builds the container up to "created": its init waits for Start.
+// On any failure everything it made is removed again.
+func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr error) {
+	if err := ValidateID(cfg.ID); err != nil {
+		return nil, err
+	}
+	lock, err := rt.store().create(cfg.ID)
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{rt: rt, lock: lock, st: &savedState{
+		ID: cfg.ID, Created: time.Now().UTC(), Config: cfg,
+	}}
+	defer func() {
+		if retErr != nil {
+			c.destroy()
+			c.Unlock()
+		}
+	}()
+	if err := rt.store().save(c.st); err != nil {
+		return nil, err
+	}
+	if err := c.startInit(opts); err != nil {
+		return nil, err
+	}
+	if !opts.Foreground {
+		c.init.sync.f.Close()
+		c.init = nil
+	}
+	return c, nil
+}
+
+// startInit starts `berth init`, places it in the cgroup, hands it the
+// namespaces to make, and drives it through the create-time sync points.
+func (c *Container) startInit(opts CreateOpts) error {
+	cfg := c.st.Config
+	cg, err := cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless)
+	if err != nil {
+		return err
+	}
+	params := &initParams{PreserveFDs: opts.PreserveFDs}
+	if !opts.Foreground {
+		if err := unix.Mkfifo(c.fifoPath(), 0o622); err != nil {
+			return fmt.Errorf("create exec.fifo: %w", err)
+		}
+	}
+	parentEnd, childEnd, err := newSyncPair()
+	if err != nil {
+		return err
+	}
+	defer childEnd.Close()
+	sync := &syncSocket{f: parentEnd}
+	c.init = &initProcess{sync: sync}
+
+	cmd, err := c.initCommand(opts, childEnd, params)
+	if err != nil {
+		parentEnd.Close()
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		parentEnd.Close()
+		return fmt.Errorf("start init: %w", err)
+	}
+	childEnd.Close()
+	// The nsenter stage waits for the bootstrap, so placing it in the cgroup
+	// now means the init is forked inside it and never runs outside.
+	applyErr := cg.Apply(cmd.Process.Pid)
+	c.st.CgroupPaths = cg.Paths()
+	if applyErr != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return applyErr
+	}
+	if err := sync.sendRaw(bootstrapMessage(cfg)); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("send bootstrap: %w", err)
+	}
+	m, err := sync.expect(msgPid)
+	waitErr := cmd.Wait()
+	if err != nil {
+		return fmt.Errorf("namespaces: %w", initError(err, waitErr))
+	}
+	return c.finishCreate(m.Pid, params)
+}
+
+// initError prefers the init's own message over "socket closed".
+func initError(err, waitErr error) error {
+	if errors.Is(err, errPeerGone) && waitErr != nil {
+		return fmt.Errorf("init exited early: %v", waitErr)
+	}
+	return err
+}
+
+// finishCreate records the init, configures what the host side owns, runs the
+// create-time hooks at their sync point and waits for the init to be ready.
+func (c *Container) finishCreate(pid int, params *initParams) error {
+	cfg := c.st.Config
+	c.init.pid = pid
+	start, _, err := processStartTime(pid)
+	if err != nil {
+		return fmt.Errorf("init pid %d: %w", pid, err)
+	}
+	c.st.InitPid, c.st.InitStartTime = pid, start
+	if err := c.rt.store().save(c.st); err != nil {
+		return err
+	}
+	if cfg.NewNamespace(specs.NetworkNamespace) {
+		if err := network.LoopbackUp("/proc/" + pidString(pid) + "/ns/net"); err != nil {
+			return err
+		}
+	}
+	params.CgroupPaths = cgroups.MountPaths(c.st.CgroupPaths)
+	params.HookState = c.st.hookState(Creating)
+	sync := c.init.sync
+	if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: params}); err != nil {
+		return fmt.Errorf("send config to init: %w", err)
+	}
+	if _, err := sync.expect(msgHooks); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	if err := c.runCreateHooks(); err != nil {
+		sync.send(&message{Type: msgError, Msg: err.Error()})
+		return err
+	}
+	if err := sync.send(&message{Type: msgHooksDone}); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	if _, err := sync.expect(msgReady); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	return nil
+}
+
+// runCreateHooks runs prestart (deprecated, same point) then createRuntime
+// hooks, in the runtime namespace, after the namespaces exist.
+func (c *Container) runCreateHooks() error {
+	hooks := c.st.Config.Spec.Hooks
+	if hooks == nil {
+		return nil
+	}
+	state := c.st.hookState(Creating)
+	if err := runHooks("prestart", hooks.Prestart, state); err != nil {
+		return err
+	}
+	return runHooks("createRuntime", hooks.CreateRuntime, state)
+}
+
+// initCommand builds `berth init`: fds 3.. are the preserved fds, then the
+// sync socket, then (for create) an O_PATH handle of exec.fifo.
+func (c *Container) initCommand(opts CreateOpts, childEnd *os.File, params *initParams) (*exec.Cmd, error) {
+	exe := c.rt.Exe
+	if exe == "" {
+		exe = "/proc/self/exe"
+	}
+	cmd := exec.Command(exe, "init")
+	cmd.Dir = c.st.Config.Bundle
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
+	for i := 0; i < opts.PreserveFDs; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	syncFd := 3 + len(cmd.ExtraFiles)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, childEnd)
+	cmd.Env = []string{"_BERTH_INITPIPE=" + strconv.Itoa(syncFd)}
+	if !opts.Foreground {
+		fifo, err := os.OpenFile(c.fifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open exec.fifo: %w", err)
+		}
+		params.FifoFd = 3 + len(cmd.ExtraFiles)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, fifo)
+	}
+	return cmd, nil
+}

@@ -1,0 +1,106 @@
+package libcontainer
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/berthrun/berth/libcontainer/cgroups"
+	"golang.org/x/sys/unix"
+)
+
+// killTimeout bounds how long delete waits for killed processes to go.
+const killTimeout = 10 * time.Second
+
+// Delete removes the container. A stopped or created container goes at once;
+// a running or paused one only with force, which kills its processes first.
+// Poststop hooks run after everything is gone; failing ones only warn.
+func (c *Container) Delete(force bool) error {
+	switch status := c.Status(); status {
+	case Stopped, Created, Creating:
+	default:
+		if !force {
+			return fmt.Errorf("container %q is %s: stop it first or use delete --force", c.st.ID, status)
+		}
+	}
+	if err := c.destroy(); err != nil {
+		return err
+	}
+	if hooks := c.st.Config.Spec.Hooks; hooks != nil {
+		if err := runHooks("poststop", hooks.Poststop, c.st.hookState(Stopped)); err != nil {
+			c.rt.warn("%v", err)
+		}
+	}
+	return nil
+}
+
+// destroy kills whatever still runs in the container, removes its cgroup and
+// its state dir. It is also the cleanup of a failed create.
+func (c *Container) destroy() error {
+	if c.init != nil {
+		c.init.sync.f.Close()
+	}
+	if c.st.initAlive() {
+		signalPid(c.st.InitPid, c.st.InitStartTime, unix.SIGKILL)
+		if c.init != nil {
+			var ws unix.WaitStatus
+			unix.Wait4(c.st.InitPid, &ws, 0, nil)
+		} else if err := waitGone(c.st.InitPid, killTimeout); err != nil {
+			return fmt.Errorf("delete %q: %w", c.st.ID, err)
+		}
+	}
+	if len(c.st.CgroupPaths) > 0 {
+		if err := c.destroyCgroup(); err != nil {
+			return err
+		}
+	}
+	if err := c.rt.store().remove(c.st.ID); err != nil {
+		return fmt.Errorf("delete %q: remove state: %w", c.st.ID, err)
+	}
+	return nil
+}
+
+// destroyCgroup kills any process left in the cgroup (with a shared pid
+// namespace the init's death does not take them along) and removes it.
+func (c *Container) destroyCgroup() error {
+	m, err := cgroups.Load(c.st.CgroupPaths)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(killTimeout)
+	for {
+		pids, _ := m.Pids()
+		if len(pids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("delete %q: %d processes left in the cgroup", c.st.ID, len(pids))
+		}
+		for _, pid := range pids {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return m.Destroy()
+}
+
+// Wait waits for the init of a container created in this process (run) and
+// returns its exit code: the status, or 128+N when killed by signal N.
+func (c *Container) Wait() (int, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(c.st.InitPid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, fmt.Errorf("wait for init: %w", err)
+		}
+		break
+	}
+	c.init.sync.f.Close()
+	c.init = nil
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}

@@ -1,0 +1,188 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/berthrun/berth/libcontainer/rootfs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// initParams are the per-container facts the init needs beside the Config.
+type initParams struct {
+	FifoFd      int               `json:"fifoFd,omitempty"`
+	PreserveFDs int               `json:"preserveFds,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	HookState   *specs.State      `json:"hookState,omitempty"`
+}
+
+// InitMain is `berth init`: the container's pid 1 after nsenter made its
+// namespaces. It never returns: it execs the container process or exits 1
+// after reporting why to the parent.
+func InitMain() {
+	// Credentials, capabilities, no_new_privs and seccomp are per thread:
+	// do all of it, and the final execve, on this one thread.
+	runtime.LockOSThread()
+	fd, err := strconv.Atoi(os.Getenv("_BERTH_INITPIPE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "berth init: not started by berth (no _BERTH_INITPIPE)")
+		os.Exit(1)
+	}
+	os.Unsetenv("_BERTH_INITPIPE")
+	sync := &syncSocket{f: os.NewFile(uintptr(fd), "sync")}
+	err = runInit(sync)
+	// runInit only returns on failure.
+	if sendErr := sync.send(&message{Type: msgError, Msg: err.Error()}); sendErr != nil {
+		// The parent is gone (after create): the caller's stderr is ours.
+		fmt.Fprintf(os.Stderr, "berth init: %v\n", err)
+	}
+	os.Exit(1)
+}
+
+func runInit(sync *syncSocket) error {
+	m, err := sync.expect(msgConfig)
+	if err != nil {
+		return err
+	}
+	cfg, p := m.Config, m.Init
+	spec := cfg.Spec
+	plan := rootfsPlan(cfg, p)
+	if err := rootfs.Prepare(plan); err != nil {
+		return fmt.Errorf("rootfs: %w", err)
+	}
+	if err := sync.send(&message{Type: msgHooks}); err != nil {
+		return err
+	}
+	if _, err := sync.expect(msgHooksDone); err != nil {
+		return err
+	}
+	if spec.Hooks != nil {
+		if err := runHooks("createContainer", spec.Hooks.CreateContainer, p.HookState); err != nil {
+			return err
+		}
+	}
+	if err := rootfs.Enter(plan); err != nil {
+		return fmt.Errorf("rootfs: %w", err)
+	}
+	if err := rootfs.Finish(plan); err != nil {
+		return fmt.Errorf("rootfs: %w", err)
+	}
+	if err := setupEnvironment(cfg); err != nil {
+		return err
+	}
+	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
+	if err != nil {
+		return err
+	}
+	if err := sync.send(&message{Type: msgReady}); err != nil {
+		return err
+	}
+	if err := waitForStart(sync, p.FifoFd); err != nil {
+		return err
+	}
+	sync.f.Close()
+	if spec.Hooks != nil {
+		p.HookState.Status = specs.StateCreated
+		if err := runHooks("startContainer", spec.Hooks.StartContainer, p.HookState); err != nil {
+			return err
+		}
+	}
+	return execProcess(spec.Process, path, p.PreserveFDs)
+}
+
+func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
+	spec := cfg.Spec
+	return &rootfs.Plan{
+		Root:          cfg.Rootfs,
+		Mounts:        spec.Mounts,
+		Devices:       spec.Linux.Devices,
+		Propagation:   spec.Linux.RootfsPropagation,
+		Readonly:      spec.Root.Readonly,
+		MaskedPaths:   spec.Linux.MaskedPaths,
+		ReadonlyPaths: spec.Linux.ReadonlyPaths,
+		NoPivot:       cfg.NoPivot,
+		InUserNS:      hasNamespace(cfg, specs.UserNamespace),
+		CgroupNS:      cfg.NewNamespace(specs.CgroupNamespace),
+		CgroupPaths:   p.CgroupPaths,
+	}
+}
+
+func hasNamespace(cfg *Config, t specs.LinuxNamespaceType) bool {
+	_, ok := cfg.Namespace(t)
+	return ok
+}
+
+// setupEnvironment applies what needs privileges inside the new root:
+// hostname, sysctls, rlimits, oom score, session keyring.
+func setupEnvironment(cfg *Config) error {
+	spec := cfg.Spec
+	if spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fmt.Errorf("hostname %q: %w", spec.Hostname, err)
+		}
+	}
+	if spec.Domainname != "" {
+		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+			return fmt.Errorf("domainname %q: %w", spec.Domainname, err)
+		}
+	}
+	for key, value := range spec.Linux.Sysctl {
+		if err := writeSysctl(key, value); err != nil {
+			return err
+		}
+	}
+	// runc creates a missing cwd; doing it here, as root, avoids permission
+	// surprises for a non-root process user.
+	if err := os.MkdirAll(spec.Process.Cwd, 0o755); err != nil {
+		return fmt.Errorf("process.cwd %q: %w", spec.Process.Cwd, err)
+	}
+	if err := setRlimits(spec.Process.Rlimits); err != nil {
+		return err
+	}
+	if adj := spec.Process.OOMScoreAdj; adj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
+		}
+	}
+	if !cfg.NoNewKeyring {
+		// A private session keyring keeps the container out of the host's
+		// keys; kernels without keyrings just do not have one.
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && err != unix.ENOSYS {
+			return fmt.Errorf("join session keyring: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeSysctl(key, value string) error {
+	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+	if err := os.WriteFile(path, []byte(value), 0); err != nil {
+		return fmt.Errorf("linux.sysctl[%q]: %w", key, err)
+	}
+	return nil
+}
+
+// waitForStart blocks until `berth start`: create opens exec.fifo for writing
+// (which blocks until start opens it for reading) and writes one byte; run
+// waits for the start message on the sync socket.
+func waitForStart(sync *syncSocket, fifoFd int) error {
+	if fifoFd == 0 {
+		_, err := sync.expect(msgStart)
+		return err
+	}
+	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec.fifo: %w", err)
+	}
+	unix.Close(fifoFd)
+	_, err = f.Write([]byte("0"))
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("write exec.fifo: %w", err)
+	}
+	return nil
+}

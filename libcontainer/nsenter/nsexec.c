@@ -1,0 +1,270 @@
+// The pre-Go half of `berth init`: see nsenter.go for why it exists.
+//
+// Bootstrap message (one SOCK_SEQPACKET packet from the parent): a sequence of
+// NUL-terminated "key=value" entries:
+//   join=<nstype>:<path>   join this namespace (in the order given; user first)
+//   clone=<flags>          CLONE_NEW* flags of the namespaces to create
+//   uidmap=<text>          /proc/<pid>/uid_map contents for a new user namespace
+//   gidmap=<text>          /proc/<pid>/gid_map contents
+//   setgroups=deny         write "deny" to /proc/<pid>/setgroups first
+//   timens=<text>          /proc/self/timens_offsets contents for a new time ns
+// Replies, as JSON packets: {"type":"pid","pid":N} or {"type":"error","msg":"..."}.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+#define MAX_JOIN 16
+
+static int syncfd = -1;
+
+// fail sends a one-line error to the parent and exits. Quotes and
+// backslashes are escaped so the line is valid JSON.
+static void fail(const char *fmt, ...)
+{
+	char msg[1024], out[2304];
+	va_list ap;
+	int saved = errno;
+	size_t o = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (saved != 0) {
+		size_t l = strlen(msg);
+		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(saved));
+	}
+	o += snprintf(out, sizeof(out), "{\"type\":\"error\",\"msg\":\"");
+	for (char *p = msg; *p && o < sizeof(out) - 8; p++) {
+		if (*p == '"' || *p == '\\')
+			out[o++] = '\\';
+		out[o++] = (*p == '\n') ? ' ' : *p;
+	}
+	o += snprintf(out + o, sizeof(out) - o, "\"}");
+	if (write(syncfd, out, o) < 0) {
+		/* nothing more we can do: the parent sees the socket close */
+	}
+	_exit(1);
+}
+
+struct join {
+	int flag;
+	char *path;
+	int fd;
+};
+
+struct bootstrap {
+	struct join joins[MAX_JOIN];
+	int njoin;
+	int clone_flags;
+	char *uidmap, *gidmap, *timens;
+	int setgroups_deny;
+};
+
+static int ns_flag(const char *name)
+{
+	static const struct { const char *name; int flag; } table[] = {
+		{ "user", CLONE_NEWUSER }, { "pid", CLONE_NEWPID },
+		{ "mount", CLONE_NEWNS }, { "network", CLONE_NEWNET },
+		{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+		{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].name, name) == 0)
+			return table[i].flag;
+	return 0;
+}
+
+static void parse(char *buf, size_t len, struct bootstrap *b)
+{
+	char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		char *entry = p;
+		size_t l = strnlen(p, end - p);
+		p += l + 1;
+		char *val = strchr(entry, '=');
+		if (val == NULL)
+			continue;
+		*val++ = '\0';
+		if (strcmp(entry, "join") == 0) {
+			char *path = strchr(val, ':');
+			if (path == NULL || b->njoin == MAX_JOIN)
+				fail("bootstrap: bad join entry");
+			*path++ = '\0';
+			int flag = ns_flag(val);
+			if (flag == 0)
+				fail("bootstrap: unknown namespace %s", val);
+			b->joins[b->njoin++] = (struct join){ flag, path, -1 };
+		} else if (strcmp(entry, "clone") == 0) {
+			b->clone_flags = atoi(val);
+		} else if (strcmp(entry, "uidmap") == 0) {
+			b->uidmap = val;
+		} else if (strcmp(entry, "gidmap") == 0) {
+			b->gidmap = val;
+		} else if (strcmp(entry, "timens") == 0) {
+			b->timens = val;
+		} else if (strcmp(entry, "setgroups") == 0) {
+			b->setgroups_deny = strcmp(val, "deny") == 0;
+		}
+	}
+}
+
+static void write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open %s", path);
+	size_t len = strlen(data);
+	if (write(fd, data, len) != (ssize_t)len)
+		fail("write %s", path);
+	close(fd);
+}
+
+// join_namespaces opens every path first (later setns calls may change what
+// a path means), then joins the user namespace before the others so that they
+// are joined with the capabilities it grants.
+static void join_namespaces(struct bootstrap *b)
+{
+	for (int i = 0; i < b->njoin; i++) {
+		b->joins[i].fd = open(b->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (b->joins[i].fd < 0)
+			fail("open namespace %s", b->joins[i].path);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < b->njoin; i++) {
+			struct join *j = &b->joins[i];
+			if ((pass == 0) != (j->flag == CLONE_NEWUSER))
+				continue;
+			if (setns(j->fd, j->flag) < 0)
+				fail("setns %s", j->path);
+			close(j->fd);
+		}
+	}
+}
+
+// map_user_namespace creates a new user namespace and has a helper left in
+// the parent namespace write its id maps: writing a full map needs
+// CAP_SETUID in the parent namespace, which we lose by unsharing.
+static void map_user_namespace(struct bootstrap *b)
+{
+	int p[2];
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		fail("pipe");
+	pid_t self = getpid();
+	pid_t helper = fork();
+	if (helper < 0)
+		fail("fork id-map helper");
+	if (helper == 0) {
+		char path[64];
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			_exit(1);
+		if (b->setgroups_deny) {
+			snprintf(path, sizeof(path), "/proc/%d/setgroups", self);
+			write_file(path, "deny");
+		}
+		if (b->uidmap) {
+			snprintf(path, sizeof(path), "/proc/%d/uid_map", self);
+			write_file(path, b->uidmap);
+		}
+		if (b->gidmap) {
+			snprintf(path, sizeof(path), "/proc/%d/gid_map", self);
+			write_file(path, b->gidmap);
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	if (unshare(CLONE_NEWUSER) < 0)
+		fail("unshare user namespace");
+	if (write(p[1], "1", 1) != 1)
+		fail("signal id-map helper");
+	close(p[1]);
+	int status;
+	if (waitpid(helper, &status, 0) < 0)
+		fail("wait for id-map helper");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		_exit(1); /* the helper already reported why */
+	// Become root of the new namespace so the Go init can set its ids.
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		fail("become root in the user namespace");
+}
+
+static char *read_bootstrap(size_t *len)
+{
+	ssize_t n = recv(syncfd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	if (n < 0)
+		fail("read bootstrap");
+	if (n == 0)
+		_exit(1); /* parent went away before sending anything */
+	char *buf = malloc(n + 1);
+	if (buf == NULL)
+		fail("malloc");
+	if (recv(syncfd, buf, n, 0) != n)
+		fail("read bootstrap");
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+void berth_nsexec(void)
+{
+	const char *env = getenv("_BERTH_INITPIPE");
+	struct bootstrap b;
+	size_t len;
+
+	if (env == NULL || *env == '\0')
+		return;
+	syncfd = atoi(env);
+	// Not dumpable: nothing in the container may ptrace or open /proc/<pid>
+	// files of this process while it holds host resources.
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	memset(&b, 0, sizeof(b));
+	char *buf = read_bootstrap(&len);
+	parse(buf, len, &b);
+
+	join_namespaces(&b);
+	if (b.clone_flags & CLONE_NEWUSER)
+		map_user_namespace(&b);
+	int rest = b.clone_flags & ~CLONE_NEWUSER;
+	if (rest != 0 && unshare(rest) < 0)
+		fail("unshare namespaces 0x%x", rest);
+	if (b.timens != NULL)
+		write_file("/proc/self/timens_offsets", b.timens);
+
+	// Fork the init into the pid and time namespaces (both take effect only
+	// for children) as a sibling, so the berth parent is its parent.
+	pid_t child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (child < 0)
+		fail("clone init");
+	if (child == 0) {
+		free(buf);
+		return; /* into the Go runtime, as the container's init */
+	}
+	char msg[64];
+	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d}", child);
+	if (write(syncfd, msg, n) != n)
+		fail("report init pid");
+	_exit(0);
+}

@@ -1,0 +1,138 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// ErrNotExist is returned for a container id that has no state directory.
+var ErrNotExist = errors.New("container does not exist")
+
+// stateStore is the --root directory: one sub-directory per container holding
+// state.json and, between create and start, exec.fifo.
+type stateStore struct {
+	root string
+}
+
+func (s stateStore) dir(id string) string { return filepath.Join(s.root, id) }
+
+// create makes the container's directory and takes its lock. mkdir is the
+// atomic step that decides which of several concurrent creates wins.
+func (s stateStore) create(id string) (*os.File, error) {
+	if err := os.MkdirAll(s.root, 0o711); err != nil {
+		return nil, fmt.Errorf("state root %q: %w", s.root, err)
+	}
+	if err := os.Mkdir(s.dir(id), 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %q already exists", id)
+		}
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	lock, err := s.lock(id)
+	if err != nil {
+		os.Remove(s.dir(id))
+		return nil, err
+	}
+	return lock, nil
+}
+
+// lock takes the container's exclusive lock (flock on its directory). A
+// directory removed while we waited means the container is gone.
+func (s stateStore) lock(id string) (*os.File, error) {
+	d, err := os.OpenFile(s.dir(id), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		}
+		return nil, err
+	}
+	if err := unix.Flock(int(d.Fd()), unix.LOCK_EX); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("lock container %q: %w", id, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(d.Fd()), &st); err != nil || st.Nlink == 0 {
+		d.Close()
+		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+	}
+	return d, nil
+}
+
+// save writes state.json atomically: temp file, fsync, rename.
+func (s stateStore) save(st *savedState) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir(st.ID), ".state-*")
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(s.dir(st.ID), stateFile))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+func (s stateStore) load(id string) (*savedState, error) {
+	b, err := os.ReadFile(filepath.Join(s.dir(id), stateFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		}
+		return nil, err
+	}
+	st := new(savedState)
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, fmt.Errorf("container %q: corrupt %s: %w", id, stateFile, err)
+	}
+	if st.Config == nil || st.Config.Spec == nil {
+		return nil, fmt.Errorf("container %q: corrupt %s: no config", id, stateFile)
+	}
+	return st, nil
+}
+
+func (s stateStore) remove(id string) error {
+	return os.RemoveAll(s.dir(id))
+}
+
+// ids lists the containers in the store, sorted.
+func (s stateStore) ids() ([]string, error) {
+	entries, err := os.ReadDir(s.root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && ValidateID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}

@@ -1,0 +1,96 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Message types exchanged between the berth parent and the container's init
+// over the sync socket, in the order they are sent.
+const (
+	msgPid       = "pid"        // nsenter → parent: the init's host pid
+	msgConfig    = "config"     // parent → init: what to build
+	msgHooks     = "hooks"      // init → parent: namespaces and mounts ready, run prestart/createRuntime
+	msgHooksDone = "hooks-done" // parent → init: those hooks passed
+	msgReady     = "ready"      // init → parent: created, waiting for start
+	msgStart     = "start"      // parent → init (run only): exec the process now
+	msgError     = "error"      // either way: the step that failed and why
+)
+
+// message is one packet on the sync socket.
+type message struct {
+	Type   string      `json:"type"`
+	Pid    int         `json:"pid,omitempty"`
+	Msg    string      `json:"msg,omitempty"`
+	Config *Config     `json:"config,omitempty"`
+	Init   *initParams `json:"init,omitempty"`
+}
+
+// syncSocket is one end of the SOCK_SEQPACKET pair: each write is one
+// message, so no framing is needed.
+type syncSocket struct {
+	f *os.File
+}
+
+func newSyncPair() (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sync socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "sync-parent"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
+}
+
+func (s *syncSocket) send(m *message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.sendRaw(b)
+}
+
+func (s *syncSocket) sendRaw(b []byte) error {
+	_, err := s.f.Write(b)
+	return err
+}
+
+// recv reads one message. A closed peer is io.EOF-like: errPeerGone.
+func (s *syncSocket) recv() (*message, error) {
+	n, _, err := unix.Recvfrom(int(s.f.Fd()), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errPeerGone
+	}
+	buf := make([]byte, n)
+	if _, err := s.f.Read(buf); err != nil {
+		return nil, err
+	}
+	m := new(message)
+	if err := json.Unmarshal(buf, m); err != nil {
+		return nil, fmt.Errorf("bad sync message: %w", err)
+	}
+	return m, nil
+}
+
+// expect reads the next message and checks its type; an error message from
+// the peer becomes the returned error.
+func (s *syncSocket) expect(typ string) (*message, error) {
+	m, err := s.recv()
+	if err != nil {
+		return nil, err
+	}
+	if m.Type == msgError {
+		return nil, errors.New(m.Msg)
+	}
+	if m.Type != typ {
+		return nil, fmt.Errorf("sync: got %q, want %q", m.Type, typ)
+	}
+	return m, nil
+}
+
+var errPeerGone = errors.New("the other side closed the sync socket")

@@ -1,0 +1,3 @@
+// Package seccomp turns the OCI linux.seccomp section into a libseccomp
+// filter and reports the libseccomp version berth is linked with.
+package seccomp
