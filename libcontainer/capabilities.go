@@ -86,10 +86,16 @@ func setCapabilities(caps *specs.LinuxCapabilities) error {
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		return fmt.Errorf("process.capabilities.ambient: clear: %w", err)
 	}
+	// The kernel only raises an ambient capability that is both permitted
+	// and inheritable. `runc spec` lists ambient caps without inheritable
+	// ones and runc skips them, so configs in the wild rely on that: skip.
 	for _, name := range caps.Ambient {
 		c := capNumbers[name]
+		if (perm&inh)&(1<<c) == 0 {
+			continue
+		}
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
-			return fmt.Errorf("process.capabilities.ambient %s: %w (it must also be permitted and inheritable)", name, err)
+			return fmt.Errorf("process.capabilities.ambient %s: %w", name, err)
 		}
 	}
 	return nil

@@ -57,7 +57,7 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 		return nil, err
 	}
 	if !opts.Foreground {
-		c.init.sync.f.Close()
+		c.init.sync.close()
 		c.init = nil
 	}
 	return c, nil
@@ -73,8 +73,8 @@ func (c *Container) startInit(opts CreateOpts) error {
 	}
 	params := &initParams{PreserveFDs: opts.PreserveFDs}
 	if !opts.Foreground {
-		if err := unix.Mkfifo(c.fifoPath(), 0o622); err != nil {
-			return fmt.Errorf("create exec.fifo: %w", err)
+		if err := c.makeFifo(); err != nil {
+			return err
 		}
 	}
 	parentEnd, childEnd, err := newSyncPair()
@@ -204,4 +204,36 @@ func (c *Container) initCommand(opts CreateOpts, childEnd *os.File, params *init
 		cmd.ExtraFiles = append(cmd.ExtraFiles, fifo)
 	}
 	return cmd, nil
+}
+
+// makeFifo creates exec.fifo writable by the container's root, which in a
+// user namespace is some other host uid: chmod because mkfifo obeys the
+// umask, chown so the init can open it for writing.
+func (c *Container) makeFifo() error {
+	path := c.fifoPath()
+	if err := unix.Mkfifo(path, 0o622); err != nil {
+		return fmt.Errorf("create exec.fifo: %w", err)
+	}
+	if err := os.Chmod(path, 0o622); err != nil {
+		return fmt.Errorf("create exec.fifo: %w", err)
+	}
+	uid, gid := hostRoot(c.st.Config.Spec.Linux)
+	if err := os.Chown(path, uid, gid); err != nil {
+		return fmt.Errorf("create exec.fifo: %w", err)
+	}
+	return nil
+}
+
+// hostRoot is the host uid and gid that the container's root maps to.
+func hostRoot(linux *specs.Linux) (uid, gid int) {
+	return hostID(linux.UIDMappings), hostID(linux.GIDMappings)
+}
+
+func hostID(ms []specs.LinuxIDMapping) int {
+	for _, m := range ms {
+		if m.ContainerID == 0 {
+			return int(m.HostID)
+		}
+	}
+	return 0
 }

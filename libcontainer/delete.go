@@ -37,7 +37,7 @@ func (c *Container) Delete(force bool) error {
 // its state dir. It is also the cleanup of a failed create.
 func (c *Container) destroy() error {
 	if c.init != nil {
-		c.init.sync.f.Close()
+		c.init.sync.close()
 	}
 	if c.st.initAlive() {
 		signalPid(c.st.InitPid, c.st.InitStartTime, unix.SIGKILL)
@@ -97,7 +97,7 @@ func (c *Container) Wait() (int, error) {
 		}
 		break
 	}
-	c.init.sync.f.Close()
+	c.init.sync.close()
 	c.init = nil
 	if ws.Signaled() {
 		return 128 + int(ws.Signal()), nil

@@ -35,9 +35,9 @@ func InitMain() {
 	os.Unsetenv("_BERTH_INITPIPE")
 	sync := &syncSocket{f: os.NewFile(uintptr(fd), "sync")}
 	err = runInit(sync)
-	// runInit only returns on failure.
-	if sendErr := sync.send(&message{Type: msgError, Msg: err.Error()}); sendErr != nil {
-		// The parent is gone (after create): the caller's stderr is ours.
+	// runInit only returns on failure. Until "ready" the parent reports the
+	// error; after it, the parent may be gone and stderr is the only way.
+	if sync.send(&message{Type: msgError, Msg: err.Error()}) != nil {
 		fmt.Fprintf(os.Stderr, "berth init: %v\n", err)
 	}
 	os.Exit(1)
@@ -50,9 +50,21 @@ func runInit(sync *syncSocket) error {
 	}
 	cfg, p := m.Config, m.Init
 	spec := cfg.Spec
+	// Without a new mount namespace there is no root filesystem to build:
+	// mounting would change the runtime's own mount table. As runc does, the
+	// process is only chrooted into the rootfs and the mounts are ignored.
+	ownMounts := cfg.NewNamespace(specs.MountNamespace)
+	// exec.fifo is reopened through this host /proc/self/fd handle: the
+	// container may have no /proc of its own.
+	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /proc/self/fd: %w", err)
+	}
 	plan := rootfsPlan(cfg, p)
-	if err := rootfs.Prepare(plan); err != nil {
-		return fmt.Errorf("rootfs: %w", err)
+	if ownMounts {
+		if err := rootfs.Prepare(plan); err != nil {
+			return fmt.Errorf("rootfs: %w", err)
+		}
 	}
 	if err := sync.send(&message{Type: msgHooks}); err != nil {
 		return err
@@ -65,13 +77,10 @@ func runInit(sync *syncSocket) error {
 			return err
 		}
 	}
-	if err := rootfs.Enter(plan); err != nil {
+	if err := enterRoot(plan, ownMounts); err != nil {
 		return fmt.Errorf("rootfs: %w", err)
 	}
-	if err := rootfs.Finish(plan); err != nil {
-		return fmt.Errorf("rootfs: %w", err)
-	}
-	if err := setupEnvironment(cfg); err != nil {
+	if err := setupEnvironment(cfg, ownMounts); err != nil {
 		return err
 	}
 	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
@@ -81,10 +90,9 @@ func runInit(sync *syncSocket) error {
 	if err := sync.send(&message{Type: msgReady}); err != nil {
 		return err
 	}
-	if err := waitForStart(sync, p.FifoFd); err != nil {
+	if err := waitForStart(sync, fdDir, p.FifoFd); err != nil {
 		return err
 	}
-	sync.f.Close()
 	if spec.Hooks != nil {
 		p.HookState.Status = specs.StateCreated
 		if err := runHooks("startContainer", spec.Hooks.StartContainer, p.HookState); err != nil {
@@ -92,6 +100,19 @@ func runInit(sync *syncSocket) error {
 		}
 	}
 	return execProcess(spec.Process, path, p.PreserveFDs)
+}
+
+func enterRoot(plan *rootfs.Plan, ownMounts bool) error {
+	if !ownMounts {
+		if err := unix.Chroot(plan.Root); err != nil {
+			return fmt.Errorf("chroot %s: %w", plan.Root, err)
+		}
+		return unix.Chdir("/")
+	}
+	if err := rootfs.Enter(plan); err != nil {
+		return err
+	}
+	return rootfs.Finish(plan)
 }
 
 func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
@@ -118,7 +139,7 @@ func hasNamespace(cfg *Config, t specs.LinuxNamespaceType) bool {
 
 // setupEnvironment applies what needs privileges inside the new root:
 // hostname, sysctls, rlimits, oom score, session keyring.
-func setupEnvironment(cfg *Config) error {
+func setupEnvironment(cfg *Config, ownMounts bool) error {
 	spec := cfg.Spec
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
@@ -137,8 +158,10 @@ func setupEnvironment(cfg *Config) error {
 	}
 	// runc creates a missing cwd; doing it here, as root, avoids permission
 	// surprises for a non-root process user.
-	if err := os.MkdirAll(spec.Process.Cwd, 0o755); err != nil {
-		return fmt.Errorf("process.cwd %q: %w", spec.Process.Cwd, err)
+	if ownMounts {
+		if err := os.MkdirAll(spec.Process.Cwd, 0o755); err != nil {
+			return fmt.Errorf("process.cwd %q: %w", spec.Process.Cwd, err)
+		}
 	}
 	if err := setRlimits(spec.Process.Rlimits); err != nil {
 		return err
@@ -168,19 +191,23 @@ func writeSysctl(key, value string) error {
 
 // waitForStart blocks until `berth start`: create opens exec.fifo for writing
 // (which blocks until start opens it for reading) and writes one byte; run
-// waits for the start message on the sync socket.
-func waitForStart(sync *syncSocket, fifoFd int) error {
+// waits for the start message on the sync socket. Either way the sync socket
+// is closed afterwards, so later errors go to stderr.
+func waitForStart(sync *syncSocket, fdDir, fifoFd int) error {
+	defer unix.Close(fdDir)
 	if fifoFd == 0 {
 		_, err := sync.expect(msgStart)
+		sync.close()
 		return err
 	}
-	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	sync.close()
+	fd, err := unix.Openat(fdDir, strconv.Itoa(fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec.fifo: %w", err)
 	}
 	unix.Close(fifoFd)
-	_, err = f.Write([]byte("0"))
-	f.Close()
+	_, err = unix.Write(fd, []byte("0"))
+	unix.Close(fd)
 	if err != nil {
 		return fmt.Errorf("write exec.fifo: %w", err)
 	}

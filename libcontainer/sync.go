@@ -44,6 +44,14 @@ func newSyncPair() (parent, child *os.File, err error) {
 	return os.NewFile(uintptr(fds[0]), "sync-parent"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
 }
 
+// close closes the socket; later sends fail.
+func (s *syncSocket) close() {
+	if s.f != nil {
+		s.f.Close()
+		s.f = nil
+	}
+}
+
 func (s *syncSocket) send(m *message) error {
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -53,6 +61,9 @@ func (s *syncSocket) send(m *message) error {
 }
 
 func (s *syncSocket) sendRaw(b []byte) error {
+	if s.f == nil {
+		return errPeerGone
+	}
 	_, err := s.f.Write(b)
 	return err
 }

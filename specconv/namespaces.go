@@ -68,11 +68,8 @@ func checkNamespaces(list []specs.LinuxNamespace) (namespaceSet, error) {
 			return set, badValue(at("linux.namespaces", i, "path"), ns.Path, "%v", err)
 		}
 	}
-	// Building the root filesystem means mounting and pivot_root: done in
-	// berth's own mount namespace, that would rearrange the host's mounts.
-	if !set.has(specs.MountNamespace) {
-		return set, badField("linux.namespaces", "no mount namespace (berth needs one to build the root filesystem; add {\"type\":\"mount\"})")
-	}
+	// Without a new mount namespace the init leaves the mount table and
+	// root alone (as runc does): the process runs in the runtime's.
 	return set, nil
 }
 
@@ -173,4 +170,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkPathsNeedMountNamespace refuses masked and read-only paths without a
+// new mount namespace: they are mounts, and without one the init does not
+// touch the mount table (the rootfs is only chrooted into), as with runc.
+func checkPathsNeedMountNamespace(linux *specs.Linux, ns namespaceSet) error {
+	if m, _, ok := ns.lookup(specs.MountNamespace); ok && m.Path == "" {
+		return nil
+	}
+	if len(linux.MaskedPaths) > 0 {
+		return badField("linux.maskedPaths", "needs a new mount namespace (add {\"type\":\"mount\"} to linux.namespaces)")
+	}
+	if len(linux.ReadonlyPaths) > 0 {
+		return badField("linux.readonlyPaths", "needs a new mount namespace (add {\"type\":\"mount\"} to linux.namespaces)")
+	}
+	return nil
 }

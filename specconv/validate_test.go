@@ -223,9 +223,18 @@ var invalidCases = []validateCase{
 	}, wantErr: `: not a namespace file (want /proc/<pid>/ns/net or a bind mount of it)`},
 	{name: "namespace path of another type", mutate: func(s *specs.Spec, _ string) { s.Linux.Namespaces[1].Path = "/proc/self/ns/ipc" },
 		wantErr: `linux.namespaces[1].path "/proc/self/ns/ipc": is an ipc namespace, not network`},
-	{name: "no mount namespace", mutate: func(s *specs.Spec, _ string) {
+	{name: "no mount namespace: the runtime's mounts are kept", mutate: func(s *specs.Spec, _ string) {
 		s.Linux.Namespaces = withoutNamespace(s.Linux.Namespaces, specs.MountNamespace)
-	}, wantErr: `linux.namespaces: no mount namespace`},
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+	}},
+	{name: "masked paths without a new mount namespace", mutate: func(s *specs.Spec, _ string) {
+		s.Linux.Namespaces = withoutNamespace(s.Linux.Namespaces, specs.MountNamespace)
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = []string{"/proc/kcore"}, nil
+	}, wantErr: `linux.maskedPaths: needs a new mount namespace`},
+	{name: "readonly paths without a new mount namespace", mutate: func(s *specs.Spec, _ string) {
+		s.Linux.Namespaces = withoutNamespace(s.Linux.Namespaces, specs.MountNamespace)
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, []string{"/proc/sys"}
+	}, wantErr: `linux.readonlyPaths: needs a new mount namespace`},
 
 	// user namespace mappings
 	{name: "uid mappings without user namespace", mutate: func(s *specs.Spec, _ string) {
