@@ -1,0 +1,207 @@
+package rootfs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// propagationFlags are the MS_* bits that only change propagation; mount(2)
+// refuses them together with a real mount, so they are applied afterwards.
+const propagationFlags = unix.MS_SHARED | unix.MS_SLAVE | unix.MS_PRIVATE | unix.MS_UNBINDABLE
+
+// mountOne performs one spec mount inside the root.
+func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup) error {
+	o, err := ParseOptions(m.Options)
+	if err != nil {
+		return err
+	}
+	if m.Type == "bind" {
+		o.Flags |= unix.MS_BIND
+	}
+	if filepath.Clean("/"+m.Destination) == "/" {
+		return fmt.Errorf("mounting over the container root is not supported")
+	}
+	if o.TmpCopyUp && m.Type != "tmpfs" {
+		return fmt.Errorf("tmpcopyup only applies to tmpfs mounts, not %q", m.Type)
+	}
+	switch {
+	case o.Flags&unix.MS_REMOUNT != 0:
+		return t.remountExisting(m, &o)
+	case o.Flags&unix.MS_BIND != 0:
+		return t.bindMount(m, &o)
+	case m.Type == "cgroup":
+		return t.mountCgroup(m, &o, cg)
+	case m.Type == "":
+		return fmt.Errorf("mount type is empty")
+	default:
+		return t.mountFS(m, &o)
+	}
+}
+
+// bindMount binds a host path (or one relative to the current directory,
+// the bundle) onto the destination, then applies the flags bind ignores.
+func (t *tree) bindMount(m *specs.Mount, o *Options) error {
+	src, err := t.openBindSource(m.Source)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := t.makeDestination(m.Destination, src)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	if err := checkDestination(t, dst); err != nil {
+		return err
+	}
+	if err := unix.Mount(procFd(src), procFd(dst), "", o.Flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
+		return fmt.Errorf("bind %s: %w", m.Source, err)
+	}
+	have, err := mountFlagsOf(src)
+	if err != nil {
+		return err
+	}
+	remount := needsRemount(have, o)
+	if !remount && len(o.Propagation) == 0 && !o.hasRecAttrs() {
+		return nil
+	}
+	mnt, err := t.reopenMount(dst)
+	if err != nil {
+		return err
+	}
+	defer mnt.Close()
+	if remount {
+		if err := bindRemount(mnt, o); err != nil {
+			return err
+		}
+	}
+	return applyAfterMount(mnt, o)
+}
+
+// openBindSource opens a bind mount's source. A source inside the rootfs
+// is the image's to shape, so it is resolved inside the root like a
+// destination: a symlink there must not pull a host path in.
+func (t *tree) openBindSource(path string) (*os.File, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: %w", path, err)
+	}
+	if rel, err := t.relative(abs); err == nil {
+		h, err := t.open(rel)
+		if err != nil {
+			return nil, fmt.Errorf("open source %q in the rootfs: %w", path, err)
+		}
+		return h, nil
+	}
+	return openSource(path)
+}
+
+// openSource opens a host path given by the caller (not the image),
+// following symlinks.
+func openSource(path string) (*os.File, error) {
+	if path == "" {
+		return nil, fmt.Errorf("bind mount without a source")
+	}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open source %q: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// makeDestination finds or creates a bind destination of the same kind as
+// its source: a directory for a directory, a file for anything else.
+func (t *tree) makeDestination(dest string, src *os.File) (*os.File, error) {
+	typ, err := fileType(src)
+	if err != nil {
+		return nil, err
+	}
+	if typ == unix.S_IFDIR {
+		return t.mkdirAll(dest)
+	}
+	return t.mkfile(dest)
+}
+
+// mountFS mounts a filesystem (tmpfs, proc, sysfs, mqueue, devpts, or any
+// other type with its data) on a directory.
+func (t *tree) mountFS(m *specs.Mount, o *Options) error {
+	dst, err := t.mkdirAll(m.Destination)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	if err := checkDestination(t, dst); err != nil {
+		return err
+	}
+	if o.TmpCopyUp {
+		return t.mountTmpCopyUp(m, o, dst)
+	}
+	if err := mountOn(dst, m.Source, m.Type, o.Flags&^propagationFlags, o.Data); err != nil {
+		return err
+	}
+	if len(o.Propagation) == 0 && !o.hasRecAttrs() {
+		return nil
+	}
+	mnt, err := t.reopenMount(dst)
+	if err != nil {
+		return err
+	}
+	defer mnt.Close()
+	return applyAfterMount(mnt, o)
+}
+
+// mountOn mounts a new filesystem on the directory dst.
+func mountOn(dst *os.File, source, fstype string, flags uintptr, data string) error {
+	if source == "" {
+		source = fstype
+	}
+	if err := unix.Mount(source, procFd(dst), fstype, flags, data); err != nil {
+		return fmt.Errorf("mount %s: %w", fstype, err)
+	}
+	return nil
+}
+
+// remountExisting handles the "remount" option: the destination is an
+// existing mount whose flags (and for a filesystem, data) change.
+func (t *tree) remountExisting(m *specs.Mount, o *Options) error {
+	dst, err := t.open(m.Destination)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	flags := o.Flags &^ propagationFlags
+	if flags&unix.MS_BIND != 0 {
+		have, err := mountFlagsOf(dst)
+		if err != nil {
+			return err
+		}
+		flags = unix.MS_REMOUNT | unix.MS_BIND | remountFlags(have, o)
+	}
+	if err := unix.Mount(m.Source, procFd(dst), m.Type, flags, o.Data); err != nil {
+		return fmt.Errorf("remount: %w", err)
+	}
+	return applyAfterMount(dst, o)
+}
+
+// applyAfterMount applies the changes that need an existing mount: its
+// propagation, then the recursive attributes of its whole tree.
+func applyAfterMount(mnt *os.File, o *Options) error {
+	for _, p := range o.Propagation {
+		if err := unix.Mount("", procFd(mnt), "", p, ""); err != nil {
+			return fmt.Errorf("set propagation %s: %w", propagationName(p), err)
+		}
+	}
+	if !o.hasRecAttrs() {
+		return nil
+	}
+	attr := unix.MountAttr{Attr_set: o.RecAttrSet, Attr_clr: o.RecAttrClr}
+	err := unix.MountSetattr(int(mnt.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr)
+	if err != nil {
+		return fmt.Errorf("mount_setattr (recursive attributes): %w", err)
+	}
+	return nil
+}

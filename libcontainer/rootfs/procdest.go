@@ -1,0 +1,47 @@
+package rootfs
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// procOvermountable are the only procfs files a spec mount may cover: the
+// ones lxcfs and similar tools virtualise. Covering anything else in a
+// container's /proc (attr/, sys/, self/...) can disable security features
+// that write there later (CVE-2019-16884, CVE-2019-19921).
+var procOvermountable = map[string]bool{
+	"/proc/cpuinfo":                true,
+	"/proc/diskstats":              true,
+	"/proc/loadavg":                true,
+	"/proc/meminfo":                true,
+	"/proc/slabinfo":               true,
+	"/proc/stat":                   true,
+	"/proc/swaps":                  true,
+	"/proc/uptime":                 true,
+	"/proc/pressure/cpu":           true,
+	"/proc/pressure/io":            true,
+	"/proc/pressure/memory":        true,
+	"/proc/sys/kernel/ns_last_pid": true,
+}
+
+// checkDestination refuses destinations that resolved into a procfs
+// already mounted in the container, except the virtualisable files.
+func checkDestination(t *tree, dst *os.File) error {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(dst.Fd()), &st); err != nil {
+		return fmt.Errorf("statfs destination: %w", err)
+	}
+	if st.Type != unix.PROC_SUPER_MAGIC {
+		return nil
+	}
+	path, err := t.pathOf(dst)
+	if err != nil {
+		return err
+	}
+	if !procOvermountable[path] {
+		return fmt.Errorf("refusing to mount over procfs path %q", path)
+	}
+	return nil
+}
