@@ -29,7 +29,7 @@ func New(id, path string, systemd, rootless bool) (*Manager, error) {
 		Path:      path,
 		Systemd:   systemd,
 		Rootless:  rootless,
-		Resources: &cgroups.Resources{SkipDevices: true},
+		Resources: &cgroups.Resources{},
 	}
 	if path == "" {
 		cg.Path = id
@@ -47,7 +47,7 @@ func New(id, path string, systemd, rootless bool) (*Manager, error) {
 
 // Load returns the manager of an existing container from its saved paths.
 func Load(paths map[string]string) (*Manager, error) {
-	cg := &cgroups.Cgroup{Resources: &cgroups.Resources{SkipDevices: true}}
+	cg := &cgroups.Cgroup{Resources: &cgroups.Resources{}}
 	m, err := manager.NewWithPaths(cg, paths)
 	if err != nil {
 		return nil, err
