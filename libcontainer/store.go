@@ -17,7 +17,7 @@ const (
 )
 
 // ErrNotExist is returned for a container id that has no state directory.
-var ErrNotExist = errors.New("container does not exist")
+var ErrNotExist = errors.New("does not exist")
 
 // stateStore is the --root directory: one sub-directory per container holding
 // state.json and, between create and start, exec.fifo.
@@ -53,7 +53,7 @@ func (s stateStore) lock(id string) (*os.File, error) {
 	d, err := os.OpenFile(s.dir(id), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
 		}
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s stateStore) lock(id string) (*os.File, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(d.Fd()), &st); err != nil || st.Nlink == 0 {
 		d.Close()
-		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
 	}
 	return d, nil
 }
@@ -100,7 +100,7 @@ func (s stateStore) load(id string) (*savedState, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir(id), stateFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
 		}
 		return nil, err
 	}

@@ -11,7 +11,7 @@ cleanup() {
   rm -rf "$root" "$bundle"
 }
 trap cleanup EXIT
-BERTH=$berth scripts/mkbundle.sh "$bundle" sh -c 'echo "hostname: $(hostname)"; echo "id: $(id)"; ps'
+BERTH=$berth scripts/mkbundle.sh "$bundle" sh -c 'echo "hostname: $(hostname)"; echo "id: $(id)"; ps; echo done'
 
 echo "== berth run: a container printing its hostname, id and ps (it is pid 1)"
 "$berth" --root "$root" run --bundle "$bundle" demo-run
