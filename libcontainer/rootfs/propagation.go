@@ -35,7 +35,13 @@ func propagationName(f uintptr) string {
 // the new namespace, which starts as a copy of the host's with the same
 // peer groups: until this is done, a mount made here may appear on the
 // host.
+//
+// An unbindable / would make the bind of the rootfs on itself fail, so
+// unbindable starts out as private and becomes unbindable in Finish.
 func setHostRootPropagation(flags uintptr) error {
+	if flags&unix.MS_UNBINDABLE != 0 {
+		flags = flags&^unix.MS_UNBINDABLE | unix.MS_PRIVATE
+	}
 	if err := unix.Mount("", "/", "", flags, ""); err != nil {
 		return fmt.Errorf("set the propagation of / to %s: %w", propagationName(flags), err)
 	}
