@@ -3,6 +3,9 @@ GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 VERSION ?= 0.1.0
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+# urfave_cli_no_docs drops the man-page generator, whose markdown parser costs
+# ~8 ms of package init on every berth invocation.
+TAGS    := urfave_cli_no_docs
 TESTPKGS ?= ./...
 
 .PHONY: all build deps demo test unit lint clean
@@ -13,7 +16,7 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/berth ./cmd/berth
+	$(GO) build -trimpath -tags $(TAGS) -ldflags "$(LDFLAGS)" -o bin/berth ./cmd/berth
 
 demo: build
 	@scripts/demo.sh
