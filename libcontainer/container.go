@@ -78,6 +78,17 @@ func (c *Container) Unlock() {
 	}
 }
 
+// Relock takes the lock again after Unlock; it fails if the container was
+// deleted in between.
+func (c *Container) Relock() error {
+	lock, err := c.rt.store().lock(c.st.ID)
+	if err != nil {
+		return err
+	}
+	c.lock = lock
+	return nil
+}
+
 // ID is the container's id.
 func (c *Container) ID() string { return c.st.ID }
 

@@ -153,8 +153,7 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 		return fmt.Errorf("init: %w", err)
 	}
 	if err := c.runCreateHooks(); err != nil {
-		sync.send(&message{Type: msgError, Msg: err.Error()})
-		return err
+		return err // destroy kills the init, which is waiting for us
 	}
 	if err := sync.send(&message{Type: msgHooksDone}); err != nil {
 		return fmt.Errorf("init: %w", err)

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -35,6 +36,9 @@ func InitMain() {
 	os.Unsetenv("_BERTH_INITPIPE")
 	sync := &syncSocket{f: os.NewFile(uintptr(fd), "sync")}
 	err = runInit(sync)
+	if errors.Is(err, errPeerGone) {
+		os.Exit(1) // the parent gave up on us and reports why itself
+	}
 	// runInit only returns on failure. Until "ready" the parent reports the
 	// error; after it, the parent may be gone and stderr is the only way.
 	if sync.send(&message{Type: msgError, Msg: err.Error()}) != nil {
@@ -80,8 +84,15 @@ func runInit(sync *syncSocket) error {
 	if err := enterRoot(plan, ownMounts); err != nil {
 		return fmt.Errorf("rootfs: %w", err)
 	}
+	// Before Finish: sysctls go to /proc/sys, which readonlyPaths usually
+	// makes read-only, and a missing cwd cannot be made under a read-only root.
 	if err := setupEnvironment(cfg, ownMounts); err != nil {
 		return err
+	}
+	if ownMounts {
+		if err := rootfs.Finish(plan); err != nil {
+			return fmt.Errorf("rootfs: %w", err)
+		}
 	}
 	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
 	if err != nil {
@@ -109,10 +120,7 @@ func enterRoot(plan *rootfs.Plan, ownMounts bool) error {
 		}
 		return unix.Chdir("/")
 	}
-	if err := rootfs.Enter(plan); err != nil {
-		return err
-	}
-	return rootfs.Finish(plan)
+	return rootfs.Enter(plan)
 }
 
 func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {

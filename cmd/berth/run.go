@@ -49,8 +49,13 @@ func runForeground(ct *libcontainer.Container) error {
 		ct.Delete(true)
 		return fmt.Errorf("run %s: %w", ct.ID(), err)
 	}
+	// While it runs, others may kill, inspect or even delete it.
+	ct.Unlock()
 	go forwardSignals(sigs, ct.Pid())
 	code, err := ct.Wait()
+	if lerr := ct.Relock(); lerr != nil {
+		return exitOrError(code, err) // deleted by someone else meanwhile
+	}
 	if err != nil {
 		ct.Delete(true)
 		return fmt.Errorf("run %s: %w", ct.ID(), err)
@@ -73,4 +78,15 @@ func forwardSignals(sigs chan os.Signal, pid int) {
 		}
 		unix.Kill(pid, sig)
 	}
+}
+
+// exitOrError is run's result when the container is already gone.
+func exitOrError(code int, err error) error {
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return exitCode(code)
+	}
+	return nil
 }
