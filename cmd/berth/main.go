@@ -61,7 +61,7 @@ func newApp() *cli.App {
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			specCommand, createCommand, startCommand, runCommand, stateCommand,
-			listCommand, killCommand, deleteCommand,
+			listCommand, killCommand, deleteCommand, psCommand,
 		},
 	}
 }
