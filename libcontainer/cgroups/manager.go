@@ -1,58 +1,93 @@
 // Package cgroups is berth's thin adapter over opencontainers/cgroups: it
 // turns the container's cgroupsPath into a manager that places the init,
-// reports the per-hierarchy paths kept in state.json, lists and removes.
+// converts and checks linux.resources (Resources, CheckHost), applies them
+// (Set), pauses (Freeze, Thaw), reports (Stats, OOMKillCount, NotifyOOM),
+// kills every process (Kill), and removes the cgroup (Destroy).
 package cgroups
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/cgroups/manager"
+	"golang.org/x/sys/unix"
 )
 
 // Manager is the cgroup of one container on every hierarchy of the host.
 type Manager struct {
-	m cgroups.Manager
+	m   cgroups.Manager
+	res *cgroups.Resources
+}
+
+// Option adjusts the cgroup New prepares.
+type Option func(*cgroups.Cgroup)
+
+// WithResources hands New the container's converted resources (from
+// Resources). Apply uses them where a controller must be prepared before the
+// process joins (cpuset copies cpus/mems to new parents, realtime cpu
+// bandwidth), and Set(nil) applies them.
+func WithResources(r *cgroups.Resources) Option {
+	return func(cg *cgroups.Cgroup) {
+		if r != nil {
+			cg.Resources = r
+		}
+	}
 }
 
 // New prepares (but does not create) the container's cgroup. path is
 // linux.cgroupsPath: absolute paths are below each hierarchy's root, relative
-// ones below berth's own cgroup, and an empty one is the container id.
-func New(id, path string, systemd, rootless bool) (*Manager, error) {
-	if systemd && !systemdRunning() {
-		return nil, fmt.Errorf("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); use the default cgroupfs driver")
-	}
+// ones below berth's own cgroup, and an empty one is the container id. With
+// systemd, path is "slice:prefix:name" (empty: system.slice:berth:<id>).
+// Resources given WithResources are checked against the host first
+// (CheckHost), so what this host cannot apply fails here, in one line.
+func New(id, path string, systemd, rootless bool, opts ...Option) (*Manager, error) {
 	cg := &cgroups.Cgroup{
 		Path:      path,
 		Systemd:   systemd,
 		Rootless:  rootless,
 		Resources: &cgroups.Resources{},
 	}
+	for _, o := range opts {
+		o(cg)
+	}
 	if path == "" {
 		cg.Path = id
 	}
 	if systemd {
+		parent, prefix, name, err := SplitSystemdPath(path, id)
+		if err != nil {
+			return nil, err
+		}
+		if !systemdRunning() {
+			return nil, errors.New("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); use the default cgroupfs driver")
+		}
 		cg.Path = ""
-		cg.Parent, cg.ScopePrefix, cg.Name = splitSystemdPath(path, id)
+		cg.Parent, cg.ScopePrefix, cg.Name = parent, prefix, name
+	}
+	if err := CheckHost(cg.Resources, nil); err != nil {
+		return nil, err
 	}
 	m, err := manager.New(cg)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %q: %w", cg.Path, err)
 	}
-	return &Manager{m: m}, nil
+	return &Manager{m: m, res: cg.Resources}, nil
 }
 
 // Load returns the manager of an existing container from its saved paths.
 func Load(paths map[string]string) (*Manager, error) {
-	cg := &cgroups.Cgroup{Resources: &cgroups.Resources{}}
+	res := &cgroups.Resources{}
+	cg := &cgroups.Cgroup{Resources: res}
 	m, err := manager.NewWithPaths(cg, paths)
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{m: m}, nil
+	return &Manager{m: m, res: res}, nil
 }
 
 // Apply creates the cgroup on every hierarchy and moves pid into it.
@@ -63,11 +98,81 @@ func (m *Manager) Apply(pid int) error {
 	return nil
 }
 
+// Set applies r; nil applies the resources given to New. What the host
+// cannot apply is refused first (CheckHost); a write the kernel refuses is
+// reported with the file and the value, e.g.
+//
+//	cgroup: set resources: failed to write "1": write /sys/fs/cgroup/memory/x/memory.limit_in_bytes: device or resource busy
+//
+// Set leaves the freezer alone unless r.Freezer says otherwise.
+func (m *Manager) Set(r *cgroups.Resources) error {
+	if r == nil {
+		r = m.res
+	}
+	if err := CheckHost(r, nil); err != nil {
+		return err
+	}
+	if err := m.m.Set(r); err != nil {
+		return fmt.Errorf("cgroup: set resources: %w", err)
+	}
+	return nil
+}
+
 // Paths maps each subsystem ("" for the unified hierarchy) to its directory.
 func (m *Manager) Paths() map[string]string { return m.m.GetPaths() }
 
 // Pids lists every process in the cgroup and its children.
 func (m *Manager) Pids() ([]int, error) { return m.m.GetAllPids() }
+
+// Exists reports whether the cgroup is still there.
+func (m *Manager) Exists() bool { return m.m.Exists() }
+
+// Freeze stops every process in the cgroup (v1 freezer.state, v2
+// cgroup.freeze) and returns once they are all frozen.
+func (m *Manager) Freeze() error {
+	if err := m.m.Freeze(cgroups.Frozen); err != nil {
+		return fmt.Errorf("cgroup: freeze: %w", err)
+	}
+	return nil
+}
+
+// Thaw lets the processes of a frozen cgroup run again.
+func (m *Manager) Thaw() error {
+	if err := m.m.Freeze(cgroups.Thawed); err != nil {
+		return fmt.Errorf("cgroup: thaw: %w", err)
+	}
+	return nil
+}
+
+// Frozen reports whether the cgroup itself is frozen (paused). A cgroup
+// frozen only through an ancestor is not.
+func (m *Manager) Frozen() (bool, error) {
+	st, err := m.m.GetFreezerState()
+	if err != nil {
+		return false, fmt.Errorf("cgroup: freezer state: %w", err)
+	}
+	return st == cgroups.Frozen, nil
+}
+
+// Stats reads the cgroup's statistics from every controller.
+func (m *Manager) Stats() (*cgroups.Stats, error) {
+	st, err := m.m.GetStats()
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: stats: %w", err)
+	}
+	return st, nil
+}
+
+// OOMKillCount is how many processes the kernel's OOM killer has killed in
+// the cgroup (v1: memory.oom_control oom_kill, Linux ≥ 4.13; v2:
+// memory.events oom_kill).
+func (m *Manager) OOMKillCount() (uint64, error) {
+	n, err := m.m.OOMKillCount()
+	if err != nil {
+		return 0, fmt.Errorf("cgroup: oom kill count: %w", err)
+	}
+	return n, nil
+}
 
 // Destroy removes the cgroup directories (the cgroup must be empty).
 func (m *Manager) Destroy() error {
@@ -75,6 +180,85 @@ func (m *Manager) Destroy() error {
 		return fmt.Errorf("cgroup: remove: %w", err)
 	}
 	return nil
+}
+
+// killTimeout bounds how long Kill waits for the cgroup to empty.
+const killTimeout = 10 * time.Second
+
+// Kill sends SIGKILL to every process in the cgroup (and its children) and
+// waits until none is left. cgroup v2 kernels ≥ 5.14 do it in one write to
+// cgroup.kill; otherwise the cgroup is frozen (when it has a freezer) so
+// nothing can fork while the pids are listed and signalled, then thawed so
+// the signals are delivered, until it is empty. A paused container is
+// killed too. Processes that are berth's own children must still be reaped
+// by the caller; the kernel removes them from the cgroup as they exit.
+func (m *Manager) Kill() error {
+	deadline := time.Now().Add(killTimeout)
+	if dir := m.unifiedDir(); dir != "" {
+		err := cgroups.WriteFile(dir, "cgroup.kill", "1")
+		if err == nil {
+			return m.waitEmpty(deadline)
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cgroup: kill: %w", err)
+		}
+	}
+	for {
+		pids, err := m.Pids()
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return fmt.Errorf("cgroup: kill: list processes: %w", err)
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup: kill: %d processes left after SIGKILL (pids %v)", len(pids), pids)
+		}
+		m.killOnce()
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// killOnce freezes (if it can), signals what is there, and thaws.
+func (m *Manager) killOnce() {
+	frozen := m.m.Freeze(cgroups.Frozen) == nil
+	if pids, err := m.Pids(); err == nil {
+		for _, pid := range pids {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+	if frozen {
+		_ = m.m.Freeze(cgroups.Thawed)
+	}
+}
+
+func (m *Manager) waitEmpty(deadline time.Time) error {
+	for {
+		pids, err := m.Pids()
+		if err != nil && errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err == nil && len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup: kill: %d processes left after cgroup.kill (pids %v)", len(pids), pids)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// unifiedDir is the container's cgroup v2 directory when the host is pure
+// cgroup v2 (in hybrid mode the v2 tree holds no controllers and berth does
+// not kill through it).
+func (m *Manager) unifiedDir() string {
+	if !cgroups.IsCgroup2UnifiedMode() {
+		return ""
+	}
+	return m.m.Path("")
 }
 
 // MountPaths maps each hierarchy's mount directory name under
@@ -98,12 +282,31 @@ func systemdRunning() bool {
 	return err == nil && fi.IsDir()
 }
 
-// splitSystemdPath splits "slice:prefix:name" (runc's systemd cgroupsPath);
-// an empty path is system.slice:berth:<id>.
-func splitSystemdPath(path, id string) (slice, prefix, name string) {
-	parts := strings.SplitN(path, ":", 3)
-	if len(parts) != 3 {
-		return "system.slice", "berth", id
+// SplitSystemdPath splits a systemd cgroupsPath "slice:prefix:name" (runc's
+// format, e.g. "system.slice:docker:1234"; the unit becomes
+// <prefix>-<name>.scope in <slice>). An empty path is
+// system.slice:berth:<id>; an empty slice is system.slice. Anything else is
+// refused in one line.
+func SplitSystemdPath(path, id string) (slice, prefix, name string, err error) {
+	if path == "" {
+		return "system.slice", "berth", id, nil
 	}
-	return parts[0], parts[1], parts[2]
+	parts := strings.Split(path, ":")
+	if len(parts) != 3 {
+		return "", "", "", fmt.Errorf("linux.cgroupsPath %q: want \"slice:prefix:name\" with --systemd-cgroup (e.g. \"system.slice:berth:%s\")", path, id)
+	}
+	slice, prefix, name = parts[0], parts[1], parts[2]
+	switch {
+	case slice == "":
+		slice = "system.slice"
+	case !strings.HasSuffix(slice, ".slice") || strings.Contains(slice, "/"):
+		return "", "", "", fmt.Errorf("linux.cgroupsPath %q: slice %q must be a systemd slice name ending in .slice", path, slice)
+	}
+	if name == "" {
+		return "", "", "", fmt.Errorf("linux.cgroupsPath %q: empty name; want \"slice:prefix:name\"", path)
+	}
+	if strings.Contains(prefix, "/") || strings.Contains(name, "/") {
+		return "", "", "", fmt.Errorf("linux.cgroupsPath %q: prefix and name must not contain '/'", path)
+	}
+	return slice, prefix, name, nil
 }

@@ -1,0 +1,167 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestKillCreated: a created container can be signalled (runc allows it);
+// SIGKILL stops it without its process ever running.
+func TestKillCreated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	out := e.tempFile("out")
+	id := e.id("killcreated")
+	if r := e.berthOpts(runOpts{stdout: out}, "create", "--bundle", e.bundle(sh("echo ran")), id); r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	pid := e.state(id).Pid
+	e.mustBerth("kill", id, "KILL")
+	e.waitStatus(id, "stopped")
+	waitGone(t, pid)
+	assertError(t, e.berth("start", id), id)
+	e.mustBerth("delete", id)
+	if s := readFrom(out.Name(), 0); strings.Contains(s, "ran") {
+		t.Errorf("the process of a killed created container ran: %q", s)
+	}
+}
+
+func TestKillAll(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("killall")
+	out := e.tempFile("out")
+	// Without a pid namespace the init is not protected, and the other
+	// processes do not die with it: only --all reaches them.
+	spec := sh(`sleep 1000 & sleep 1000 & echo started; wait`)
+	var ns []specs.LinuxNamespace
+	for _, n := range spec.Linux.Namespaces {
+		if n.Type != specs.PIDNamespace {
+			ns = append(ns, n)
+		}
+	}
+	spec.Linux.Namespaces = ns
+	if r := e.berthOpts(runOpts{stdout: out}, "run", "-d", "--bundle", e.bundle(spec), id); r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	waitOutput(t, out, "started")
+	s := e.state(id)
+	pids := cgroupPids(t, s.Pid)
+	if len(pids) < 3 {
+		t.Fatalf("want 3 processes in the container's cgroup, got %v", pids)
+	}
+	e.mustBerth("kill", "--all", id, "KILL")
+	for _, p := range pids {
+		waitGone(t, p)
+	}
+	e.waitStatus(id, "stopped")
+	e.mustBerth("delete", id)
+}
+
+// TestKillAllReachesChildren: in a pid namespace, SIGTERM to the init with
+// no handler is ignored, but --all delivers it to the other processes.
+func TestKillAllReachesChildren(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("killall-ns")
+	out := e.tempFile("out")
+	if r := e.berthOpts(runOpts{stdout: out}, "run", "-d", "--bundle", e.bundle(sh(`sleep 1000 & echo started; while :; do sleep 0.05; done`)), id); r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	waitOutput(t, out, "started")
+	s := e.state(id)
+	var sleeper int
+	for _, p := range pidsInNS(t, s.Pid) {
+		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); strings.HasPrefix(string(cmd), "sleep\x001000") {
+			sleeper = p
+		}
+	}
+	if sleeper == 0 {
+		t.Fatalf("no 'sleep 1000' in the container: %v", pidsInNS(t, s.Pid))
+	}
+	e.mustBerth("kill", "--all", id, "TERM")
+	waitGone(t, sleeper)
+	if st := e.state(id); st.Status != "running" {
+		t.Errorf("init without a TERM handler: status %q, want running", st.Status)
+	}
+	e.mustBerth("delete", "--force", id)
+}
+
+// cgroupPids lists the pids in the cgroup of pid (any v1 hierarchy that
+// holds it, the memory one here).
+func cgroupPids(t *testing.T, pid int) []int {
+	t.Helper()
+	for ctrl, p := range cgroupOf(t, pid) {
+		dir := "/sys/fs/cgroup/" + strings.TrimPrefix(ctrl, "name=")
+		if ctrl == "" {
+			dir = "/sys/fs/cgroup/unified"
+		}
+		if ctrl != "memory" && ctrl != "pids" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, p, "cgroup.procs"))
+		if err != nil {
+			continue
+		}
+		var out []int
+		for _, l := range lines(string(b)) {
+			if n, err := strconv.Atoi(l); err == nil {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	t.Fatalf("no cgroup.procs for pid %d: %v", pid, cgroupOf(t, pid))
+	return nil
+}
+
+func TestKillSignalNames(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("signames")
+	out := e.tempFile("out")
+	script := `trap 'echo got USR1' USR1; trap 'echo got HUP' HUP; trap 'echo got USR2' USR2; trap 'echo got TERM; exit 0' TERM; echo started; while :; do sleep 0.05; done`
+	if r := e.berthOpts(runOpts{stdout: out}, "run", "-d", "--bundle", e.bundle(sh(script)), id); r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	waitOutput(t, out, "started")
+	n := 0
+	for _, tc := range []struct{ arg, want string }{
+		{"USR1", "got USR1"},
+		{"SIGHUP", "got HUP"},
+		{"12", "got USR2"}, // SIGUSR2
+		{"usr1", "got USR1"},
+		{"sigusr2", "got USR2"},
+		{"10", "got USR1"},
+	} {
+		e.mustBerth("kill", id, tc.arg)
+		n++
+		s := waitOutput(t, out, tc.want)
+		deadline := time.Now().Add(10 * time.Second)
+		for len(lines(s)) < n+1 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			s = readFrom(out.Name(), 0)
+		}
+		ls := lines(s)
+		if len(ls) != n+1 || ls[n] != tc.want {
+			t.Errorf("kill %s: output %q, want line %d = %q", tc.arg, ls, n+1, tc.want)
+		}
+	}
+	for _, bad := range []string{"NOSUCH", "SIGFOO", "0", "65", "-1", ""} {
+		assertError(t, e.berth("kill", id, bad))
+	}
+	if s := e.state(id); s.Status != "running" {
+		t.Errorf("after bad signals: status %q", s.Status)
+	}
+	e.mustBerth("kill", id)
+	waitOutput(t, out, "got TERM")
+	e.waitStatus(id, "stopped")
+	e.mustBerth("delete", id)
+}
