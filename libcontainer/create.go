@@ -27,8 +27,9 @@ type CreateOpts struct {
 
 // initProcess is the parent's handle on the init while it is being created.
 type initProcess struct {
-	sync *syncSocket
-	pid  int
+	sync   *syncSocket
+	pid    int
+	sealed *os.File // the sealed copy of berth the init runs
 }
 
 // Create builds the container up to "created": its init waits for Start.
@@ -90,7 +91,9 @@ func (c *Container) startInit(opts CreateOpts) error {
 		parentEnd.Close()
 		return err
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	c.init.sealed.Close()
+	if err != nil {
 		parentEnd.Close()
 		return fmt.Errorf("start init: %w", err)
 	}
@@ -185,7 +188,15 @@ func (c *Container) initCommand(opts CreateOpts, childEnd *os.File, params *init
 	if exe == "" {
 		exe = "/proc/self/exe"
 	}
-	cmd := exec.Command(exe, "init")
+	sealed, err := sealedExe(exe)
+	if err != nil {
+		return nil, err
+	}
+	// The child execs /proc/self/fd/N of its parent's fd table: the fd must
+	// stay open (in this process) until Start; it is closed with the sync end.
+	c.init.sealed = sealed
+	cmd := exec.Command("/proc/self/fd/"+strconv.Itoa(int(sealed.Fd())), "init")
+	cmd.Args[0] = exe
 	cmd.Dir = c.st.Config.Bundle
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	for i := 0; i < opts.PreserveFDs; i++ {

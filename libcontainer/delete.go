@@ -68,7 +68,10 @@ func (c *Container) destroyCgroup() error {
 	}
 	deadline := time.Now().Add(killTimeout)
 	for {
-		pids, _ := m.Pids()
+		pids, err := m.Pids()
+		if err != nil {
+			return fmt.Errorf("delete %q: list processes: %w", c.st.ID, err)
+		}
 		if len(pids) == 0 {
 			break
 		}
