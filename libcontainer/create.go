@@ -10,6 +10,7 @@ import (
 
 	"github.com/berthrun/berth/libcontainer/cgroups"
 	"github.com/berthrun/berth/libcontainer/network"
+	cgcfg "github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -38,6 +39,14 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 	if err := ValidateID(cfg.ID); err != nil {
 		return nil, err
 	}
+	// Resource errors are config errors: report them before touching anything.
+	res, err := cgroups.Resources(cfg.Spec.Linux.Resources, cfg.Spec.Linux.Devices)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cgroups.Ignored(cfg.Spec.Linux.Resources) {
+		rt.warn("%s", w)
+	}
 	lock, err := rt.store().create(cfg.ID)
 	if err != nil {
 		return nil, err
@@ -54,7 +63,7 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 	if err := rt.store().save(c.st); err != nil {
 		return nil, err
 	}
-	if err := c.startInit(opts); err != nil {
+	if err := c.startInit(opts, res); err != nil {
 		return nil, err
 	}
 	if !opts.Foreground {
@@ -66,9 +75,9 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 
 // startInit starts `berth init`, places it in the cgroup, hands it the
 // namespaces to make, and drives it through the create-time sync points.
-func (c *Container) startInit(opts CreateOpts) error {
+func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
 	cfg := c.st.Config
-	cg, err := cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless)
+	cg, err := cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless, cgroups.WithResources(res))
 	if err != nil {
 		return err
 	}
@@ -102,6 +111,9 @@ func (c *Container) startInit(opts CreateOpts) error {
 	// now means the init is forked inside it and never runs outside.
 	applyErr := cg.Apply(cmd.Process.Pid)
 	c.st.CgroupPaths = cg.Paths()
+	if applyErr == nil {
+		applyErr = cg.Set(nil) // limits and device rules before the init exists
+	}
 	if applyErr != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
