@@ -51,6 +51,7 @@ func validate(spec *specs.Spec, bundle string, opts Options) (rootfs string, err
 		func() error { return checkDevices(spec.Linux.Devices) },
 		func() error { return checkRootfsPropagation(spec.Linux.RootfsPropagation) },
 		func() error { return checkPathsNeedMountNamespace(spec.Linux, ns) },
+		func() error { return checkSecurity(spec) },
 		func() error { return checkAbsolutePaths("linux.maskedPaths", spec.Linux.MaskedPaths) },
 		func() error { return checkAbsolutePaths("linux.readonlyPaths", spec.Linux.ReadonlyPaths) },
 		func() error { return checkCgroupsPath(spec.Linux.CgroupsPath, opts.SystemdCgroup) },

@@ -508,3 +508,27 @@ func dropCase(cases []validateCase, name string) []validateCase {
 	}
 	return out
 }
+
+func TestSecurityRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*specs.Spec)
+		wantErr string
+	}{
+		{"seccomp", func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow} }, "linux.seccomp: seccomp filters are not supported"},
+		{"apparmor", func(s *specs.Spec) { s.Process.ApparmorProfile = "p" }, `process.apparmorProfile "p": AppArmor`},
+		{"selinux label", func(s *specs.Spec) { s.Process.SelinuxLabel = "l" }, `process.selinuxLabel "l": SELinux`},
+		{"mount label", func(s *specs.Spec) { s.Linux.MountLabel = "l" }, `linux.mountLabel "l": SELinux`},
+	}
+	for _, tt := range tests {
+		spec := Example()
+		tt.mutate(spec)
+		err := checkSecurity(spec)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.wantErr)
+		}
+	}
+	if err := checkSecurity(Example()); err != nil {
+		t.Errorf("default spec refused: %v", err)
+	}
+}
