@@ -98,16 +98,28 @@ func runInit(sync *syncSocket) error {
 	if err != nil {
 		return err
 	}
+	if err := becomeProcess(spec.Process); err != nil {
+		return err
+	}
 	if err := sync.send(&message{Type: msgReady}); err != nil {
 		return err
 	}
-	if err := waitForStart(sync, fdDir, p.FifoFd); err != nil {
+	fifo, err := waitForStart(sync, fdDir, p.FifoFd)
+	if err != nil {
 		return err
 	}
 	if spec.Hooks != nil {
 		p.HookState.Status = specs.StateCreated
 		if err := runHooks("startContainer", spec.Hooks.StartContainer, p.HookState); err != nil {
 			return err
+		}
+	}
+	// Tell start that the process is about to run. The fifo (create) or the
+	// sync socket (run) is close-on-exec: start sees it close at the execve,
+	// and only then runs the poststart hooks.
+	if fifo >= 0 {
+		if _, err := unix.Write(fifo, []byte("0")); err != nil {
+			return fmt.Errorf("write exec.fifo: %w", err)
 		}
 	}
 	return execProcess(spec.Process, path, p.PreserveFDs)
@@ -197,27 +209,22 @@ func writeSysctl(key, value string) error {
 	return nil
 }
 
-// waitForStart blocks until `berth start`: create opens exec.fifo for writing
-// (which blocks until start opens it for reading) and writes one byte; run
-// waits for the start message on the sync socket. Either way the sync socket
-// is closed afterwards, so later errors go to stderr.
-func waitForStart(sync *syncSocket, fdDir, fifoFd int) error {
+// waitForStart blocks until `berth start`. create opens exec.fifo for
+// writing, which blocks until start opens it for reading, and returns the
+// open fifo; run waits for the start message on the sync socket and keeps
+// the socket for a later error.
+func waitForStart(sync *syncSocket, fdDir, fifoFd int) (int, error) {
 	defer unix.Close(fdDir)
 	if fifoFd == 0 {
 		_, err := sync.expect(msgStart)
-		sync.close()
-		return err
+		return -1, err
 	}
+	// The parent of create is gone: later errors go to stderr.
 	sync.close()
 	fd, err := unix.Openat(fdDir, strconv.Itoa(fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open exec.fifo: %w", err)
+		return -1, fmt.Errorf("open exec.fifo: %w", err)
 	}
 	unix.Close(fifoFd)
-	_, err = unix.Write(fd, []byte("0"))
-	unix.Close(fd)
-	if err != nil {
-		return fmt.Errorf("write exec.fifo: %w", err)
-	}
-	return nil
+	return fd, nil
 }

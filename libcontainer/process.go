@@ -93,11 +93,13 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-// execProcess switches to the process's user and capabilities and execs it.
-// Ordering matters: the bounding set drop needs CAP_SETPCAP (before the
-// user switch); keepcaps carries the permitted set across setuid; the other
-// sets are set after it; no_new_privs last.
-func execProcess(proc *specs.Process, path string, preserveFDs int) error {
+// becomeProcess switches to the process's user, capabilities, umask and
+// cwd. It runs before the wait for start, as in runc, so that once start
+// returns the process already has its final identity. Ordering matters: the
+// bounding set drop needs CAP_SETPCAP (before the user switch); keepcaps
+// carries the permitted set across setuid; the other sets come after it;
+// no_new_privs last.
+func becomeProcess(proc *specs.Process) error {
 	if proc.Capabilities != nil {
 		if err := dropBounding(proc.Capabilities); err != nil {
 			return err
@@ -125,9 +127,11 @@ func execProcess(proc *specs.Process, path string, preserveFDs int) error {
 		umask = int(*proc.User.Umask)
 	}
 	unix.Umask(umask)
-	if err := enterCwd(proc.Cwd); err != nil {
-		return err
-	}
+	return enterCwd(proc.Cwd)
+}
+
+// execProcess execs the process once nothing of berth's is left open.
+func execProcess(proc *specs.Process, path string, preserveFDs int) error {
 	// Nothing of berth's may leak into the container (CVE-2024-21626).
 	if err := unix.CloseRange(uint(3+preserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close fds: %w", err)

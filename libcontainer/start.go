@@ -13,9 +13,20 @@ import (
 // poststart hooks (a failing one only warns, as config.md says).
 func (c *Container) Start() error {
 	if c.init != nil {
-		// run: the init created in this process waits on the sync socket.
+		// run: the init created in this process waits on the sync socket,
+		// which closes at its execve (or carries the error that stopped it).
 		if err := c.init.sync.send(&message{Type: msgStart}); err != nil {
 			return fmt.Errorf("start: %w", err)
+		}
+		m, err := c.init.sync.recv()
+		switch {
+		case errors.Is(err, errPeerGone): // exec'd
+		case err != nil:
+			return fmt.Errorf("start: %w", err)
+		case m.Type == msgError:
+			return errors.New(m.Msg)
+		default:
+			return fmt.Errorf("start: unexpected %q message from init", m.Type)
 		}
 	} else if status := c.Status(); status != Created {
 		return fmt.Errorf("container %q is %s, not created: only a created container can be started", c.st.ID, status)
@@ -26,9 +37,10 @@ func (c *Container) Start() error {
 	return nil
 }
 
-// openFifo reads the byte the init writes to exec.fifo once it has opened it:
-// from then on the init execs the process. The fifo is opened non-blocking
-// and polled so that an init that died in between cannot hang start.
+// openFifo reads the byte the init writes to exec.fifo once its
+// startContainer hooks have run, then waits for the fifo to close, which
+// happens at the init's execve (the fd is close-on-exec) or its death. The
+// fifo is opened non-blocking and polled so a dead init cannot hang start.
 func (c *Container) openFifo() error {
 	f, err := os.OpenFile(c.fifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -36,26 +48,31 @@ func (c *Container) openFifo() error {
 	}
 	defer f.Close()
 	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}}
+	gotByte := false
+	buf := make([]byte, 1)
 	for {
 		n, err := unix.Poll(fds, 100)
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			return fmt.Errorf("wait on exec.fifo: %w", err)
 		}
 		if n > 0 {
-			buf := make([]byte, 1)
-			if r, _ := unix.Read(int(f.Fd()), buf); r == 1 {
-				break
+			r, _ := unix.Read(int(f.Fd()), buf)
+			switch {
+			case r == 1:
+				gotByte = true
+				continue
+			case r == 0 && gotByte:
+				// Closed after the byte: exec'd (or died right at exec).
+				return os.Remove(c.fifoPath())
 			}
-			// POLLHUP without data: the writer went away.
+			// EOF before the byte: no writer yet, or it died. Do not spin.
+			time.Sleep(time.Millisecond)
 		}
 		if !c.st.initAlive() {
-			return fmt.Errorf("container %q: init exited before start", c.st.ID)
-		}
-		if n > 0 {
-			time.Sleep(10 * time.Millisecond)
+			os.Remove(c.fifoPath())
+			return fmt.Errorf("container %q: its process failed to start (a startContainer hook or the exec failed; see the container's stderr)", c.st.ID)
 		}
 	}
-	return os.Remove(c.fifoPath())
 }
 
 func (c *Container) runPoststart() {
