@@ -147,10 +147,26 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if status == Stopped || status == Creating {
 		return fmt.Errorf("container %q is %s: nothing to signal", c.st.ID, status)
 	}
+	var err error
 	if all {
-		return c.signalAll(sig)
+		err = c.signalAll(sig)
+	} else {
+		err = signalPid(c.st.InitPid, c.st.InitStartTime, sig)
 	}
-	return signalPid(c.st.InitPid, c.st.InitStartTime, sig)
+	if err == nil && sig == unix.SIGKILL && status == Paused {
+		// A frozen process cannot die: thaw it, as runc does.
+		err = c.thaw()
+	}
+	return err
+}
+
+// thaw resumes a frozen cgroup whatever the container's status.
+func (c *Container) thaw() error {
+	m, err := cgroups.Load(c.st.CgroupPaths)
+	if err != nil {
+		return err
+	}
+	return m.Thaw()
 }
 
 // signalPid signals pid through a pidfd, after checking through that same

@@ -41,6 +41,11 @@ func (c *Container) destroy() error {
 	}
 	if c.st.initAlive() {
 		signalPid(c.st.InitPid, c.st.InitStartTime, unix.SIGKILL)
+		if frozen(c.st.CgroupPaths) {
+			if err := c.thaw(); err != nil {
+				return fmt.Errorf("delete %q: thaw: %w", c.st.ID, err)
+			}
+		}
 		if c.init != nil {
 			var ws unix.WaitStatus
 			unix.Wait4(c.st.InitPid, &ws, 0, nil)
@@ -80,6 +85,9 @@ func (c *Container) destroyCgroup() error {
 		}
 		for _, pid := range pids {
 			unix.Kill(pid, unix.SIGKILL)
+		}
+		if frozen(c.st.CgroupPaths) {
+			m.Thaw()
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/berthrun/berth/libcontainer/rootfs"
+	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -54,6 +55,13 @@ func runInit(sync *syncSocket) error {
 	}
 	cfg, p := m.Config, m.Init
 	spec := cfg.Spec
+	// Compile the seccomp filter now, before rlimits could starve it.
+	var filter *seccomp.Program
+	if spec.Linux.Seccomp != nil {
+		if filter, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+			return err
+		}
+	}
 	// Without a new mount namespace there is no root filesystem to build:
 	// mounting would change the runtime's own mount table. As runc does, the
 	// process is only chrooted into the rootfs and the mounts are ignored.
@@ -98,7 +106,7 @@ func runInit(sync *syncSocket) error {
 	if err != nil {
 		return err
 	}
-	if err := becomeProcess(spec.Process); err != nil {
+	if err := becomeProcess(spec.Process, filter, p.PreserveFDs); err != nil {
 		return err
 	}
 	if err := sync.send(&message{Type: msgReady}); err != nil {
@@ -122,7 +130,7 @@ func runInit(sync *syncSocket) error {
 			return fmt.Errorf("write exec.fifo: %w", err)
 		}
 	}
-	return execProcess(spec.Process, path, p.PreserveFDs)
+	return execProcess(spec.Process, filter, path)
 }
 
 func enterRoot(plan *rootfs.Plan, ownMounts bool) error {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -99,7 +100,25 @@ func checkExecutable(p string) error {
 // bounding set drop needs CAP_SETPCAP (before the user switch); keepcaps
 // carries the permitted set across setuid; the other sets come after it;
 // no_new_privs last.
-func becomeProcess(proc *specs.Process) error {
+func becomeProcess(proc *specs.Process, filter *seccomp.Program, preserveFDs int) error {
+	// Nothing of berth's may leak into the container (CVE-2024-21626): every
+	// fd above stdio and the preserved ones is close-on-exec from here on
+	// (whatever is opened later is O_CLOEXEC). Done before a seccomp filter
+	// that may forbid close_range.
+	if err := unix.CloseRange(uint(3+preserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close fds: %w", err)
+	}
+	// The cwd check needs getcwd, which a profile may forbid: do it first.
+	if err := enterCwd(proc.Cwd); err != nil {
+		return err
+	}
+	// Without no_new_privs a filter can only be installed while we still
+	// hold CAP_SYS_ADMIN; with it, as late as possible (execProcess).
+	if filter != nil && !proc.NoNewPrivileges {
+		if err := filter.Install(); err != nil {
+			return err
+		}
+	}
 	if proc.Capabilities != nil {
 		if err := dropBounding(proc.Capabilities); err != nil {
 			return err
@@ -127,16 +146,18 @@ func becomeProcess(proc *specs.Process) error {
 		umask = int(*proc.User.Umask)
 	}
 	unix.Umask(umask)
-	return enterCwd(proc.Cwd)
+	return nil
 }
 
-// execProcess execs the process once nothing of berth's is left open.
-func execProcess(proc *specs.Process, path string, preserveFDs int) error {
-	// Nothing of berth's may leak into the container (CVE-2024-21626).
-	if err := unix.CloseRange(uint(3+preserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("close fds: %w", err)
-	}
+// execProcess execs the process (every fd of berth's is close-on-exec).
+func execProcess(proc *specs.Process, filter *seccomp.Program, path string) error {
 	env := withHome(proc.Env, proc.User.UID)
+	// Last: after this only execve has to pass the filter.
+	if filter != nil && proc.NoNewPrivileges {
+		if err := filter.Install(); err != nil {
+			return err
+		}
+	}
 	if err := unix.Exec(path, proc.Args, env); err != nil {
 		return fmt.Errorf("exec %q: %w", proc.Args[0], err)
 	}
@@ -167,7 +188,10 @@ func enterCwd(cwd string) error {
 		return fmt.Errorf("process.cwd %q: %w", cwd, err)
 	}
 	wd, err := unix.Getwd()
-	if err != nil || !strings.HasPrefix(wd, "/") {
+	if err != nil {
+		return fmt.Errorf("process.cwd %q: getcwd: %w", cwd, err)
+	}
+	if !strings.HasPrefix(wd, "/") {
 		return fmt.Errorf("process.cwd %q: resolves outside the container root", cwd)
 	}
 	return nil

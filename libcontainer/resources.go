@@ -61,6 +61,12 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return err
 	}
 	if err := m.Set(res); err != nil {
+		// Controllers are written one by one: put back what was saved, so
+		// a failed update changes nothing.
+		if old, cerr := cgroups.Resources(linux.Resources, linux.Devices); cerr == nil {
+			old.SkipDevices = res.SkipDevices
+			m.Set(old)
+		}
 		return err
 	}
 	linux.Resources = merged

@@ -3,11 +3,12 @@ package specconv
 import (
 	"os"
 
+	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Security settings berth cannot honour yet are refused, never ignored: a
-// container that asked for a seccomp filter or an LSM label must not run
+// Security settings berth cannot honour are refused, never ignored: a
+// container that asked for a seccomp action or an LSM label must not run
 // without it. On a host without the LSM, runc fails the same way.
 var (
 	apparmorDir = "/sys/kernel/security/apparmor"
@@ -15,8 +16,8 @@ var (
 )
 
 func checkSecurity(spec *specs.Spec) error {
-	if spec.Linux.Seccomp != nil {
-		return badField("linux.seccomp", "seccomp filters are not supported by this berth build yet; remove linux.seccomp to run without one")
+	if err := seccomp.Check(spec.Linux.Seccomp); err != nil {
+		return err
 	}
 	if p := spec.Process.ApparmorProfile; p != "" {
 		return lsmError("process.apparmorProfile", p, "AppArmor", apparmorDir)

@@ -515,7 +515,17 @@ func TestSecurityRefused(t *testing.T) {
 		mutate  func(*specs.Spec)
 		wantErr string
 	}{
-		{"seccomp", func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow} }, "linux.seccomp: seccomp filters are not supported"},
+		{"seccomp action", func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_NOPE"} }, `linux.seccomp.defaultAction: "SCMP_ACT_NOPE": unknown action`},
+		{"seccomp notify", func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActNotify} }, "notify is not supported"},
+		{"seccomp arch", func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{"SCMP_ARCH_VAX"}}
+		}, "linux.seccomp.architectures[0]"},
+		{"seccomp op", func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Op: "SCMP_CMP_ODD"}}}}}
+		}, "linux.seccomp.syscalls[0].args[0].op"},
+		{"seccomp wait killable", func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv}}
+		}, "needs libseccomp 2.6"},
 		{"apparmor", func(s *specs.Spec) { s.Process.ApparmorProfile = "p" }, `process.apparmorProfile "p": AppArmor`},
 		{"selinux label", func(s *specs.Spec) { s.Process.SelinuxLabel = "l" }, `process.selinuxLabel "l": SELinux`},
 		{"mount label", func(s *specs.Spec) { s.Linux.MountLabel = "l" }, `linux.mountLabel "l": SELinux`},
