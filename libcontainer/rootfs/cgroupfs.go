@@ -95,15 +95,7 @@ func (t *tree) mountCgroup2(dst *os.File, o *Options, c *cgroupSetup) error {
 			return err
 		}
 	}
-	if len(o.Propagation) == 0 && !o.hasRecAttrs() {
-		return nil
-	}
-	mnt, err := t.reopenMount(dst)
-	if err != nil {
-		return err
-	}
-	defer mnt.Close()
-	return applyAfterMount(mnt, o)
+	return t.applyPropagation(dst, o)
 }
 
 // v2Path is the container's cgroup on a pure v2 host, whichever name the

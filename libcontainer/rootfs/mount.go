@@ -143,15 +143,7 @@ func (t *tree) mountFS(m *specs.Mount, o *Options) error {
 	if err := mountOn(dst, m.Source, m.Type, o.Flags&^propagationFlags, o.Data); err != nil {
 		return err
 	}
-	if len(o.Propagation) == 0 && !o.hasRecAttrs() {
-		return nil
-	}
-	mnt, err := t.reopenMount(dst)
-	if err != nil {
-		return err
-	}
-	defer mnt.Close()
-	return applyAfterMount(mnt, o)
+	return t.applyPropagation(dst, o)
 }
 
 // mountOn mounts a new filesystem on the directory dst.
@@ -204,4 +196,18 @@ func applyAfterMount(mnt *os.File, o *Options) error {
 		return fmt.Errorf("mount_setattr (recursive attributes): %w", err)
 	}
 	return nil
+}
+
+// applyPropagation applies the propagation and recursive attributes of o to
+// the mount just made at dst (looked up again: dst is the directory under it).
+func (t *tree) applyPropagation(dst *os.File, o *Options) error {
+	if len(o.Propagation) == 0 && !o.hasRecAttrs() {
+		return nil
+	}
+	mnt, err := t.reopenMount(dst)
+	if err != nil {
+		return err
+	}
+	defer mnt.Close()
+	return applyAfterMount(mnt, o)
 }
