@@ -43,7 +43,9 @@ func TestCheck(t *testing.T) {
 		{"argument index 6", ok(func(s *specs.LinuxSeccomp) {
 			s.Syscalls[0].Args = []specs.LinuxSeccompArg{{Index: 6, Op: specs.OpEqualTo}}
 		}), "args[0].index 6"},
-		{"wait killable refused", ok(func(s *specs.LinuxSeccomp) { s.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv} }), "needs libseccomp 2.6"},
+		{"wait killable refused", ok(func(s *specs.LinuxSeccomp) {
+			s.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv}
+		}), "needs libseccomp 2.6"},
 		{"unknown flag", ok(func(s *specs.LinuxSeccomp) { s.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_X"} }), "unknown flag"},
 	}
 	for _, tt := range tests {
