@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"time"
 
 	"github.com/berthrun/berth/libcontainer/cgroups"
@@ -196,27 +195,12 @@ func (c *Container) runCreateHooks() error {
 // initCommand builds `berth init`: fds 3.. are the preserved fds, then the
 // sync socket, then (for create) an O_PATH handle of exec.fifo.
 func (c *Container) initCommand(opts CreateOpts, childEnd *os.File, params *initParams) (*exec.Cmd, error) {
-	exe := c.rt.Exe
-	if exe == "" {
-		exe = "/proc/self/exe"
-	}
-	sealed, err := sealedExe(exe)
+	cmd, sealed, err := c.rt.initCmd(opts.Stdin, opts.Stdout, opts.Stderr, childEnd, opts.PreserveFDs)
 	if err != nil {
 		return nil, err
 	}
-	// The child execs /proc/self/fd/N of its parent's fd table: the fd must
-	// stay open (in this process) until Start; it is closed with the sync end.
 	c.init.sealed = sealed
-	cmd := exec.Command("/proc/self/fd/"+strconv.Itoa(int(sealed.Fd())), "init")
-	cmd.Args[0] = exe
 	cmd.Dir = c.st.Config.Bundle
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
-	for i := 0; i < opts.PreserveFDs; i++ {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
-	}
-	syncFd := 3 + len(cmd.ExtraFiles)
-	cmd.ExtraFiles = append(cmd.ExtraFiles, childEnd)
-	cmd.Env = []string{"_BERTH_INITPIPE=" + strconv.Itoa(syncFd)}
 	if !opts.Foreground {
 		fifo, err := os.OpenFile(c.fifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {

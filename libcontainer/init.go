@@ -20,6 +20,9 @@ type initParams struct {
 	PreserveFDs int               `json:"preserveFds,omitempty"`
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	HookState   *specs.State      `json:"hookState,omitempty"`
+	// Exec marks an exec'd process: it joined every namespace of the
+	// container and only needs its process settings.
+	Exec bool `json:"exec,omitempty"`
 }
 
 // InitMain is `berth init`: the container's pid 1 after nsenter made its
@@ -61,6 +64,9 @@ func runInit(sync *syncSocket) error {
 		if filter, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
 			return err
 		}
+	}
+	if p.Exec {
+		return runExec(sync, spec, filter, p)
 	}
 	// Without a new mount namespace there is no root filesystem to build:
 	// mounting would change the runtime's own mount table. As runc does, the

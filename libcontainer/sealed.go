@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,4 +42,28 @@ func sealedExe(exe string) (*os.File, error) {
 func copyAll(dst *os.File, src *os.File) error {
 	_, err := io.Copy(dst, src)
 	return err
+}
+
+// initCmd returns `berth init` run from a sealed copy of the runtime's
+// binary, with stdio and the preserved fds 3..3+n-1, then the sync socket.
+// The child execs /proc/self/fd/N of our fd table, so the returned sealed
+// file must stay open until Start and be closed by the caller after it.
+func (rt *Runtime) initCmd(stdin, stdout, stderr, syncEnd *os.File, preserveFDs int) (*exec.Cmd, *os.File, error) {
+	exe := rt.Exe
+	if exe == "" {
+		exe = "/proc/self/exe"
+	}
+	sealed, err := sealedExe(exe)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command("/proc/self/fd/"+strconv.Itoa(int(sealed.Fd())), "init")
+	cmd.Args[0] = exe
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	for i := 0; i < preserveFDs; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	cmd.Env = []string{"_BERTH_INITPIPE=" + strconv.Itoa(3+len(cmd.ExtraFiles))}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, syncEnd)
+	return cmd, sealed, nil
 }

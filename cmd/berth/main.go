@@ -62,7 +62,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			specCommand, createCommand, startCommand, runCommand, stateCommand,
 			listCommand, killCommand, deleteCommand, psCommand,
-			pauseCommand, resumeCommand, updateCommand, eventsCommand,
+			pauseCommand, resumeCommand, updateCommand, eventsCommand, execCommand,
 		},
 	}
 }

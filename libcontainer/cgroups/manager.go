@@ -98,6 +98,14 @@ func (m *Manager) Apply(pid int) error {
 	return nil
 }
 
+// AddPid moves pid into the container's existing cgroup on every hierarchy.
+func (m *Manager) AddPid(pid int) error {
+	if err := m.m.AddPid("", pid); err != nil {
+		return fmt.Errorf("cgroup: place pid %d: %w", pid, err)
+	}
+	return nil
+}
+
 // Set applies r; nil applies the resources given to New. What the host
 // cannot apply is refused first (CheckHost); a write the kernel refuses is
 // reported with the file and the value, e.g.
