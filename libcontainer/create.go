@@ -20,6 +20,8 @@ type CreateOpts struct {
 	Stdin, Stdout, Stderr *os.File
 	// PreserveFDs passes fds 3..3+N-1 of the caller to the process.
 	PreserveFDs int
+	// ConsoleSocket receives the pty master when process.terminal is true.
+	ConsoleSocket string
 	// Foreground is run's mode: no exec.fifo; Start signals the init over the
 	// sync socket and Wait returns its exit status.
 	Foreground bool
@@ -201,6 +203,14 @@ func (c *Container) initCommand(opts CreateOpts, childEnd *os.File, params *init
 	}
 	c.init.sealed = sealed
 	cmd.Dir = c.st.Config.Bundle
+	if c.st.Config.Spec.Process.Terminal {
+		sock, err := dialConsoleSocket(opts.ConsoleSocket)
+		if err != nil {
+			return nil, err
+		}
+		params.ConsoleFd = 3 + len(cmd.ExtraFiles)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
+	}
 	if !opts.Foreground {
 		fifo, err := os.OpenFile(c.fifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {

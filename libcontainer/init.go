@@ -23,6 +23,8 @@ type initParams struct {
 	// Exec marks an exec'd process: it joined every namespace of the
 	// container and only needs its process settings.
 	Exec bool `json:"exec,omitempty"`
+	// ConsoleFd is the inherited --console-socket connection (terminal: true).
+	ConsoleFd int `json:"consoleFd,omitempty"`
 }
 
 // InitMain is `berth init`: the container's pid 1 after nsenter made its
@@ -111,6 +113,11 @@ func runInit(sync *syncSocket) error {
 	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
 	if err != nil {
 		return err
+	}
+	if spec.Process.Terminal {
+		if err := setupConsole(p.ConsoleFd, spec.Process); err != nil {
+			return err
+		}
 	}
 	if err := becomeProcess(spec.Process, filter, p.PreserveFDs); err != nil {
 		return err

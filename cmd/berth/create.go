@@ -57,12 +57,12 @@ func createContainer(c *cli.Context, id string, foreground bool) (*libcontainer.
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Spec.Process.Terminal {
-		return nil, fmt.Errorf("process.terminal: terminals are not supported yet; set it to false")
+	if cfg.Spec.Process.Terminal && c.String("console-socket") == "" {
+		return nil, fmt.Errorf("process.terminal is true: give --console-socket (a foreground terminal is not supported yet), or set it to false")
 	}
 	ct, err := runtimeFor(c).Create(cfg, libcontainer.CreateOpts{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		PreserveFDs: n, Foreground: foreground,
+		PreserveFDs: n, Foreground: foreground, ConsoleSocket: c.String("console-socket"),
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,83 @@
+package libcontainer
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// dialConsoleSocket connects to --console-socket; the init sends the pty
+// master over it (the contract containerd and conmon use).
+func dialConsoleSocket(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %q: %w", path, err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return nil, fmt.Errorf("--console-socket %q: not a unix socket", path)
+	}
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %q: %w", path, err)
+	}
+	defer conn.Close()
+	f, err := conn.File() // a dup, blocking, that the init inherits
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %q: %w", path, err)
+	}
+	return f, nil
+}
+
+// setupConsole runs in the init once the container's /dev/pts is mounted:
+// it makes a pty there, sends the master over the console socket, and makes
+// the slave the process's controlling terminal and stdio.
+func setupConsole(sockFd int, proc *specs.Process) error {
+	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("process.terminal: open /dev/ptmx: %w", err)
+	}
+	defer unix.Close(master)
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("process.terminal: unlock pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(master, unix.TIOCGPTN)
+	if err != nil {
+		return fmt.Errorf("process.terminal: pty number: %w", err)
+	}
+	name := "/dev/pts/" + strconv.Itoa(n)
+	slave, err := unix.Open(name, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("process.terminal: open %s: %w", name, err)
+	}
+	defer unix.Close(slave)
+	if err := unix.Fchown(slave, int(proc.User.UID), int(proc.User.GID)); err != nil {
+		return fmt.Errorf("process.terminal: chown %s: %w", name, err)
+	}
+	if cs := proc.ConsoleSize; cs != nil {
+		ws := &unix.Winsize{Row: uint16(cs.Height), Col: uint16(cs.Width)}
+		if err := unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("process.consoleSize: %w", err)
+		}
+	}
+	rights := unix.UnixRights(master)
+	if err := unix.Sendmsg(sockFd, []byte("/dev/ptmx"), rights, nil, 0); err != nil {
+		return fmt.Errorf("--console-socket: send the pty master: %w", err)
+	}
+	unix.Close(sockFd)
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("process.terminal: setsid: %w", err)
+	}
+	if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("process.terminal: set controlling terminal: %w", err)
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			return fmt.Errorf("process.terminal: dup to fd %d: %w", fd, err)
+		}
+	}
+	return nil
+}
