@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -142,5 +143,20 @@ func TestExecLoopLeavesNoZombie(t *testing.T) {
 		if _, err := strconv.Atoi(p); err != nil {
 			t.Errorf("ps --format json: %q", r.stdout)
 		}
+	}
+}
+
+// TestSocketActivation: LISTEN_FDS for berth's own pid passes fds 3.. on,
+// and the process sees LISTEN_FDS=N and LISTEN_PID=1.
+func TestSocketActivation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.tempFile("listen")
+	f.WriteString("listening-socket-stand-in\n")
+	b := e.bundle(sh("echo $LISTEN_FDS:$LISTEN_PID; cat <&3"))
+	script := "LISTEN_PID=$$ LISTEN_FDS=1 exec " + berthBin + " --root " + e.root + " run --bundle " + b + " " + e.id("listen") + " 3<" + f.Name()
+	out, err := exec.Command("sh", "-c", script).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1:1") || !strings.Contains(string(out), "listening-socket-stand-in") {
+		t.Errorf("socket activation: %v: %q", err, out)
 	}
 }

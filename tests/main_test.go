@@ -69,7 +69,7 @@ func testMain(m *testing.M) int {
 		if err != nil {
 			goBin = "/usr/local/go/bin/go" // sudo may drop it from PATH
 		}
-		cmd := exec.Command(goBin, "build", "-o", berthBin, "github.com/berthrun/berth/cmd/berth")
+		cmd := exec.Command(goBin, "build", "-tags", "urfave_cli_no_docs", "-o", berthBin, "github.com/berthrun/berth/cmd/berth")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "tests: building berth: %v\n", err)

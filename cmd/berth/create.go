@@ -8,6 +8,7 @@ import (
 
 	"github.com/berthrun/berth/libcontainer"
 	"github.com/berthrun/berth/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 )
 
@@ -60,6 +61,7 @@ func createContainer(c *cli.Context, id string, foreground bool) (*libcontainer.
 	if cfg.Spec.Process.Terminal && c.String("console-socket") == "" {
 		return nil, fmt.Errorf("process.terminal is true: give --console-socket (a foreground terminal is not supported yet), or set it to false")
 	}
+	n += socketActivation(cfg.Spec.Process)
 	ct, err := runtimeFor(c).Create(cfg, libcontainer.CreateOpts{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		PreserveFDs: n, Foreground: foreground, ConsoleSocket: c.String("console-socket"),
@@ -102,4 +104,20 @@ func writePidFile(path string, pid int) error {
 		return fmt.Errorf("--pid-file %q: %w", path, err)
 	}
 	return nil
+}
+
+// socketActivation passes systemd's listening sockets on: when LISTEN_FDS is
+// set for this very process (LISTEN_PID), fds 3..3+N-1 go to the container
+// (before any --preserve-fds) and its process gets LISTEN_FDS=N and
+// LISTEN_PID=1, as runc does. It returns N.
+func socketActivation(proc *specs.Process) int {
+	if pid := os.Getenv("LISTEN_PID"); pid != "" && pid != strconv.Itoa(os.Getpid()) {
+		return 0
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	proc.Env = append(proc.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
+	return n
 }
