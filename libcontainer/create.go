@@ -120,17 +120,27 @@ func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
 		cmd.Wait()
 		return applyErr
 	}
+	pid, err := bootstrap(cmd, sync, cfg)
+	if err != nil {
+		return err
+	}
+	return c.finishCreate(pid, params)
+}
+
+// bootstrap hands the nsenter stage (already in the container's cgroup) its
+// namespaces and returns the host pid of the process it forked into them.
+func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config) (int, error) {
 	if err := sync.sendRaw(bootstrapMessage(cfg)); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return fmt.Errorf("send bootstrap: %w", err)
+		return 0, fmt.Errorf("send bootstrap: %w", err)
 	}
 	m, err := sync.expect(msgPid)
 	waitErr := cmd.Wait()
 	if err != nil {
-		return fmt.Errorf("namespaces: %w", initError(err, waitErr))
+		return 0, fmt.Errorf("namespaces: %w", initError(err, waitErr))
 	}
-	return c.finishCreate(m.Pid, params)
+	return m.Pid, nil
 }
 
 // initError prefers the init's own message over "socket closed".

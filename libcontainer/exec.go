@@ -93,20 +93,15 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, opts
 	if err == nil {
 		err = m.AddPid(cmd.Process.Pid)
 	}
-	if err == nil {
-		err = sync.sendRaw(bootstrapMessage(cfg))
-	}
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return 0, err
 	}
-	msg, err := sync.expect(msgPid)
-	waitErr := cmd.Wait()
+	pid, err := bootstrap(cmd, sync, cfg)
 	if err != nil {
-		return 0, fmt.Errorf("exec: namespaces: %w", initError(err, waitErr))
+		return 0, fmt.Errorf("exec: %w", err)
 	}
-	pid := msg.Pid
 	if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: &initParams{Exec: true, PreserveFDs: opts.PreserveFDs}}); err != nil {
 		return pid, fmt.Errorf("exec: %w", err)
 	}

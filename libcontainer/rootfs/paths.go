@@ -33,16 +33,11 @@ func (t *tree) maskPaths(paths []string) error {
 }
 
 func (t *tree) maskPath(path string, null **os.File) error {
-	h, err := t.open(path)
-	if absent(err) {
-		return nil
-	} else if err != nil {
-		return err
+	h, err := t.openPresent(path)
+	if h == nil || err != nil {
+		return err // absent paths are skipped, as the spec allows
 	}
 	defer h.Close()
-	if err := t.needProcfs(); err != nil {
-		return err
-	}
 	typ, err := fileType(h)
 	if err != nil {
 		return err
@@ -95,16 +90,11 @@ func (t *tree) readonlyPaths(paths []string) error {
 }
 
 func (t *tree) readonlyPath(path string) error {
-	h, err := t.open(path)
-	if absent(err) {
-		return nil
-	} else if err != nil {
-		return err
+	h, err := t.openPresent(path)
+	if h == nil || err != nil {
+		return err // absent paths are skipped, as the spec allows
 	}
 	defer h.Close()
-	if err := t.needProcfs(); err != nil {
-		return err
-	}
 	if err := unix.Mount(procFd(h), procFd(h), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind on itself: %w", err)
 	}
@@ -114,4 +104,20 @@ func (t *tree) readonlyPath(path string) error {
 	}
 	defer mnt.Close()
 	return bindRemount(mnt, &Options{Flags: unix.MS_RDONLY})
+}
+
+// openPresent opens path in the root for masking or making read-only, which
+// go through /proc/self/fd: nil without error when path does not exist.
+func (t *tree) openPresent(path string) (*os.File, error) {
+	h, err := t.open(path)
+	if absent(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if err := t.needProcfs(); err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
 }
