@@ -17,11 +17,15 @@ var specCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "bundle directory to write config.json to"},
 		&cli.BoolFlag{Name: "rootless", Usage: "a config for a container run by an unprivileged user"},
+		&cli.StringFlag{Name: "network", Usage: "built-in veth networking: CIDR[,CIDR6][,bridge=NAME][,gateway=IP][,gateway6=IP][,mtu=N] (see docs/networking.md)"},
 	},
 	Action: func(c *cli.Context) error {
 		spec := specconv.Example()
 		if c.Bool("rootless") {
 			specconv.ToRootless(spec)
+		}
+		if err := specconv.SetNetwork(spec, c.String("network")); err != nil {
+			return fmt.Errorf("spec: %w", err)
 		}
 		path := filepath.Join(c.String("bundle"), "config.json")
 		if _, err := os.Stat(path); err == nil {
