@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// maxErrno is the largest errno the kernel passes through (MAX_ERRNO);
+// larger SECCOMP_RET_DATA values are clamped to it.
+const maxErrno = 4095
+
 // Check validates linux.seccomp without building a filter: every action,
 // architecture, operator and flag must be one berth can honour. Errors name
 // the JSON path.
@@ -18,6 +22,11 @@ func Check(s *specs.LinuxSeccomp) error {
 	}
 	if _, err := action(s.DefaultAction, s.DefaultErrnoRet); err != nil {
 		return fmt.Errorf("linux.seccomp.defaultAction: %w", err)
+	}
+	if s.DefaultAction == specs.ActNotify {
+		// Every call of berth's before the agent holds the listener,
+		// the hand-off itself included, would wait for an answer forever.
+		return fmt.Errorf("linux.seccomp.defaultAction: %q cannot be the default action: name the syscalls to notify", s.DefaultAction)
 	}
 	for i, a := range s.Architectures {
 		if _, err := arch(a); err != nil {
@@ -30,24 +39,77 @@ func Check(s *specs.LinuxSeccomp) error {
 		}
 	}
 	for i, sc := range s.Syscalls {
-		if _, err := action(sc.Action, sc.ErrnoRet); err != nil {
-			return fmt.Errorf("linux.seccomp.syscalls[%d].action: %w", i, err)
-		}
-		for j, a := range sc.Args {
-			if _, err := operator(a.Op); err != nil {
-				return fmt.Errorf("linux.seccomp.syscalls[%d].args[%d].op: %w", i, j, err)
-			}
-			if a.Index > 5 {
-				return fmt.Errorf("linux.seccomp.syscalls[%d].args[%d].index %d: a syscall has 6 arguments (0-5)", i, j, a.Index)
-			}
+		if err := checkSyscall(s, sc); err != nil {
+			return fmt.Errorf("linux.seccomp.syscalls[%d]%w", i, err)
 		}
 	}
 	return nil
 }
 
+// checkSyscall checks one entry of syscalls; its errors start with the
+// field below the entry (".action: ...").
+func checkSyscall(s *specs.LinuxSeccomp, sc specs.LinuxSyscall) error {
+	if len(sc.Names) == 0 {
+		return fmt.Errorf(".names: empty: name at least one syscall")
+	}
+	if _, err := action(sc.Action, sc.ErrnoRet); err != nil {
+		return fmt.Errorf(".action: %w", err)
+	}
+	if sc.Action == specs.ActNotify {
+		if s.ListenerPath == "" {
+			return fmt.Errorf(".action: %q needs linux.seccomp.listenerPath, the agent's socket", sc.Action)
+		}
+		for _, name := range sc.Names {
+			if name == handOffSyscall {
+				return fmt.Errorf(".names: %q cannot be notified: berth hands the listener to the agent with it", name)
+			}
+		}
+	}
+	for j, a := range sc.Args {
+		if _, err := operator(a.Op); err != nil {
+			return fmt.Errorf(".args[%d].op: %w", j, err)
+		}
+		if a.Index > 5 {
+			return fmt.Errorf(".args[%d].index %d: a syscall has 6 arguments (0-5)", j, a.Index)
+		}
+	}
+	return nil
+}
+
+// handOffSyscall carries the notify listener from the container's init to
+// berth: a filter notifying it would wait for an agent that never gets the
+// listener.
+const handOffSyscall = "sendmsg"
+
+// UnknownSyscalls lists the syscall names this libseccomp cannot resolve,
+// each with its JSON path. Compile skips them, as runc does, so that a
+// profile written for a newer kernel still loads.
+func UnknownSyscalls(s *specs.LinuxSeccomp) []string {
+	if s == nil {
+		return nil
+	}
+	var out []string
+	for i, sc := range s.Syscalls {
+		for j, name := range sc.Names {
+			if _, err := libseccomp.GetSyscallFromName(name); err != nil {
+				out = append(out, fmt.Sprintf("linux.seccomp.syscalls[%d].names[%d] %q", i, j, name))
+			}
+		}
+	}
+	return out
+}
+
+// action converts an OCI action. config-linux.md: an errnoRet on an action
+// that returns no errno is an error.
 func action(a specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.ScmpAction, error) {
 	ret := int16(unix.EPERM)
 	if errnoRet != nil {
+		if a != specs.ActErrno && a != specs.ActTrace {
+			return 0, fmt.Errorf("%q returns no errno: errnoRet %d only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE", a, *errnoRet)
+		}
+		if *errnoRet > maxErrno {
+			return 0, fmt.Errorf("errnoRet %d: an errno is 0-%d", *errnoRet, maxErrno)
+		}
 		ret = int16(*errnoRet)
 	}
 	switch a {
@@ -66,7 +128,7 @@ func action(a specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.ScmpAction, 
 	case specs.ActLog:
 		return libseccomp.ActLog, nil
 	case specs.ActNotify:
-		return 0, fmt.Errorf("%q: seccomp notify is not supported by this berth build yet", a)
+		return libseccomp.ActNotify, nil
 	}
 	return 0, fmt.Errorf("%q: unknown action", a)
 }

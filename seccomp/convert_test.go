@@ -8,6 +8,7 @@ import (
 )
 
 func TestCheck(t *testing.T) {
+	eacces, huge := uint(13), uint(70000)
 	ok := func(m func(*specs.LinuxSeccomp)) *specs.LinuxSeccomp {
 		s := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64},
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}}
@@ -37,7 +38,31 @@ func TestCheck(t *testing.T) {
 			s.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow}
 		}), ""},
 		{"unknown default action", ok(func(s *specs.LinuxSeccomp) { s.DefaultAction = "SCMP_ACT_X" }), `linux.seccomp.defaultAction: "SCMP_ACT_X": unknown action`},
-		{"notify refused", ok(func(s *specs.LinuxSeccomp) { s.Syscalls[0].Action = specs.ActNotify }), "linux.seccomp.syscalls[0].action"},
+		{"notify with a listener", ok(func(s *specs.LinuxSeccomp) {
+			s.Syscalls[0].Action, s.ListenerPath = specs.ActNotify, "/run/agent.sock"
+		}), ""},
+		{"notify without listenerPath", ok(func(s *specs.LinuxSeccomp) { s.Syscalls[0].Action = specs.ActNotify }),
+			`linux.seccomp.syscalls[0].action: "SCMP_ACT_NOTIFY" needs linux.seccomp.listenerPath`},
+		{"notify as default action", ok(func(s *specs.LinuxSeccomp) { s.DefaultAction, s.ListenerPath = specs.ActNotify, "/a" }),
+			`linux.seccomp.defaultAction: "SCMP_ACT_NOTIFY" cannot be the default action`},
+		{"notify on the hand-off syscall", ok(func(s *specs.LinuxSeccomp) {
+			s.Syscalls[0] = specs.LinuxSyscall{Names: []string{"mkdir", "sendmsg"}, Action: specs.ActNotify}
+			s.ListenerPath = "/a"
+		}), `linux.seccomp.syscalls[0].names: "sendmsg" cannot be notified`},
+		{"errnoRet on an allow rule", ok(func(s *specs.LinuxSeccomp) { s.Syscalls[0].ErrnoRet = &eacces }),
+			`linux.seccomp.syscalls[0].action: "SCMP_ACT_ALLOW" returns no errno`},
+		{"errnoRet on a trace rule", ok(func(s *specs.LinuxSeccomp) {
+			s.Syscalls[0].Action, s.Syscalls[0].ErrnoRet = specs.ActTrace, &eacces
+		}), ""},
+		{"errnoRet above MAX_ERRNO", ok(func(s *specs.LinuxSeccomp) {
+			s.Syscalls[0].Action, s.Syscalls[0].ErrnoRet = specs.ActErrno, &huge
+		}), "errnoRet 70000: an errno is 0-4095"},
+		{"defaultErrnoRet with an errno default", ok(func(s *specs.LinuxSeccomp) { s.DefaultErrnoRet = &eacces }), ""},
+		{"defaultErrnoRet with a kill default", ok(func(s *specs.LinuxSeccomp) {
+			s.DefaultAction, s.DefaultErrnoRet = specs.ActKillProcess, &eacces
+		}), `linux.seccomp.defaultAction: "SCMP_ACT_KILL_PROCESS" returns no errno`},
+		{"no names", ok(func(s *specs.LinuxSeccomp) { s.Syscalls[0].Names = nil }), "linux.seccomp.syscalls[0].names: empty"},
+		{"unknown syscall names are not errors", ok(func(s *specs.LinuxSeccomp) { s.Syscalls[0].Names = []string{"no_such_call"} }), ""},
 		{"unknown architecture", ok(func(s *specs.LinuxSeccomp) { s.Architectures = []specs.Arch{"SCMP_ARCH_PDP11"} }), "linux.seccomp.architectures[0]"},
 		{"unknown operator", ok(func(s *specs.LinuxSeccomp) { s.Syscalls[0].Args = []specs.LinuxSeccompArg{{Op: "SCMP_CMP_X"}} }), "linux.seccomp.syscalls[0].args[0].op"},
 		{"argument index 6", ok(func(s *specs.LinuxSeccomp) {
@@ -56,21 +81,5 @@ func TestCheck(t *testing.T) {
 		if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.wantErr)
 		}
-	}
-}
-
-func TestCompile(t *testing.T) {
-	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64},
-		Syscalls: []specs.LinuxSyscall{
-			{Names: []string{"mkdir", "not_a_syscall"}, Action: specs.ActErrno},
-			{Names: []string{"kill"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 1, Op: specs.OpEqualTo}, {Index: 1, Value: 9, Op: specs.OpEqualTo}}},
-			{Names: []string{"read"}, Action: specs.ActAllow}, // same as default: skipped
-		}}
-	p, err := Compile(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.insns) < 4 {
-		t.Errorf("compiled filter has %d instructions", len(p.insns))
 	}
 }

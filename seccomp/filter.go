@@ -18,11 +18,15 @@ import (
 type Program struct {
 	insns []unix.SockFilter
 	flags uintptr
+	// notify: some rule is SCMP_ACT_NOTIFY, so installing returns a
+	// listener fd for the agent.
+	notify bool
 }
 
 // Compile builds the OCI filter into BPF. Syscall names this libseccomp does
 // not know are skipped, as runc does, so a profile written for a newer
-// kernel still loads.
+// kernel still loads. When the default action refuses, an ENOSYS stub goes
+// in front (see enosysStub).
 func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	def, err := action(s.DefaultAction, s.DefaultErrnoRet)
 	if err != nil {
@@ -41,12 +45,29 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 		if err := addRules(f, def, sc); err != nil {
 			return nil, fmt.Errorf("linux.seccomp.syscalls[%d]: %w", i, err)
 		}
+		p.notify = p.notify || sc.Action == specs.ActNotify
 	}
 	if p.insns, err = export(f); err != nil {
 		return nil, err
 	}
+	if stubbed(def) {
+		stub, err := enosysStub(s)
+		if err != nil {
+			return nil, err
+		}
+		p.insns = append(stub, p.insns...)
+	}
+	if p.notify {
+		// The kernel refuses TSYNC with a listener unless a failed
+		// thread sync is reported as ESRCH (the fd takes the return value).
+		p.flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+	}
 	return p, nil
 }
+
+// Notifies reports whether the filter has SCMP_ACT_NOTIFY rules: Install
+// then returns the listener fd the agent needs.
+func (p *Program) Notifies() bool { return p.notify }
 
 // export reads the filter's BPF back through a memfd.
 func export(f *libseccomp.ScmpFilter) ([]unix.SockFilter, error) {
@@ -75,14 +96,21 @@ func export(f *libseccomp.ScmpFilter) ([]unix.SockFilter, error) {
 }
 
 // Install loads the program on every thread of the process (TSYNC).
-// Without no_new_privs set, the caller must hold CAP_SYS_ADMIN.
-func (p *Program) Install() error {
+// Without no_new_privs set, the caller must hold CAP_SYS_ADMIN. For a
+// filter that notifies it returns the listener (close-on-exec), else -1.
+func (p *Program) Install() (listener int, err error) {
 	prog := unix.SockFprog{Len: uint16(len(p.insns)), Filter: &p.insns[0]}
-	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, p.flags, uintptr(unsafe.Pointer(&prog)))
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, p.flags, uintptr(unsafe.Pointer(&prog)))
 	if errno != 0 {
-		return fmt.Errorf("seccomp: install filter: %w", errno)
+		return -1, fmt.Errorf("seccomp: install filter: %w", errno)
 	}
-	return nil
+	if !p.notify {
+		if r != 0 { // TSYNC without ESRCH reports a failed thread by its id
+			return -1, fmt.Errorf("seccomp: install filter: thread %d could not be synchronized", r)
+		}
+		return -1, nil
+	}
+	return int(r), nil
 }
 
 func configure(f *libseccomp.ScmpFilter, s *specs.LinuxSeccomp, p *Program) error {

@@ -1,0 +1,177 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/berthrun/berth/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// The seccomp notify hand-off (runtime.md, "listenerPath"): installing a
+// filter with SCMP_ACT_NOTIFY rules gives the init a listener fd; the init
+// sends it to the berth parent over the sync socket (SCM_RIGHTS), and the
+// parent connects to linux.seccomp.listenerPath and sends the agent the
+// container process state as JSON with the fd.
+//
+// The init sends the fd right after installing and waits until the agent
+// has it, so that from then on only the agent can hold up a notified call. For the same reason a notifying
+// filter cannot wait for the execve when no_new_privs lets it: the parent of
+// `create` is gone by then. It is installed before "ready" instead.
+
+// seccompFilter is the init's compiled filter and the way its listener
+// leaves. A nil *seccompFilter is no filter: every method is a no-op.
+type seccompFilter struct {
+	prog      *seccomp.Program
+	sync      *syncSocket
+	installed bool
+}
+
+// compileSeccomp compiles linux.seccomp, if any, for install later.
+func compileSeccomp(s *specs.LinuxSeccomp, sync *syncSocket) (*seccompFilter, error) {
+	if s == nil {
+		return nil, nil
+	}
+	prog, err := seccomp.Compile(s)
+	if err != nil {
+		return nil, err
+	}
+	return &seccompFilter{prog: prog, sync: sync}, nil
+}
+
+// install installs the filter once and hands its listener, if any, to the
+// parent at once.
+func (f *seccompFilter) install() error {
+	if f == nil || f.installed {
+		return nil
+	}
+	listener, err := f.prog.Install()
+	if err != nil {
+		return err
+	}
+	f.installed = true
+	if listener < 0 {
+		return nil
+	}
+	defer unix.Close(listener)
+	if err := f.sync.sendFd(&message{Type: msgSeccompFd}, listener); err != nil {
+		return fmt.Errorf("seccomp: send the notify listener to berth: %w", err)
+	}
+	// Nothing goes on until the agent can answer; if the hand-off fails,
+	// the parent's error is the one reported.
+	_, err = f.sync.expect(msgAgentHas)
+	return err
+}
+
+// installForNotify installs a notifying filter now, while the parent still
+// listens; other filters wait for the execve.
+func (f *seccompFilter) installForNotify() error {
+	if f == nil || !f.prog.Notifies() {
+		return nil
+	}
+	return f.install()
+}
+
+// expectReady waits for the init's (or exec's) "ready", passing a notify
+// listener that comes first on to the agent. pid is the process's host pid.
+func (c *Container) expectReady(sync *syncSocket, pid int, status string) (*message, error) {
+	for {
+		m, err := sync.recv()
+		switch {
+		case err != nil:
+			return nil, err
+		case m.Type == msgError:
+			return nil, errors.New(m.Msg)
+		case m.Type == msgReady:
+			return m, nil
+		case m.Type != msgSeccompFd:
+			return nil, fmt.Errorf("sync: got %q, want %q", m.Type, msgReady)
+		}
+		err = c.sendToAgent(m.fds, pid, status)
+		for _, fd := range m.fds {
+			unix.Close(fd)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := sync.send(&message{Type: msgAgentHas}); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// sendToAgent connects to listenerPath and sends the container process
+// state with the listener, as one message.
+func (c *Container) sendToAgent(fds []int, pid int, status string) error {
+	sc := c.st.Config.Spec.Linux.Seccomp
+	if len(fds) != 1 || sc == nil {
+		return errors.New("seccomp: the init sent no notify listener")
+	}
+	st := specs.ContainerProcessState{
+		Version:  specs.Version,
+		Fds:      []string{specs.SeccompFdName},
+		Pid:      pid,
+		Metadata: sc.ListenerMetadata,
+		State:    *c.st.hookState(status),
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	if err := sendWithFd(sc.ListenerPath, b, fds[0]); err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath %q: %w", sc.ListenerPath, err)
+	}
+	return nil
+}
+
+// sendWithFd sends b and fd over a new stream connection to path.
+func sendWithFd(path string, b []byte, fd int) error {
+	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(sock)
+	if err := unix.Connect(sock, &unix.SockaddrUnix{Name: path}); err != nil {
+		return fmt.Errorf("connect to the seccomp agent: %w", err)
+	}
+	if err := unix.Sendmsg(sock, b, unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("send to the seccomp agent: %w", err)
+	}
+	return nil
+}
+
+// sendFd sends m with fd attached (SCM_RIGHTS).
+func (s *syncSocket) sendFd(m *message, fd int) error {
+	if s.f == nil {
+		return errPeerGone
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return unix.Sendmsg(int(s.f.Fd()), b, unix.UnixRights(fd), nil, 0)
+}
+
+// read reads one packet into buf and returns the fds that came with it
+// (close-on-exec).
+func (s *syncSocket) read(buf []byte) ([]int, error) {
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	_, oobn, _, _, err := unix.Recvmsg(int(s.f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil || oobn == 0 {
+		return nil, err
+	}
+	cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return nil, fmt.Errorf("sync: control message: %w", err)
+	}
+	var fds []int
+	for _, cm := range cmsgs {
+		rights, err := unix.ParseUnixRights(&cm)
+		if err == nil {
+			fds = append(fds, rights...)
+		}
+	}
+	return fds, nil
+}
