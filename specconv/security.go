@@ -1,39 +1,65 @@
 package specconv
 
 import (
-	"os"
+	"strings"
 
+	"github.com/berthrun/berth/libcontainer"
 	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Security settings berth cannot honour are refused, never ignored: a
-// container that asked for a seccomp action or an LSM label must not run
-// without it. On a host without the LSM, runc fails the same way.
+// What the host's LSMs allow decides what a label means, as in runc:
+//
+//   - process.apparmorProfile on a host without AppArmor is refused: the
+//     process would run unconfined while its author thinks otherwise.
+//   - process.selinuxLabel and linux.mountLabel on a host without SELinux
+//     are ignored (create warns): SELinux-labelled bundles are written to
+//     run anywhere, and engines add the labels on every host.
+//   - linux.mountLabel on a host with SELinux is refused: berth does not
+//     relabel mounts yet, and running with the wrong file labels is worse
+//     than not running.
+//
+// The host checks are variables so that tests can play either host.
 var (
-	apparmorDir = "/sys/kernel/security/apparmor"
-	selinuxDir  = "/sys/fs/selinux"
+	appArmorEnabled = libcontainer.AppArmorEnabled
+	selinuxEnabled  = libcontainer.SELinuxEnabled
 )
 
 func checkSecurity(spec *specs.Spec) error {
 	if err := seccomp.Check(spec.Linux.Seccomp); err != nil {
 		return err
 	}
-	if p := spec.Process.ApparmorProfile; p != "" {
-		return lsmError("process.apparmorProfile", p, "AppArmor", apparmorDir)
+	logUnknownSyscalls(spec.Linux.Seccomp)
+	l := spec.Linux.MountLabel
+	if err := checkLabelText("linux.mountLabel", l); err != nil {
+		return err
 	}
-	if l := spec.Process.SelinuxLabel; l != "" {
-		return lsmError("process.selinuxLabel", l, "SELinux", selinuxDir)
-	}
-	if l := spec.Linux.MountLabel; l != "" {
-		return lsmError("linux.mountLabel", l, "SELinux", selinuxDir)
+	if l != "" && selinuxEnabled() {
+		return badValue("linux.mountLabel", l, "SELinux mount labels are not supported by this berth build yet; remove the setting")
 	}
 	return nil
 }
 
-func lsmError(field, value, lsm, dir string) error {
-	if _, err := os.Stat(dir); err != nil {
-		return badValue(field, value, "%s is not enabled on this host; remove the setting", lsm)
+// checkProcessLabels checks the process's own labels (config.json's
+// process, or an exec process file).
+func checkProcessLabels(p *specs.Process) error {
+	if err := checkLabelText("process.apparmorProfile", p.ApparmorProfile); err != nil {
+		return err
 	}
-	return badValue(field, value, "%s labels are not supported by this berth build yet", lsm)
+	if err := checkLabelText("process.selinuxLabel", p.SelinuxLabel); err != nil {
+		return err
+	}
+	if p.ApparmorProfile != "" && !appArmorEnabled() {
+		return badValue("process.apparmorProfile", p.ApparmorProfile, "apparmor profile specified but AppArmor is not enabled on this host; remove the setting")
+	}
+	return nil
+}
+
+// checkLabelText refuses what cannot be written to an attr file as one
+// label: a NUL byte or a line break would end it early.
+func checkLabelText(field, label string) error {
+	if strings.ContainsAny(label, "\x00\n") {
+		return badValue(field, label, "contains a NUL byte or a line break")
+	}
+	return nil
 }

@@ -26,9 +26,14 @@ var procOvermountable = map[string]bool{
 	"/proc/sys/kernel/ns_last_pid": true,
 }
 
-// checkDestination refuses destinations that resolved into a procfs
-// already mounted in the container, except the virtualisable files.
+// checkDestination refuses destinations that resolved to the root, or into
+// a procfs already mounted in the container, except the virtualisable files.
 func checkDestination(t *tree, dst *os.File) error {
+	// A destination that a symlink turned into the root itself would
+	// cover the whole rootfs (an image's /dev -> /, say).
+	if sameFile(dst, t.root) {
+		return fmt.Errorf("resolves to the container root")
+	}
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(dst.Fd()), &st); err != nil {
 		return fmt.Errorf("statfs destination: %w", err)
@@ -44,4 +49,13 @@ func checkDestination(t *tree, dst *os.File) error {
 		return fmt.Errorf("refusing to mount over procfs path %q", path)
 	}
 	return nil
+}
+
+// sameFile reports whether two handles are the same file.
+func sameFile(a, b *os.File) bool {
+	var sa, sb unix.Stat_t
+	if unix.Fstat(int(a.Fd()), &sa) != nil || unix.Fstat(int(b.Fd()), &sb) != nil {
+		return false
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
