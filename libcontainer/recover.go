@@ -1,0 +1,80 @@
+package libcontainer
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// What the commands need to stay correct after a berth process was killed
+// half-way (SIGKILL, the OOM killer, a crashed shim): every step of create,
+// start, exec and delete leaves something that state, list and
+// delete --force handle. A crash is never repaired behind the user's back;
+// it is reported truthfully and removed by delete.
+
+// saveCgroupPaths records the cgroup in state.json before it is created, so
+// that a delete after a create killed right after making it still finds it
+// (removing a cgroup that was never made is a no-op).
+func (c *Container) saveCgroupPaths(paths map[string]string) error {
+	c.st.CgroupPaths = paths
+	return c.rt.store().save(c.st)
+}
+
+// creatingOrAbandoned is the status of a container whose init is not known
+// yet: creating while its create runs (and holds the lock), stopped when
+// the create was killed before the init existed — nothing runs, and it
+// would otherwise read "creating" forever.
+func creatingOrAbandoned(dir string) string {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return Creating
+	}
+	defer unix.Close(fd)
+	// Our own lock is a second open file description: while we hold it
+	// (delete), this fails too and the answer stays "creating".
+	if unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) != nil {
+		return Creating
+	}
+	return Stopped
+}
+
+// sealedExePrefix is how /proc/<pid>/exe reads for a process running the
+// sealed copy of berth (sealedExe names the memfd "berth").
+const sealedExePrefix = "/memfd:berth"
+
+// initExeced reports whether the init has already exec'd the container's
+// process. exec.fifo normally goes when start sees the execve, but a start
+// killed at that moment leaves it behind, and the running container must
+// not read "created". When /proc cannot tell (not permitted), the fifo is
+// believed.
+func initExeced(pid int) bool {
+	exe, err := os.Readlink("/proc/" + pidString(pid) + "/exe")
+	return err == nil && !strings.HasPrefix(exe, sealedExePrefix)
+}
+
+// RemoveIncomplete is delete --force of a container that does not exist as
+// far as state.json goes: a create killed between making the state
+// directory and saving the first state leaves the directory alone (no
+// cgroup, process or fifo exists yet). The check runs under the lock, so a
+// create still in progress is waited for and then left alone.
+func (rt *Runtime) RemoveIncomplete(id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	s := rt.store()
+	lock, err := s.lock(id)
+	if errors.Is(err, ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if _, err := os.Lstat(filepath.Join(s.dir(id), stateFile)); !errors.Is(err, os.ErrNotExist) {
+		return nil // a create finished meanwhile: not ours to remove
+	}
+	return s.remove(id)
+}
