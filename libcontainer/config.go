@@ -28,6 +28,9 @@ type Config struct {
 	NoNewKeyring  bool `json:"noNewKeyring,omitempty"`
 	SystemdCgroup bool `json:"systemdCgroup,omitempty"`
 	Rootless      bool `json:"rootless,omitempty"`
+	// NotifySocket is the caller's NOTIFY_SOCKET: start relays the
+	// container's READY=1 to it (see notify.go).
+	NotifySocket string `json:"notifySocket,omitempty"`
 }
 
 // Namespace is one namespace of the container: new when Path is empty, joined

@@ -6,9 +6,19 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/berthrun/berth/libcontainer/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
+
+// consoleConn is the socket the pty master goes over: conn when the caller
+// has one (a terminal proxy), else a connection to the --console-socket path.
+func consoleConn(path string, conn *os.File) (*os.File, error) {
+	if conn != nil {
+		return conn, nil
+	}
+	return dialConsoleSocket(path)
+}
 
 // dialConsoleSocket connects to --console-socket; the init sends the pty
 // master over it (the contract containerd and conmon use).
@@ -32,10 +42,11 @@ func dialConsoleSocket(path string) (*os.File, error) {
 	return f, nil
 }
 
-// setupConsole runs in the init once the container's /dev/pts is mounted:
-// it makes a pty there, sends the master over the console socket, and makes
-// the slave the process's controlling terminal and stdio.
-func setupConsole(sockFd int, proc *specs.Process) error {
+// setupConsole runs in the init (or an exec'd process) inside the container's
+// root: it makes a pty on the container's devpts, sends the master over the
+// console socket, and makes the slave the process's controlling terminal and
+// stdio. The init also gets it bind-mounted on /dev/console.
+func setupConsole(sockFd int, proc *specs.Process, bindConsole bool) error {
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("process.terminal: open /dev/ptmx: %w", err)
@@ -61,6 +72,11 @@ func setupConsole(sockFd int, proc *specs.Process) error {
 		ws := &unix.Winsize{Row: uint16(cs.Height), Col: uint16(cs.Width)}
 		if err := unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, ws); err != nil {
 			return fmt.Errorf("process.consoleSize: %w", err)
+		}
+	}
+	if bindConsole {
+		if err := rootfs.MountConsole(slave); err != nil {
+			return fmt.Errorf("process.terminal: %w", err)
 		}
 	}
 	rights := unix.UnixRights(master)

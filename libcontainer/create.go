@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/libcontainer/cgroups"
 	"github.com/berthrun/berth/libcontainer/network"
 	cgcfg "github.com/opencontainers/cgroups"
@@ -22,6 +23,12 @@ type CreateOpts struct {
 	PreserveFDs int
 	// ConsoleSocket receives the pty master when process.terminal is true.
 	ConsoleSocket string
+	// Console, when set instead, is an already connected socket that
+	// receives the master (run's own terminal proxy).
+	Console *os.File
+	// NotifySocket is the caller's NOTIFY_SOCKET, if any: the container
+	// gets its own socket and start relays its READY=1 there.
+	NotifySocket string
 	// Foreground is run's mode: no exec.fifo; Start signals the init over the
 	// sync socket and Wait returns its exit status.
 	Foreground bool
@@ -45,13 +52,15 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range cgroups.Ignored(cfg.Spec.Linux.Resources) {
+	for _, w := range append(cgroups.Ignored(cfg.Spec.Linux.Resources), IgnoredLabels(cfg.Spec)...) {
 		rt.warn("%s", w)
 	}
+	trace.Point("create:config")
 	lock, err := rt.store().create(cfg.ID)
 	if err != nil {
 		return nil, err
 	}
+	trace.Point("create:state-dir")
 	c := &Container{rt: rt, lock: lock, st: &savedState{
 		ID: cfg.ID, Created: time.Now().UTC(), Config: cfg,
 	}}
@@ -61,9 +70,15 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 			c.Unlock()
 		}
 	}()
+	if opts.NotifySocket != "" {
+		if err := c.setupNotify(opts.NotifySocket); err != nil {
+			return nil, err
+		}
+	}
 	if err := rt.store().save(c.st); err != nil {
 		return nil, err
 	}
+	trace.Point("create:state-saved")
 	if err := c.startInit(opts, res); err != nil {
 		return nil, err
 	}
@@ -71,6 +86,7 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 		c.init.sync.close()
 		c.init = nil
 	}
+	trace.Point("create:done")
 	return c, nil
 }
 
@@ -80,6 +96,10 @@ func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
 	cfg := c.st.Config
 	cg, err := cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless, cgroups.WithResources(res))
 	if err != nil {
+		return err
+	}
+	// Saved before the cgroup exists, so that a delete after a crash finds it.
+	if err := c.saveCgroupPaths(cg.Paths()); err != nil {
 		return err
 	}
 	params := &initParams{PreserveFDs: opts.PreserveFDs}
@@ -108,6 +128,7 @@ func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
 		return fmt.Errorf("start init: %w", err)
 	}
 	childEnd.Close()
+	trace.Point("create:init-started")
 	// The nsenter stage waits for the bootstrap, so placing it in the cgroup
 	// now means the init is forked inside it and never runs outside.
 	applyErr := cg.Apply(cmd.Process.Pid)
@@ -120,10 +141,12 @@ func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
 		cmd.Wait()
 		return applyErr
 	}
+	trace.Point("create:cgroup")
 	pid, err := bootstrap(cmd, sync, cfg)
 	if err != nil {
 		return err
 	}
+	trace.Point("create:namespaces")
 	return c.finishCreate(pid, params)
 }
 
@@ -164,29 +187,41 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	if err := c.rt.store().save(c.st); err != nil {
 		return err
 	}
+	trace.Point("create:pid-saved")
 	if cfg.NewNamespace(specs.NetworkNamespace) {
 		if err := network.LoopbackUp("/proc/" + pidString(pid) + "/ns/net"); err != nil {
 			return err
 		}
 	}
+	if err := c.setupNetwork(pid); err != nil {
+		return err
+	}
+	trace.Point("create:network")
 	params.CgroupPaths = cgroups.MountPaths(c.st.CgroupPaths)
 	params.HookState = c.st.hookState(Creating)
+	params.Trace = trace.Enabled()
 	sync := c.init.sync
 	if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: params}); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
+	trace.Point("create:config-sent")
 	if _, err := sync.expect(msgHooks); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
+	trace.Point("create:rootfs")
 	if err := c.runCreateHooks(); err != nil {
 		return err // destroy kills the init, which is waiting for us
 	}
+	trace.Point("create:hooks")
 	if err := sync.send(&message{Type: msgHooksDone}); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	if _, err := sync.expect(msgReady); err != nil {
+	ready, err := c.expectReady(sync, pid, Creating)
+	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
+	trace.Report("init", ready.Trace)
+	trace.Point("create:ready")
 	return nil
 }
 
@@ -214,7 +249,7 @@ func (c *Container) initCommand(opts CreateOpts, childEnd *os.File, params *init
 	c.init.sealed = sealed
 	cmd.Dir = c.st.Config.Bundle
 	if c.st.Config.Spec.Process.Terminal {
-		sock, err := dialConsoleSocket(opts.ConsoleSocket)
+		sock, err := consoleConn(opts.ConsoleSocket, opts.Console)
 		if err != nil {
 			return nil, err
 		}

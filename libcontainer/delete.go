@@ -1,9 +1,12 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
+	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/libcontainer/cgroups"
 	"golang.org/x/sys/unix"
 )
@@ -41,6 +44,7 @@ func (c *Container) destroy() error {
 	}
 	if c.st.initAlive() {
 		signalPid(c.st.InitPid, c.st.InitStartTime, unix.SIGKILL)
+		trace.Point("delete:signalled")
 		if frozen(c.st.CgroupPaths) {
 			if err := c.thaw(); err != nil {
 				return fmt.Errorf("delete %q: thaw: %w", c.st.ID, err)
@@ -53,14 +57,18 @@ func (c *Container) destroy() error {
 			return fmt.Errorf("delete %q: %w", c.st.ID, err)
 		}
 	}
+	trace.Point("delete:init-gone")
 	if len(c.st.CgroupPaths) > 0 {
 		if err := c.destroyCgroup(); err != nil {
 			return err
 		}
 	}
+	trace.Point("delete:cgroup")
+	c.teardownNetwork()
 	if err := c.rt.store().remove(c.st.ID); err != nil {
 		return fmt.Errorf("delete %q: remove state: %w", c.st.ID, err)
 	}
+	trace.Point("delete:state-removed")
 	return nil
 }
 
@@ -74,6 +82,9 @@ func (c *Container) destroyCgroup() error {
 	deadline := time.Now().Add(killTimeout)
 	for {
 		pids, err := m.Pids()
+		if errors.Is(err, os.ErrNotExist) {
+			break // removed by a delete killed before it removed the state
+		}
 		if err != nil {
 			return fmt.Errorf("delete %q: list processes: %w", c.st.ID, err)
 		}
@@ -97,21 +108,11 @@ func (c *Container) destroyCgroup() error {
 // Wait waits for the init of a container created in this process (run) and
 // returns its exit code: the status, or 128+N when killed by signal N.
 func (c *Container) Wait() (int, error) {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(c.st.InitPid, &ws, 0, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return -1, fmt.Errorf("wait for init: %w", err)
-		}
-		break
+	code, err := reapUntil(c.st.InitPid)
+	if err != nil {
+		return -1, fmt.Errorf("wait for init: %w", err)
 	}
 	c.init.sync.close()
 	c.init = nil
-	if ws.Signaled() {
-		return 128 + int(ws.Signal()), nil
-	}
-	return ws.ExitStatus(), nil
+	return code, nil
 }

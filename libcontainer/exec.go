@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 
+	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/libcontainer/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -17,6 +18,13 @@ type ExecOpts struct {
 	Stdin, Stdout, Stderr *os.File
 	PreserveFDs           int
 	IgnorePaused          bool
+	// ConsoleSocket or Console receive the pty master when the process
+	// has a terminal (see CreateOpts).
+	ConsoleSocket string
+	Console       *os.File
+	// Cgroup places the process in sub-cgroups of the container's: a path
+	// per controller, "" for every controller (exec --cgroup).
+	Cgroup map[string]string
 }
 
 // Process is a process exec'd into a container, a child of the caller.
@@ -53,13 +61,27 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	params := &initParams{Exec: true, PreserveFDs: opts.PreserveFDs}
+	if proc.Terminal {
+		sock, err := consoleConn(opts.ConsoleSocket, opts.Console)
+		if err != nil {
+			sealed.Close()
+			return nil, err
+		}
+		if sock != opts.Console {
+			defer sock.Close()
+		}
+		params.ConsoleFd = 3 + len(cmd.ExtraFiles)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
+	}
 	err = cmd.Start()
 	sealed.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start exec: %w", err)
 	}
 	childEnd.Close()
-	pid, err := c.enterExec(cmd, sync, cfg, opts)
+	trace.Point("exec:started")
+	pid, err := c.enterExec(cmd, sync, cfg, params, opts.Cgroup)
 	if err != nil {
 		if pid > 0 {
 			unix.Kill(pid, unix.SIGKILL)
@@ -88,29 +110,38 @@ func (c *Container) execConfig(proc *specs.Process) *Config {
 
 // enterExec places the nsenter stage in the container's cgroup, hands it
 // the namespaces, and waits until the process has exec'd.
-func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, opts ExecOpts) (int, error) {
+func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, params *initParams, sub map[string]string) (int, error) {
+	if err := setInitialCPUAffinity(cmd.Process.Pid, cfg.Spec.Process); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return 0, err
+	}
 	m, err := cgroups.Load(c.st.CgroupPaths)
 	if err == nil {
-		err = m.AddPid(cmd.Process.Pid)
+		err = m.AddPidSub(cmd.Process.Pid, sub)
 	}
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return 0, err
 	}
+	trace.Point("exec:cgroup")
 	pid, err := bootstrap(cmd, sync, cfg)
 	if err != nil {
 		return 0, fmt.Errorf("exec: %w", err)
 	}
-	if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: &initParams{Exec: true, PreserveFDs: opts.PreserveFDs}}); err != nil {
+	trace.Point("exec:namespaces")
+	if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: params}); err != nil {
 		return pid, fmt.Errorf("exec: %w", err)
 	}
-	if _, err := sync.expect(msgReady); err != nil {
+	if _, err := c.expectReady(sync, pid, c.Status()); err != nil {
 		return pid, fmt.Errorf("exec: %w", err)
 	}
+	trace.Point("exec:ready")
 	m2, err := sync.recv()
 	switch {
 	case errors.Is(err, errPeerGone):
+		trace.Point("exec:exec")
 		return pid, nil // exec'd
 	case err != nil:
 		return pid, fmt.Errorf("exec: %w", err)
@@ -123,19 +154,9 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, opts
 // Wait waits for the exec'd process and returns its exit code (128+N when
 // killed by signal N).
 func (p *Process) Wait() (int, error) {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(p.Pid, &ws, 0, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return -1, fmt.Errorf("wait for exec'd process: %w", err)
-		}
-		break
+	code, err := reapUntil(p.Pid)
+	if err != nil {
+		return -1, fmt.Errorf("wait for exec'd process: %w", err)
 	}
-	if ws.Signaled() {
-		return 128 + int(ws.Signal()), nil
-	}
-	return ws.ExitStatus(), nil
+	return code, nil
 }

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/libcontainer/rootfs"
-	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -25,6 +25,8 @@ type initParams struct {
 	Exec bool `json:"exec,omitempty"`
 	// ConsoleFd is the inherited --console-socket connection (terminal: true).
 	ConsoleFd int `json:"consoleFd,omitempty"`
+	// Trace asks the init to collect its phases for the parent's trace.
+	Trace bool `json:"trace,omitempty"`
 }
 
 // InitMain is `berth init`: the container's pid 1 after nsenter made its
@@ -59,14 +61,15 @@ func runInit(sync *syncSocket) error {
 		return err
 	}
 	cfg, p := m.Config, m.Init
+	trace.Collect(p.Trace)
+	trace.Point("init:config")
 	spec := cfg.Spec
 	// Compile the seccomp filter now, before rlimits could starve it.
-	var filter *seccomp.Program
-	if spec.Linux.Seccomp != nil {
-		if filter, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
-			return err
-		}
+	filter, err := compileSeccomp(spec.Linux.Seccomp, sync)
+	if err != nil {
+		return err
 	}
+	trace.Point("init:seccomp-compile")
 	if p.Exec {
 		return runExec(sync, spec, filter, p)
 	}
@@ -86,43 +89,53 @@ func runInit(sync *syncSocket) error {
 			return fmt.Errorf("rootfs: %w", err)
 		}
 	}
+	trace.Point("init:rootfs-prepare")
 	if err := sync.send(&message{Type: msgHooks}); err != nil {
 		return err
 	}
 	if _, err := sync.expect(msgHooksDone); err != nil {
 		return err
 	}
+	trace.Point("init:wait-hooks")
 	if spec.Hooks != nil {
 		if err := runHooks("createContainer", spec.Hooks.CreateContainer, p.HookState); err != nil {
 			return err
 		}
 	}
+	trace.Point("init:createContainer-hooks")
 	if err := enterRoot(plan, ownMounts); err != nil {
 		return fmt.Errorf("rootfs: %w", err)
 	}
+	trace.Point("init:pivot")
 	// Before Finish: sysctls go to /proc/sys, which readonlyPaths usually
 	// makes read-only, and a missing cwd cannot be made under a read-only root.
 	if err := setupEnvironment(cfg, ownMounts); err != nil {
 		return err
 	}
+	trace.Point("init:environment")
 	if ownMounts {
 		if err := rootfs.Finish(plan); err != nil {
 			return fmt.Errorf("rootfs: %w", err)
 		}
 	}
+	trace.Point("init:rootfs-finish")
 	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
 	if err != nil {
 		return err
 	}
 	if spec.Process.Terminal {
-		if err := setupConsole(p.ConsoleFd, spec.Process); err != nil {
+		if err := setupConsole(p.ConsoleFd, spec.Process, ownMounts); err != nil {
 			return err
 		}
+	}
+	if err := applyProcessAttrs(spec, false); err != nil {
+		return err
 	}
 	if err := becomeProcess(spec.Process, filter, p.PreserveFDs); err != nil {
 		return err
 	}
-	if err := sync.send(&message{Type: msgReady}); err != nil {
+	trace.Point("init:process")
+	if err := sync.send(&message{Type: msgReady, Trace: trace.Collected()}); err != nil {
 		return err
 	}
 	fifo, err := waitForStart(sync, fdDir, p.FifoFd)
@@ -208,7 +221,7 @@ func setupEnvironment(cfg *Config, ownMounts bool) error {
 		return err
 	}
 	if adj := spec.Process.OOMScoreAdj; adj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+		if err := procWrite("self/oom_score_adj", strconv.Itoa(*adj)); err != nil {
 			return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
 		}
 	}
@@ -223,8 +236,7 @@ func setupEnvironment(cfg *Config, ownMounts bool) error {
 }
 
 func writeSysctl(key, value string) error {
-	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
-	if err := os.WriteFile(path, []byte(value), 0); err != nil {
+	if err := procWrite("sys/"+strings.ReplaceAll(key, ".", "/"), value); err != nil {
 		return fmt.Errorf("linux.sysctl[%q]: %w", key, err)
 	}
 	return nil

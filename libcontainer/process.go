@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -100,7 +99,7 @@ func checkExecutable(p string) error {
 // bounding set drop needs CAP_SETPCAP (before the user switch); keepcaps
 // carries the permitted set across setuid; the other sets come after it;
 // no_new_privs last.
-func becomeProcess(proc *specs.Process, filter *seccomp.Program, preserveFDs int) error {
+func becomeProcess(proc *specs.Process, filter *seccompFilter, preserveFDs int) error {
 	// Nothing of berth's may leak into the container (CVE-2024-21626): every
 	// fd above stdio and the preserved ones is close-on-exec from here on
 	// (whatever is opened later is O_CLOEXEC). Done before a seccomp filter
@@ -114,8 +113,8 @@ func becomeProcess(proc *specs.Process, filter *seccomp.Program, preserveFDs int
 	}
 	// Without no_new_privs a filter can only be installed while we still
 	// hold CAP_SYS_ADMIN; with it, as late as possible (execProcess).
-	if filter != nil && !proc.NoNewPrivileges {
-		if err := filter.Install(); err != nil {
+	if !proc.NoNewPrivileges {
+		if err := filter.install(); err != nil {
 			return err
 		}
 	}
@@ -140,6 +139,10 @@ func becomeProcess(proc *specs.Process, filter *seccomp.Program, preserveFDs int
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("process.noNewPrivileges: %w", err)
 		}
+		// A notify listener must reach the parent before "ready".
+		if err := filter.installForNotify(); err != nil {
+			return err
+		}
 	}
 	umask := 0o022
 	if proc.User.Umask != nil {
@@ -150,11 +153,11 @@ func becomeProcess(proc *specs.Process, filter *seccomp.Program, preserveFDs int
 }
 
 // execProcess execs the process (every fd of berth's is close-on-exec).
-func execProcess(proc *specs.Process, filter *seccomp.Program, path string) error {
+func execProcess(proc *specs.Process, filter *seccompFilter, path string) error {
 	env := withHome(proc.Env, proc.User.UID)
 	// Last: after this only execve has to pass the filter.
-	if filter != nil && proc.NoNewPrivileges {
-		if err := filter.Install(); err != nil {
+	if proc.NoNewPrivileges {
+		if err := filter.install(); err != nil {
 			return err
 		}
 	}
@@ -188,6 +191,10 @@ func enterCwd(cwd string) error {
 		return fmt.Errorf("process.cwd %q: %w", cwd, err)
 	}
 	wd, err := unix.Getwd()
+	if errors.Is(err, unix.ENOENT) {
+		// getcwd's answer for a directory this process's root cannot reach.
+		return fmt.Errorf("process.cwd %q: resolves outside the container root", cwd)
+	}
 	if err != nil {
 		return fmt.Errorf("process.cwd %q: getcwd: %w", cwd, err)
 	}

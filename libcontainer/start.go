@@ -6,18 +6,62 @@ import (
 	"os"
 	"time"
 
+	"github.com/berthrun/berth/internal/trace"
 	"golang.org/x/sys/unix"
 )
 
 // Start lets a created container's init exec the user process, then runs the
-// poststart hooks (a failing one only warns, as config.md says).
+// poststart hooks (a failing one only warns, as config.md says). With
+// NOTIFY_SOCKET it returns once the container said READY=1 (or died).
 func (c *Container) Start() error {
+	notify, err := c.listenNotify()
+	if err != nil {
+		return err
+	}
+	if err := c.execInit(); err != nil {
+		if notify != nil {
+			unix.Close(notify.fd)
+		}
+		return err
+	}
+	c.runPoststart()
+	trace.Point("start:poststart")
+	if notify != nil {
+		return c.relayReady(notify)
+	}
+	return nil
+}
+
+// StartAttached is Start for a caller that stays with the container (run
+// in the foreground): READY=1 is relayed in the background.
+func (c *Container) StartAttached() error {
+	notify, err := c.listenNotify()
+	if err != nil {
+		return err
+	}
+	if err := c.execInit(); err != nil {
+		if notify != nil {
+			unix.Close(notify.fd)
+		}
+		return err
+	}
+	if notify != nil {
+		go c.relayReady(notify)
+	}
+	c.runPoststart()
+	trace.Point("start:poststart")
+	return nil
+}
+
+// execInit lets the init exec the container's process and waits until it did.
+func (c *Container) execInit() error {
 	if c.init != nil {
 		// run: the init created in this process waits on the sync socket,
 		// which closes at its execve (or carries the error that stopped it).
 		if err := c.init.sync.send(&message{Type: msgStart}); err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
+		trace.Point("start:signalled")
 		m, err := c.init.sync.recv()
 		switch {
 		case errors.Is(err, errPeerGone): // exec'd
@@ -33,7 +77,7 @@ func (c *Container) Start() error {
 	} else if err := c.openFifo(); err != nil {
 		return err
 	}
-	c.runPoststart()
+	trace.Point("start:exec")
 	return nil
 }
 
@@ -46,6 +90,7 @@ func (c *Container) openFifo() error {
 	if err != nil {
 		return fmt.Errorf("open exec.fifo: %w", err)
 	}
+	trace.Point("start:fifo-open")
 	defer f.Close()
 	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}}
 	gotByte := false
@@ -60,8 +105,10 @@ func (c *Container) openFifo() error {
 			switch {
 			case r == 1:
 				gotByte = true
+				trace.Point("start:fifo-byte")
 				continue
 			case r == 0 && gotByte:
+				trace.Point("start:fifo-closed")
 				// Closed after the byte: exec'd (or died right at exec).
 				return os.Remove(c.fifoPath())
 			}

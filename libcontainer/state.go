@@ -38,6 +38,7 @@ type savedState struct {
 	Created       time.Time         `json:"created"`
 	CgroupPaths   map[string]string `json:"cgroupPaths,omitempty"`
 	Config        *Config           `json:"config"`
+	Network       *netState         `json:"network,omitempty"` // what setupNetwork made
 }
 
 // hookState is the OCI state given to hooks on stdin.

@@ -41,16 +41,17 @@ func (s *savedState) initAlive() bool {
 }
 
 // status derives the container's status from the system, never from disk:
-// no init yet is creating; a dead init is stopped; a live init still waiting
-// on exec.fifo is created; a frozen cgroup is paused; otherwise running.
+// no init yet is creating (stopped if that create was killed); a dead init
+// is stopped; a live init still waiting on exec.fifo (not yet exec'd) is
+// created; a frozen cgroup is paused; otherwise running.
 func (s *savedState) status(dir string) string {
 	if s.InitPid == 0 {
-		return Creating
+		return creatingOrAbandoned(dir)
 	}
 	if !s.initAlive() {
 		return Stopped
 	}
-	if _, err := os.Lstat(filepath.Join(dir, fifoName)); err == nil {
+	if _, err := os.Lstat(filepath.Join(dir, fifoName)); err == nil && !initExeced(s.InitPid) {
 		return Created
 	}
 	if frozen(s.CgroupPaths) {

@@ -18,6 +18,11 @@ func TestStatus(t *testing.T) {
 	if err != nil || zombie {
 		t.Fatalf("processStartTime: %d %v %v", start, zombie, err)
 	}
+	waiting := startLikeInit(t) // runs from a memfd like berth's sealed init
+	waitingStart, _, err := processStartTime(waiting.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, fifoName)
 	tests := []struct {
@@ -26,8 +31,9 @@ func TestStatus(t *testing.T) {
 		fifo bool
 		want string
 	}{
-		{"no init yet", savedState{}, false, Creating},
-		{"live init waiting on the fifo", savedState{InitPid: cmd.Process.Pid, InitStartTime: start}, true, Created},
+		{"no init yet, create killed", savedState{}, false, Stopped},
+		{"live init waiting on the fifo", savedState{InitPid: waiting.Process.Pid, InitStartTime: waitingStart}, true, Created},
+		{"exec'd init, fifo left by a killed start", savedState{InitPid: cmd.Process.Pid, InitStartTime: start}, true, Running},
 		{"live init, fifo gone", savedState{InitPid: cmd.Process.Pid, InitStartTime: start}, false, Running},
 		{"recycled pid", savedState{InitPid: cmd.Process.Pid, InitStartTime: start + 1}, false, Stopped},
 		{"dead pid", savedState{InitPid: 1 << 22, InitStartTime: 1}, false, Stopped},

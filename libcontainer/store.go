@@ -47,8 +47,10 @@ func (s stateStore) create(id string) (*os.File, error) {
 	return lock, nil
 }
 
-// lock takes the container's exclusive lock (flock on its directory). A
-// directory removed while we waited means the container is gone.
+// lock takes the container's exclusive lock (flock on its directory),
+// waiting at most lockTimeout for another command to release it: a stuck
+// holder gets a clear error, never a hang. A directory removed while we
+// waited means the container is gone.
 func (s stateStore) lock(id string) (*os.File, error) {
 	d, err := os.OpenFile(s.dir(id), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -57,9 +59,15 @@ func (s stateStore) lock(id string) (*os.File, error) {
 		}
 		return nil, err
 	}
-	if err := unix.Flock(int(d.Fd()), unix.LOCK_EX); err != nil {
+	timeout := lockTimeout()
+	if err := flockWithin(int(d.Fd()), timeout); err != nil {
+		if errors.Is(err, errLockBusy) {
+			err = lockTimeoutError(id, int(d.Fd()), timeout)
+		} else {
+			err = fmt.Errorf("lock container %q: %w", id, err)
+		}
 		d.Close()
-		return nil, fmt.Errorf("lock container %q: %w", id, err)
+		return nil, err
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(d.Fd()), &st); err != nil || st.Nlink == 0 {
@@ -104,14 +112,7 @@ func (s stateStore) load(id string) (*savedState, error) {
 		}
 		return nil, err
 	}
-	st := new(savedState)
-	if err := json.Unmarshal(b, st); err != nil {
-		return nil, fmt.Errorf("container %q: corrupt %s: %w", id, stateFile, err)
-	}
-	if st.Config == nil || st.Config.Spec == nil {
-		return nil, fmt.Errorf("container %q: corrupt %s: no config", id, stateFile)
-	}
-	return st, nil
+	return decodeState(id, b)
 }
 
 func (s stateStore) remove(id string) error {

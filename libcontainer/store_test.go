@@ -16,7 +16,7 @@ func testState(id string) *savedState {
 	return &savedState{
 		ID: id, InitPid: 42, InitStartTime: 7, Created: time.Unix(1700000000, 5).UTC(),
 		CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/" + id},
-		Config:      &Config{ID: id, Bundle: "/b", Rootfs: "/b/rootfs", Spec: &specs.Spec{Version: specs.Version}},
+		Config:      &Config{ID: id, Bundle: "/b", Rootfs: "/b/rootfs", Spec: &specs.Spec{Version: specs.Version, Process: &specs.Process{Args: []string{"sh"}}, Linux: &specs.Linux{}}},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/berthrun/berth/internal/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,16 +19,20 @@ const (
 	msgHooksDone = "hooks-done" // parent → init: those hooks passed
 	msgReady     = "ready"      // init → parent: created, waiting for start
 	msgStart     = "start"      // parent → init (run only): exec the process now
+	msgSeccompFd = "seccomp-fd" // init → parent: the seccomp notify listener (SCM_RIGHTS), for the agent
+	msgAgentHas  = "agent-has"  // parent → init: the agent has the listener
 	msgError     = "error"      // either way: the step that failed and why
 )
 
 // message is one packet on the sync socket.
 type message struct {
-	Type   string      `json:"type"`
-	Pid    int         `json:"pid,omitempty"`
-	Msg    string      `json:"msg,omitempty"`
-	Config *Config     `json:"config,omitempty"`
-	Init   *initParams `json:"init,omitempty"`
+	Type   string       `json:"type"`
+	Pid    int          `json:"pid,omitempty"`
+	Msg    string       `json:"msg,omitempty"`
+	Config *Config      `json:"config,omitempty"`
+	Init   *initParams  `json:"init,omitempty"`
+	Trace  []trace.Span `json:"trace,omitempty"` // init → parent with "ready": its phases
+	fds    []int        // came with it by SCM_RIGHTS
 }
 
 // syncSocket is one end of the SOCK_SEQPACKET pair: each write is one
@@ -78,10 +83,11 @@ func (s *syncSocket) recv() (*message, error) {
 		return nil, errPeerGone
 	}
 	buf := make([]byte, n)
-	if _, err := s.f.Read(buf); err != nil {
+	fds, err := s.read(buf)
+	if err != nil {
 		return nil, err
 	}
-	m := new(message)
+	m := &message{fds: fds}
 	if err := json.Unmarshal(buf, m); err != nil {
 		return nil, fmt.Errorf("bad sync message: %w", err)
 	}

@@ -94,20 +94,20 @@ func decodeSpec(data []byte) (*specs.Spec, error) {
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, describeJSONError(data, err)
+		return nil, describeJSONError(configName, data, err)
 	}
 	return &spec, nil
 }
 
 // describeJSONError turns encoding/json's byte offsets into the line and
-// column a person editing config.json can go to.
-func describeJSONError(data []byte, err error) error {
+// column a person editing the document (config.json, a process file) can go to.
+func describeJSONError(doc string, data []byte, err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
 		line, col := position(data, syntax.Offset)
-		return fmt.Errorf("%s: invalid JSON at line %d, column %d: %s", configName, line, col, syntax.Error())
+		return fmt.Errorf("%s: invalid JSON at line %d, column %d: %s", doc, line, col, syntax.Error())
 	case errors.As(err, &typ):
 		line, col := position(data, typ.Offset)
 		field := typ.Field
@@ -115,9 +115,9 @@ func describeJSONError(data []byte, err error) error {
 			field = "top level"
 		}
 		return fmt.Errorf("%s: %s at line %d, column %d: got a JSON %s, want %s",
-			configName, field, line, col, typ.Value, describeType(typ.Type))
+			doc, field, line, col, typ.Value, describeType(typ.Type))
 	default:
-		return fmt.Errorf("%s: %w", configName, err)
+		return fmt.Errorf("%s: %w", doc, err)
 	}
 }
 

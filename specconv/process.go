@@ -20,6 +20,8 @@ func checkProcess(p *specs.Process) error {
 		func() error { return checkCapabilities(p.Capabilities) },
 		func() error { return checkRlimits(p.Rlimits) },
 		func() error { return checkOOMScoreAdj(p.OOMScoreAdj) },
+		func() error { return checkUser(p.User) },
+		func() error { return checkProcessAttrs(p) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

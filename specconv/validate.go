@@ -45,6 +45,7 @@ func validate(spec *specs.Spec, bundle string, opts Options) (rootfs string, err
 		func() error { return checkUTSNames(spec, ns) },
 		func() error { return checkMounts(spec.Mounts) },
 		func() error { return checkHooks(spec.Hooks) },
+		func() error { return checkAnnotations(spec.Annotations) },
 		func() error { return checkUserNamespace(spec.Linux, ns) },
 		func() error { return checkTimeOffsets(spec.Linux.TimeOffsets, ns) },
 		func() error { return checkSysctl(spec, ns) },
@@ -52,9 +53,11 @@ func validate(spec *specs.Spec, bundle string, opts Options) (rootfs string, err
 		func() error { return checkRootfsPropagation(spec.Linux.RootfsPropagation) },
 		func() error { return checkPathsNeedMountNamespace(spec.Linux, ns) },
 		func() error { return checkSecurity(spec) },
+		func() error { return checkLinuxAttrs(spec.Linux) },
 		func() error { return checkAbsolutePaths("linux.maskedPaths", spec.Linux.MaskedPaths) },
 		func() error { return checkAbsolutePaths("linux.readonlyPaths", spec.Linux.ReadonlyPaths) },
 		func() error { return checkCgroupsPath(spec.Linux.CgroupsPath, opts.SystemdCgroup) },
+		func() error { return checkNetwork(spec, ns, opts) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -103,12 +103,11 @@ func TestExecBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bad.json"), []byte("{not json"), 0o644)
 	os.WriteFile(filepath.Join(dir, "noargs.json"), []byte(`{"cwd":"/"}`), 0o644)
 	assertError(t, e.berth("exec", "--process", filepath.Join(dir, "missing.json"), id), "--process")
-	assertError(t, e.berth("exec", "--process", filepath.Join(dir, "bad.json"), id), "invalid Process JSON")
+	assertError(t, e.berth("exec", "--process", filepath.Join(dir, "bad.json"), id), "invalid JSON")
 	assertError(t, e.berth("exec", "--process", filepath.Join(dir, "noargs.json"), id), "args")
 	assertError(t, e.berth("exec", id, "no-such-binary"), `"no-such-binary"`, "not found")
 	assertError(t, e.berth("exec", "--cwd", "/etc/passwd", id, "true"), "process.cwd")
 	assertError(t, e.berth("exec", "-u", "nobody", id, "true"), "--user")
-	assertError(t, e.berth("exec", "-t", id, "true"), "--tty")
 	assertError(t, e.berth("exec", "nosuch-"+randHex(3), "true"), "does not exist")
 	e.mustBerth("pause", id)
 	assertError(t, e.berth("exec", id, "true"), "paused")
@@ -124,25 +123,45 @@ func TestExecBadInput(t *testing.T) {
 	assertError(t, e.berth("exec", id, "true"), "stopped")
 }
 
-// TestExecLoopLeavesNoZombie runs many short execs: none may hang, and
-// nothing of them may be left behind.
+// TestExecLoopLeavesNoZombie runs 500 execs of true: none may hang (each
+// is bounded), and none may leave a process behind in the container.
 func TestExecLoopLeavesNoZombie(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	id := e.startSleeper()
-	for i := 0; i < 100; i++ {
-		if r := e.berth("exec", id, "true"); r.code != 0 {
-			t.Fatalf("exec %d: %v", i, r)
-		}
-	}
+	e.loop(500, "exec "+id+" true")
 	r := e.mustBerth("ps", "--format", "json", id)
 	if n := strings.Count(r.stdout, ",") + 1; n != 1 {
-		t.Errorf("after 100 execs the container has %d processes: %s", n, r.stdout)
+		t.Errorf("after 500 execs the container has %d processes: %s", n, r.stdout)
 	}
 	for _, p := range strings.Split(strings.Trim(strings.TrimSpace(r.stdout), "[]"), ",") {
 		if _, err := strconv.Atoi(p); err != nil {
 			t.Errorf("ps --format json: %q", r.stdout)
 		}
+	}
+}
+
+// TestRunLoopReturnsAtOnce runs a `true` container 500 times in the
+// foreground: each run must return (bounded), exit 0 and delete itself.
+func TestRunLoopReturnsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.bundle(sh("true"))
+	e.loop(500, "run --bundle "+b+" "+e.id("loop")+"-$i")
+	if ids, _ := os.ReadDir(e.root); len(ids) != 0 {
+		t.Errorf("%d containers left in the state root after the loop", len(ids))
+	}
+}
+
+// loop runs `berth --root ROOT ARGS` n times from a shell ($i is the
+// iteration), each bounded by a timeout, and fails on the first failure.
+func (e *env) loop(n int, args string) {
+	e.t.Helper()
+	script := fmt.Sprintf(`for i in $(seq %d); do timeout 20 %s --root %s %s || { echo "iteration $i: exit $?"; exit 1; }; done`, n, berthBin, e.root, args)
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		e.t.Fatalf("%d× berth %s: %v\n%s", n, args, err, out)
 	}
 }
 
@@ -158,5 +177,51 @@ func TestSocketActivation(t *testing.T) {
 	out, err := exec.Command("sh", "-c", script).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "1:1") || !strings.Contains(string(out), "listening-socket-stand-in") {
 		t.Errorf("socket activation: %v: %q", err, out)
+	}
+}
+
+// TestExecSubCgroup: exec --cgroup places the process in an existing
+// sub-cgroup of the container's, for one controller or for all.
+func TestExecSubCgroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.startSleeper()
+	memDir := ""
+	cg, err := os.ReadFile("/proc/" + strconv.Itoa(e.state(id).Pid) + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines(string(cg)) {
+		if parts := strings.SplitN(l, ":", 3); len(parts) == 3 && parts[1] == "memory" {
+			memDir = filepath.Join("/sys/fs/cgroup/memory", parts[2])
+		}
+	}
+	if memDir == "" {
+		t.Skipf("no v1 memory controller on this host: %s", cg)
+	}
+	if err := os.Mkdir(filepath.Join(memDir, "probe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := e.mustBerth("exec", "--cgroup", "memory:probe", id, "cat", "/proc/self/cgroup").stdout
+	var mem, pids string
+	for _, l := range lines(out) {
+		if parts := strings.SplitN(l, ":", 3); len(parts) == 3 {
+			switch parts[1] {
+			case "memory":
+				mem = parts[2]
+			case "pids":
+				pids = parts[2]
+			}
+		}
+	}
+	if !strings.HasSuffix(mem, "/probe") || strings.HasSuffix(pids, "/probe") {
+		t.Errorf("exec --cgroup memory:probe: memory %q, pids %q; want only memory in .../probe:\n%s", mem, pids, out)
+	}
+	assertError(t, e.berth("exec", "--cgroup", "nosuch", id, "true"), "--cgroup", "no such sub-cgroup")
+	assertError(t, e.berth("exec", "--cgroup", "../escape", id, "true"), "--cgroup", "inside it")
+	assertError(t, e.berth("exec", "--cgroup", "bogus:probe", id, "true"), "--cgroup", `controller "bogus"`)
+	e.mustBerth("delete", "--force", id)
+	if _, err := os.Stat(memDir); err == nil {
+		t.Errorf("the container's memory cgroup %s (with a sub-cgroup) survived delete", memDir)
 	}
 }

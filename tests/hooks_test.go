@@ -80,7 +80,6 @@ func names(es []hookEntry) []string {
 func allHooks(spec *specs.Spec, log *hookLog) {
 	spec.Mounts = append(spec.Mounts, log.mount())
 	spec.Hooks = &specs.Hooks{
-		//lint:ignore SA1019 prestart is deprecated but still in the contract
 		Prestart:        []specs.Hook{hook("prestart", log.host, 0)},
 		CreateRuntime:   []specs.Hook{hook("createRuntime1", log.host, 0), hook("createRuntime2", log.host, 0)},
 		CreateContainer: []specs.Hook{hook("createContainer", log.host, 0)},
@@ -205,7 +204,6 @@ func TestHookFailures(t *testing.T) {
 			bad := []specs.Hook{hook(kind, log.host, 3)}
 			switch kind {
 			case "prestart":
-				//lint:ignore SA1019 prestart is deprecated but still in the contract
 				spec.Hooks.Prestart = bad
 			case "createRuntime":
 				spec.Hooks.CreateRuntime = bad

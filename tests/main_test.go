@@ -183,6 +183,7 @@ type runOpts struct {
 	stdout     *os.File // the command's (and its container's) stdout; else a temp file
 	stderr     *os.File // likewise for stderr
 	dir        string   // working directory of the command
+	env        []string // added to the command's environment
 }
 
 // berth runs the binary with --root and args and returns what it did. Its
@@ -206,7 +207,7 @@ func (e *env) berthOpts(o runOpts, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, berthBin, full...)
-	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
+	cmd.Env = append(append(os.Environ(), tagVar+"="+e.tag), o.env...)
 	cmd.ExtraFiles = o.extraFiles
 	cmd.Dir = o.dir
 	outF, errF := o.stdout, o.stderr

@@ -22,7 +22,7 @@ var createCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		ct, err := createContainer(c, id, false)
+		ct, _, err := createContainer(c, id, false)
 		if err != nil {
 			return fmt.Errorf("create %s: %w", id, err)
 		}
@@ -39,15 +39,17 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root (for a rootfs on ramfs)"},
 		&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N more fds (3..3+N-1) to the process"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the container's init"},
 	}
 }
 
 // createContainer loads the bundle and creates the container; the returned
-// container holds its lock.
-func createContainer(c *cli.Context, id string, foreground bool) (*libcontainer.Container, error) {
+// container holds its lock. In the foreground with a terminal (run), it
+// also returns the terminal proxy that the init sends the pty master to.
+func createContainer(c *cli.Context, id string, foreground bool) (*libcontainer.Container, *ttyProxy, error) {
 	n := c.Int("preserve-fds")
 	if n < 0 {
-		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", n)
+		return nil, nil, fmt.Errorf("--preserve-fds %d: must not be negative", n)
 	}
 	cfg, err := specconv.Load(c.String("bundle"), id, specconv.Options{
 		NoPivot:       c.Bool("no-pivot"),
@@ -56,27 +58,53 @@ func createContainer(c *cli.Context, id string, foreground bool) (*libcontainer.
 		Rootless:      rootless(c),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if cfg.Spec.Process.Terminal && c.String("console-socket") == "" {
-		return nil, fmt.Errorf("process.terminal is true: give --console-socket (a foreground terminal is not supported yet), or set it to false")
+	if err := checkTerminalFlags(cfg.Spec.Process.Terminal, !foreground, c.String("console-socket")); err != nil {
+		return nil, nil, err
 	}
 	n += socketActivation(cfg.Spec.Process)
-	ct, err := runtimeFor(c).Create(cfg, libcontainer.CreateOpts{
+	opts := libcontainer.CreateOpts{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		PreserveFDs: n, Foreground: foreground, ConsoleSocket: c.String("console-socket"),
-	})
-	if err != nil {
-		return nil, err
+		NotifySocket: os.Getenv("NOTIFY_SOCKET"),
 	}
+	var tty *ttyProxy
+	if foreground && cfg.Spec.Process.Terminal {
+		if tty, err = newTTYProxy(); err != nil {
+			return nil, nil, err
+		}
+		opts.Console = tty.initEnd
+	}
+	ct, err := runtimeFor(c).Create(cfg, opts)
+	if err != nil {
+		if tty != nil {
+			tty.finish()
+		}
+		return nil, nil, err
+	}
+	if err := afterCreate(c, ct); err != nil {
+		ct.Delete(true)
+		ct.Unlock()
+		if tty != nil {
+			tty.finish()
+		}
+		return nil, nil, err
+	}
+	return ct, tty, nil
+}
+
+// afterCreate hands the init's pid to those who asked for it.
+func afterCreate(c *cli.Context, ct *libcontainer.Container) error {
 	if path := c.String("pid-file"); path != "" {
 		if err := writePidFile(path, ct.Pid()); err != nil {
-			ct.Delete(true)
-			ct.Unlock()
-			return nil, err
+			return err
 		}
 	}
-	return ct, nil
+	if path := c.String("pidfd-socket"); path != "" {
+		return sendPidfd(path, ct.Pid())
+	}
+	return nil
 }
 
 func rootless(c *cli.Context) bool {

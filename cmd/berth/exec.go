@@ -1,16 +1,20 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/berthrun/berth/libcontainer"
+	"github.com/berthrun/berth/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 )
 
 var execCommand = &cli.Command{
@@ -33,7 +37,8 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even into a paused container"},
 		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process"},
 		&cli.StringFlag{Name: "process-label", Usage: "SELinux label for the process"},
-		&cli.StringFlag{Name: "cgroup", Usage: "sub-cgroup to run the process in"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an existing sub-cgroup: [CONTROLLER[,CONTROLLER]:]PATH (repeatable)"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() < 1 {
@@ -61,9 +66,6 @@ func asExit(err error, ec *exitCode) bool {
 }
 
 func execCode(c *cli.Context, id string) error {
-	if err := refuseUnsupportedExecFlags(c); err != nil {
-		return err
-	}
 	ct, err := runtimeFor(c).Load(id)
 	if err != nil {
 		return err
@@ -72,32 +74,84 @@ func execCode(c *cli.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	detach := c.Bool("detach")
+	if err := checkTerminalFlags(proc.Terminal, detach, c.String("console-socket")); err != nil {
+		return err
+	}
 	n := c.Int("preserve-fds")
 	if n < 0 {
 		return fmt.Errorf("--preserve-fds %d: must not be negative", n)
 	}
-	var sigs chan os.Signal
-	if !c.Bool("detach") {
-		sigs = make(chan os.Signal, 32)
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
-	}
-	p, err := ct.Exec(proc, libcontainer.ExecOpts{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		PreserveFDs: n, IgnorePaused: c.Bool("ignore-paused"),
-	})
+	sub, err := parseSubCgroups(c.StringSlice("cgroup"))
 	if err != nil {
 		return err
 	}
+	opts := libcontainer.ExecOpts{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		PreserveFDs: n, IgnorePaused: c.Bool("ignore-paused"),
+		ConsoleSocket: c.String("console-socket"), Cgroup: sub,
+	}
+	var sigs chan os.Signal
+	var tty *ttyProxy
+	if !detach {
+		if err := libcontainer.SetSubreaper(); err != nil {
+			return err
+		}
+		sigs = make(chan os.Signal, 32)
+		signal.Notify(sigs)
+		defer signal.Stop(sigs)
+		if proc.Terminal {
+			if tty, err = newTTYProxy(); err != nil {
+				return err
+			}
+			defer tty.finish()
+			opts.Console = tty.initEnd
+		}
+	}
+	p, err := ct.Exec(proc, opts)
+	if err != nil {
+		return err
+	}
+	if err := afterExec(c, p.Pid); err != nil {
+		if !detach {
+			p.Wait()
+		}
+		return err
+	}
+	if detach {
+		return nil
+	}
+	return waitExec(p, sigs, tty)
+}
+
+// afterExec hands the process's pid to those who asked for it; on failure
+// the process is killed.
+func afterExec(c *cli.Context, pid int) error {
+	err := error(nil)
 	if path := c.String("pid-file"); path != "" {
-		if err := writePidFile(path, p.Pid); err != nil {
+		err = writePidFile(path, pid)
+	}
+	if path := c.String("pidfd-socket"); path != "" && err == nil {
+		err = sendPidfd(path, pid)
+	}
+	if err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+	return err
+}
+
+// waitExec proxies the terminal, forwards signals and returns the process's
+// exit status as ours.
+func waitExec(p *libcontainer.Process, sigs chan os.Signal, tty *ttyProxy) error {
+	defer libcontainer.ReapOrphans()
+	if tty != nil {
+		if err := tty.start(); err != nil {
+			unix.Kill(p.Pid, unix.SIGKILL)
+			p.Wait()
 			return err
 		}
 	}
-	if c.Bool("detach") {
-		return nil
-	}
-	go forwardSignals(sigs, p.Pid)
+	go forwardSignals(sigs, p.Pid, tty)
 	code, err := p.Wait()
 	if err != nil {
 		return err
@@ -108,32 +162,68 @@ func execCode(c *cli.Context, id string) error {
 	return nil
 }
 
-func refuseUnsupportedExecFlags(c *cli.Context) error {
-	switch {
-	case c.Bool("tty") || c.String("console-socket") != "":
-		return fmt.Errorf("--tty/--console-socket: terminals are not supported by this berth build yet")
-	case c.String("apparmor") != "":
-		return fmt.Errorf("--apparmor %q: AppArmor labels are not supported (and not enabled on this host)", c.String("apparmor"))
-	case c.String("process-label") != "":
-		return fmt.Errorf("--process-label %q: SELinux labels are not supported (and not enabled on this host)", c.String("process-label"))
-	case c.String("cgroup") != "":
-		return fmt.Errorf("--cgroup %q: sub-cgroups are not supported by this berth build yet", c.String("cgroup"))
+// applyLabelFlags sets --apparmor and --process-label, by runc's rules: an
+// AppArmor profile on a host without AppArmor is an error, an SELinux label
+// on a host without SELinux is ignored (with a warning).
+func applyLabelFlags(c *cli.Context, p *specs.Process) error {
+	if prof := c.String("apparmor"); prof != "" {
+		if !libcontainer.AppArmorEnabled() {
+			return fmt.Errorf("--apparmor %q: AppArmor is not enabled on this host; drop the flag", prof)
+		}
+		p.ApparmorProfile = prof
+	}
+	if label := c.String("process-label"); label != "" {
+		if !libcontainer.SELinuxEnabled() {
+			slog.Warn(fmt.Sprintf("--process-label %q ignored: SELinux is not enabled on this host", label))
+			return nil
+		}
+		p.SelinuxLabel = label
 	}
 	return nil
+}
+
+// parseSubCgroups parses --cgroup values, "PATH" or "CONTROLLER[,CONTROLLER]:PATH",
+// PATH relative to the container's cgroup.
+func parseSubCgroups(vals []string) (map[string]string, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	sub := map[string]string{}
+	for _, v := range vals {
+		ctrls, path, found := strings.Cut(v, ":")
+		if !found {
+			ctrls, path = "", v
+		}
+		clean := filepath.Clean(path)
+		if path == "" || filepath.IsAbs(path) || clean == ".." || strings.HasPrefix(clean, "../") {
+			return nil, fmt.Errorf("--cgroup %q: want [CONTROLLER:]PATH with PATH relative to the container's cgroup and inside it", v)
+		}
+		for _, ctrl := range strings.Split(ctrls, ",") {
+			if _, dup := sub[ctrl]; dup {
+				return nil, fmt.Errorf("--cgroup %q: controller %q given twice", v, ctrl)
+			}
+			sub[ctrl] = clean
+		}
+	}
+	return sub, nil
 }
 
 // execProcess builds the process: from --process, or from the container's
 // own process with the command and the flags applied, as runc does.
 func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 	if path := c.String("process"); path != "" {
-		return readProcessFile(path)
+		p, err := readProcessFile(path)
+		if err == nil {
+			err = applyLabelFlags(c, p)
+		}
+		return p, err
 	}
 	if c.NArg() < 2 {
 		return nil, fmt.Errorf("no command given (berth exec ID COMMAND [ARGS...], or --process FILE)")
 	}
 	p := *base
 	p.Args = c.Args().Slice()[1:]
-	p.Terminal = false
+	p.Terminal = c.Bool("tty")
 	p.Env = append(append([]string{}, base.Env...), c.StringSlice("env")...)
 	if cwd := c.String("cwd"); cwd != "" {
 		p.Cwd = cwd
@@ -160,6 +250,9 @@ func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 	if c.Bool("no-new-privs") {
 		p.NoNewPrivileges = true
 	}
+	if err := applyLabelFlags(c, &p); err != nil {
+		return nil, err
+	}
 	return &p, nil
 }
 
@@ -167,44 +260,29 @@ func readProcessFile(path string) (*specs.Process, error) {
 	var b []byte
 	var err error
 	if path == "-" {
-		b, err = readAllStdin()
+		b, err = io.ReadAll(os.Stdin)
 	} else {
 		b, err = os.ReadFile(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--process %q: %w", path, err)
 	}
-	p := new(specs.Process)
-	if err := json.Unmarshal(b, p); err != nil {
-		return nil, fmt.Errorf("--process %q: invalid Process JSON: %w", path, err)
-	}
-	switch {
-	case len(p.Args) == 0 || p.Args[0] == "":
-		return nil, fmt.Errorf("--process %q: args: missing (the command to run)", path)
-	case p.Cwd == "" || !strings.HasPrefix(p.Cwd, "/"):
-		return nil, fmt.Errorf("--process %q: cwd %q: must be an absolute path", path, p.Cwd)
-	case p.Terminal:
-		return nil, fmt.Errorf("--process %q: terminal: terminals are not supported by this berth build yet", path)
+	p, err := specconv.ParseProcess(b)
+	if err != nil {
+		return nil, fmt.Errorf("--process %q: %w", path, err)
 	}
 	return p, nil
 }
 
-func readAllStdin() ([]byte, error) {
-	var sb strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := os.Stdin.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			return []byte(sb.String()), nil
-		}
-	}
-}
-
 // parseUser parses uid[:gid]; names are not looked up (use numbers).
+// 4294967295 is refused: to the kernel it means "leave unchanged", which
+// would leave the process root.
 func parseUser(s string) (uid, gid uint32, err error) {
 	us, gs, hasGid := strings.Cut(s, ":")
 	u, err := strconv.ParseUint(us, 10, 32)
+	if err == nil && u == 1<<32-1 {
+		return 0, 0, fmt.Errorf("--user %q: uid 4294967295 is not a valid id", s)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("--user %q: want a numeric uid[:gid]", s)
 	}
@@ -212,6 +290,9 @@ func parseUser(s string) (uid, gid uint32, err error) {
 		return uint32(u), 0, nil
 	}
 	g, err := strconv.ParseUint(gs, 10, 32)
+	if err == nil && g == 1<<32-1 {
+		return 0, 0, fmt.Errorf("--user %q: gid 4294967295 is not a valid id", s)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("--user %q: want a numeric uid[:gid]", s)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/berthrun/berth/internal/trace"
 	"github.com/urfave/cli/v2"
 )
 
@@ -36,10 +37,12 @@ func setupLogging(c *cli.Context) error {
 	case "text":
 		logger = slog.New(slog.NewTextHandler(out, opts))
 	case "json":
-		logger = slog.New(slog.NewJSONHandler(out, opts))
+		logger = slog.New(newJSONLineHandler(out, level))
 	default:
 		return fmt.Errorf("--log-format %q: must be text or json", c.String("log-format"))
 	}
+	slog.SetDefault(logger) // for the packages' own debug lines
+	trace.Setup(logger, c.Bool("debug"))
 	return nil
 }
 

@@ -62,7 +62,8 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			specCommand, createCommand, startCommand, runCommand, stateCommand,
 			listCommand, killCommand, deleteCommand, psCommand,
-			pauseCommand, resumeCommand, updateCommand, eventsCommand, execCommand,
+			pauseCommand, resumeCommand, updateCommand, eventsCommand, execCommand, featuresCommand,
+			checkCommand,
 		},
 	}
 }

@@ -23,7 +23,13 @@ var runCommand = &cli.Command{
 			return err
 		}
 		detach := c.Bool("detach")
-		ct, err := createContainer(c, id, !detach)
+		if !detach {
+			// Before the init exists, so that nothing it leaves is lost.
+			if err := libcontainer.SetSubreaper(); err != nil {
+				return fmt.Errorf("run %s: %w", id, err)
+			}
+		}
+		ct, tty, err := createContainer(c, id, !detach)
 		if err != nil {
 			return fmt.Errorf("run %s: %w", id, err)
 		}
@@ -35,24 +41,32 @@ var runCommand = &cli.Command{
 			}
 			return nil
 		}
-		return runForeground(ct)
+		return runForeground(ct, tty)
 	},
 }
 
 // runForeground starts the container, forwards our signals to its init,
 // waits for it, deletes it and exits with its status (128+N if killed by N).
-func runForeground(ct *libcontainer.Container) error {
+func runForeground(ct *libcontainer.Container, tty *ttyProxy) error {
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
 	defer signal.Stop(sigs)
-	if err := ct.Start(); err != nil {
+	if tty != nil {
+		defer tty.finish()
+		if err := tty.start(); err != nil {
+			ct.Delete(true)
+			return fmt.Errorf("run %s: %w", ct.ID(), err)
+		}
+	}
+	if err := ct.StartAttached(); err != nil {
 		ct.Delete(true)
 		return fmt.Errorf("run %s: %w", ct.ID(), err)
 	}
 	// While it runs, others may kill, inspect or even delete it.
 	ct.Unlock()
-	go forwardSignals(sigs, ct.Pid())
+	go forwardSignals(sigs, ct.Pid(), tty)
 	code, err := ct.Wait()
+	defer libcontainer.ReapOrphans()
 	if lerr := ct.Relock(); lerr != nil {
 		return exitOrError(code, err) // deleted by someone else meanwhile
 	}
@@ -63,20 +77,23 @@ func runForeground(ct *libcontainer.Container) error {
 	if err := ct.Delete(true); err != nil {
 		return fmt.Errorf("run %s: %w", ct.ID(), err)
 	}
-	if code != 0 {
-		return exitCode(code)
-	}
-	return nil
+	return exitOrError(code, nil)
 }
 
-func forwardSignals(sigs chan os.Signal, pid int) {
+// forwardSignals passes our signals on to pid. With a terminal proxy,
+// SIGWINCH resizes the container's terminal instead (the kernel then
+// signals the terminal's foreground process group itself).
+func forwardSignals(sigs chan os.Signal, pid int, tty *ttyProxy) {
 	for s := range sigs {
 		sig := s.(unix.Signal)
+		switch {
 		// SIGCHLD is ours; SIGURG is the Go runtime's preemption signal.
-		if sig == unix.SIGCHLD || sig == unix.SIGURG || sig == unix.SIGPIPE {
-			continue
+		case sig == unix.SIGCHLD || sig == unix.SIGURG || sig == unix.SIGPIPE:
+		case sig == unix.SIGWINCH && tty != nil:
+			tty.resize()
+		default:
+			unix.Kill(pid, sig)
 		}
-		unix.Kill(pid, sig)
 	}
 }
 
