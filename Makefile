@@ -22,6 +22,18 @@ build: deps
 demo: build
 	@scripts/demo.sh
 
+# berth side by side with runc and crun (docs/performance.md): a markdown
+# table on stdout, JSON in bench/results/. bench-smoke runs each case once.
+BENCH_PEERS := runc crun hyperfine
+.PHONY: bench bench-smoke
+bench: build
+	@scripts/install-deps.sh $(BENCH_PEERS)
+	$(GO) run ./bench -berth bin/berth
+
+bench-smoke: build
+	@scripts/install-deps.sh $(BENCH_PEERS)
+	$(GO) run ./bench -berth bin/berth -smoke
+
 # unit + integration + end-to-end tests (root needed for the last two).
 test: build lint fuzz-smoke
 	BERTH_BIN=$(CURDIR)/bin/berth $(GO) test -count=1 -p 1 -timeout 60m $(TESTPKGS)

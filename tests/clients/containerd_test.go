@@ -1,0 +1,314 @@
+package clients
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// containerd is a private containerd and ctr pointed at it. Its
+// namespace is the world's cgroup name, so the runc shim puts containers
+// in /<namespace>/<id> of every hierarchy, below a cgroup of the world.
+type containerd struct {
+	w        *world
+	sock     string
+	ns       string
+	runcRoot string // berth's --root, as the shim passes it
+	fifoDir  string
+}
+
+func startContainerd(t *testing.T) *containerd {
+	w := newWorld(t, "containerd")
+	c := &containerd{w: w, sock: w.path("containerd.sock"), ns: w.cgroup,
+		runcRoot: w.path("berth-root"), fifoDir: w.path("fifo")}
+	// The runc shim puts its socket in /run/containerd/s whatever the
+	// daemon's state directory.
+	w.noteRunDir("/run/containerd", "/run/containerd/s")
+	w.berthRoots = []string{filepath.Join(c.runcRoot, c.ns)} // the shim adds the namespace
+	config := fmt.Sprintf(`version = 2
+root = %q
+state = %q
+# Only what ctr run needs: no CRI, no snapshotters that probe the host,
+# no /opt plugin directory.
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = %q
+[ttrpc]
+  address = %q
+`, w.path("root"), w.path("state"), c.sock, c.sock+".ttrpc")
+	cfg := w.path("config.toml")
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.startDaemon("containerd", func() error {
+		return exec.Command("ctr", "--address", c.sock, "version").Run()
+	}, "containerd", "--config", cfg)
+	return c
+}
+
+// ctr runs ctr against the private daemon in the test's namespace.
+func (c *containerd) ctr(t *testing.T, args ...string) result {
+	t.Helper()
+	return runCmd(t, nil, "ctr", c.args(args...)...)
+}
+
+func (c *containerd) args(args ...string) []string {
+	return append([]string{"--address", c.sock, "--namespace", c.ns}, args...)
+}
+
+// runArgs is `ctr run` with berth as the runc binary, on the busybox
+// rootfs: flags, then id and the command line.
+func (c *containerd) runArgs(flags []string, id string, command ...string) []string {
+	args := append([]string{"run", "--runc-binary", berthBin, "--runc-root", c.runcRoot, "--fifo-dir", c.fifoDir}, flags...)
+	args = append(args, "--rootfs", c.w.rootfs, id)
+	return append(args, command...)
+}
+
+// task returns the pid and status `ctr task ls` shows for id.
+func (c *containerd) task(t *testing.T, id string) (int, string) {
+	t.Helper()
+	out := mustSucceed(t, c.ctr(t, "task", "ls"))
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 3 && f[0] == id {
+			pid, _ := strconv.Atoi(f[1])
+			return pid, f[2]
+		}
+	}
+	return 0, ""
+}
+
+// waitTask polls until the task of id has status want, and returns its pid.
+func (c *containerd) waitTask(t *testing.T, id, want string) int {
+	t.Helper()
+	var pid int
+	var status string
+	if !eventually(20*time.Second, func() bool { pid, status = c.task(t, id); return status == want }) {
+		t.Fatalf("task %s: status %q, want %q", id, status, want)
+	}
+	return pid
+}
+
+// detached starts a detached container running command and registers
+// its removal (kill, task rm, container rm) for the end of the test.
+func (c *containerd) detached(t *testing.T, flags []string, command ...string) (string, int) {
+	t.Helper()
+	id := "ctd-" + randHex(4)
+	t.Cleanup(func() { c.remove(t, id) })
+	mustSucceed(t, runCmd(t, nil, "ctr", c.args(c.runArgs(append([]string{"-d"}, flags...), id, command...)...)...))
+	return id, c.waitTask(t, id, "RUNNING")
+}
+
+// remove kills the task of id if it runs and deletes task and container.
+func (c *containerd) remove(t *testing.T, id string) {
+	if _, status := c.task(t, id); status == "RUNNING" || status == "PAUSED" {
+		if status == "PAUSED" {
+			c.ctr(t, "task", "resume", id)
+		}
+		c.ctr(t, "task", "kill", "-s", "SIGKILL", id)
+		c.waitTask(t, id, "STOPPED")
+	}
+	c.ctr(t, "task", "rm", id)
+	c.ctr(t, "container", "rm", id)
+}
+
+func TestContainerd(t *testing.T) {
+	c := startContainerd(t)
+	t.Run("run", func(t *testing.T) {
+		id := "ctd-" + randHex(4)
+		r := c.ctr(t, c.runArgs([]string{"--rm"}, id, "sh", "-c", "echo hello from berth; grep memory /proc/self/cgroup; exit 5")...)
+		if r.code != 5 {
+			t.Fatalf("want the container's exit status 5: %v", r)
+		}
+		wantOutput(t, "ctr run", r.stdout, "hello from berth", "/"+c.ns+"/"+id)
+	})
+	t.Run("error shows berth's message", func(t *testing.T) {
+		id := "ctd-" + randHex(4)
+		r := c.ctr(t, c.runArgs([]string{"--rm"}, id, "/no/such/binary")...)
+		c.ctr(t, "container", "rm", id)
+		if r.code == 0 {
+			t.Fatalf("a missing binary ran: %v", r)
+		}
+		// The shim reads berth's last "level":"error" line of --log.
+		wantOutput(t, "ctr run", r.stderr, "OCI runtime create failed", `process.args[0] "/no/such/binary"`)
+	})
+	t.Run("detached, exec, ps", func(t *testing.T) {
+		id, pid := c.detached(t, nil, "sleep", "1000")
+		r := c.ctr(t, "task", "exec", "--fifo-dir", c.fifoDir, "--exec-id", "e1", id, "sh", "-c", "echo exec-ok; cat /proc/1/cmdline; exit 3")
+		if r.code != 3 {
+			t.Fatalf("want the exec's exit status 3: %v", r)
+		}
+		wantOutput(t, "ctr task exec", r.stdout, "exec-ok", "sleep")
+		mustSucceed(t, c.ctr(t, "task", "exec", "--fifo-dir", c.fifoDir, "-d", "--exec-id", "e2", id, "sleep", "999"))
+		var ps string
+		if !eventually(10*time.Second, func() bool {
+			ps = mustSucceed(t, c.ctr(t, "task", "ps", id))
+			return len(pidsIn(ps)) == 2
+		}) {
+			t.Fatalf("ctr task ps: want the init and the exec, got %q", ps)
+		}
+		for _, p := range pidsIn(ps) {
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+			if !strings.HasPrefix(string(cmdline), "sleep\x00") {
+				t.Errorf("ps lists pid %d running %q, want sleep", p, cmdline)
+			}
+		}
+		if !strings.Contains(ps, strconv.Itoa(pid)) {
+			t.Errorf("ps %q does not list the init pid %d", ps, pid)
+		}
+	})
+	t.Run("kill", func(t *testing.T) {
+		id := "ctd-" + randHex(4)
+		fg := exec.Command("ctr", c.args(c.runArgs([]string{"--rm"}, id, "sh", "-c", `trap "exit 7" TERM; sleep 1000 & wait`)...)...)
+		var out strings.Builder
+		fg.Stdout, fg.Stderr = &out, &out
+		if err := fg.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- fg.Wait() }()
+		t.Cleanup(func() { c.remove(t, id) })
+		pid := c.waitTask(t, id, "RUNNING")
+		// The trap is set once sh has started sleep.
+		if !eventually(10*time.Second, func() bool { return len(childrenOf(pid)) > 0 }) {
+			t.Fatalf("the container never started sleep")
+		}
+		mustSucceed(t, c.ctr(t, "task", "kill", id)) // SIGTERM
+		select {
+		case <-done:
+		case <-time.After(commandTimeout):
+			fg.Process.Kill()
+			t.Fatalf("ctr run still running after ctr task kill; output %q", out.String())
+		}
+		if code := fg.ProcessState.ExitCode(); code != 7 {
+			t.Errorf("ctr run exited %d after SIGTERM, want 7 (the trap's); output %q", code, out.String())
+		}
+	})
+	t.Run("pause and resume", func(t *testing.T) {
+		id, pid := c.detached(t, nil, "sleep", "1000")
+		mustSucceed(t, c.ctr(t, "task", "pause", id))
+		c.waitTask(t, id, "PAUSED")
+		if s := freezerState(t, pid); s != "FROZEN" {
+			t.Errorf("paused: freezer state %q, want FROZEN", s)
+		}
+		mustSucceed(t, c.ctr(t, "task", "resume", id))
+		c.waitTask(t, id, "RUNNING")
+		if s := freezerState(t, pid); s != "THAWED" {
+			t.Errorf("resumed: freezer state %q, want THAWED", s)
+		}
+		wantOutput(t, "exec after resume", mustSucceed(t, c.ctr(t, "task", "exec", "--fifo-dir", c.fifoDir, "--exec-id", "e1", id, "echo", "awake")), "awake")
+	})
+	t.Run("memory limit and metrics", func(t *testing.T) {
+		const limit = 64 << 20
+		id, pid := c.detached(t, []string{"--memory-limit", strconv.Itoa(limit)}, "sleep", "1000")
+		if got := memoryLimit(t, pid); got != strconv.Itoa(limit) {
+			t.Errorf("memory limit in the container's cgroup %s, want %d", got, limit)
+		}
+		m := mustSucceed(t, c.ctr(t, "task", "metrics", id))
+		wantOutput(t, "ctr task metrics", m, strconv.Itoa(limit), "pids.current")
+		if !metricAtLeast(m, "pids.current", 1) {
+			t.Errorf("metrics do not count the container's process: %q", m)
+		}
+	})
+	t.Run("run -t", func(t *testing.T) {
+		id := "ctd-" + randHex(4)
+		t.Cleanup(func() { c.ctr(t, "container", "rm", id) })
+		s := startOnPTY(t, nil, "ctr", c.args(c.runArgs([]string{"--rm", "-t"}, id, "sh")...)...)
+		s.expect("# ")
+		s.send("tty; echo marker-$((6*7)); exit 3\r")
+		s.expect("marker-42")
+		if code := s.wait(); code != 3 {
+			t.Errorf("ctr run -t exited %d, want the shell's 3; terminal: %q", code, s.out.String())
+		}
+		wantOutput(t, "tty in the container", s.out.String(), "/dev/pts/")
+	})
+	t.Run("task exec -t", func(t *testing.T) {
+		id, _ := c.detached(t, nil, "sleep", "1000")
+		s := startOnPTY(t, nil, "ctr", c.args("task", "exec", "--fifo-dir", c.fifoDir, "-t", "--exec-id", "t1", id, "sh")...)
+		s.expect("# ")
+		s.send("tty; echo marker-$((6*7)); exit 4\r")
+		s.expect("marker-42")
+		if code := s.wait(); code != 4 {
+			t.Errorf("ctr task exec -t exited %d, want the shell's 4; terminal: %q", code, s.out.String())
+		}
+		wantOutput(t, "tty in the exec", s.out.String(), "/dev/pts/")
+	})
+}
+
+// pidsIn returns the pids of `ctr task ps` output (first column).
+func pidsIn(ps string) []int {
+	var out []int
+	for _, l := range strings.Split(ps, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 0 {
+			if p, err := strconv.Atoi(f[0]); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// childrenOf lists the children of pid.
+func childrenOf(pid int) []string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	return strings.Fields(string(b))
+}
+
+// freezerState reads the freezer state of pid's cgroup: v1 freezer.state,
+// or v2 cgroup.freeze ("1" is FROZEN).
+func freezerState(t *testing.T, pid int) string {
+	t.Helper()
+	if onUnifiedOnly() {
+		if cgroupFile(t, pid, "", "cgroup.freeze") == "1" {
+			return "FROZEN"
+		}
+		return "THAWED"
+	}
+	return cgroupFile(t, pid, "freezer", "freezer.state")
+}
+
+// memoryLimit reads the memory limit of pid's cgroup (v1 or v2).
+func memoryLimit(t *testing.T, pid int) string {
+	t.Helper()
+	if onUnifiedOnly() {
+		return cgroupFile(t, pid, "", "memory.max")
+	}
+	return cgroupFile(t, pid, "memory", "memory.limit_in_bytes")
+}
+
+// pidsMax reads the pids limit of pid's cgroup (v1 or v2).
+func pidsMax(t *testing.T, pid int) string {
+	t.Helper()
+	if onUnifiedOnly() {
+		return cgroupFile(t, pid, "", "pids.max")
+	}
+	return cgroupFile(t, pid, "pids", "pids.max")
+}
+
+// onUnifiedOnly reports whether the host runs cgroup v2 alone.
+func onUnifiedOnly() bool {
+	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
+	return err == nil
+}
+
+// metricAtLeast reports whether the `ctr task metrics` row name has a
+// value of at least min.
+func metricAtLeast(metrics, name string, min int64) bool {
+	for _, l := range strings.Split(metrics, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 2 && f[0] == name {
+			v, err := strconv.ParseInt(f[1], 10, 64)
+			return err == nil && v >= min
+		}
+	}
+	return false
+}

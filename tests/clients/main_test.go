@@ -1,0 +1,209 @@
+// Package clients runs berth under the engines that call runc: containerd
+// (ctr and its runc shim), podman (through conmon) and Docker. Each suite
+// starts its own daemon with its own root, state and socket under a
+// temporary directory, asserts what the containers really did (output,
+// exit codes, cgroup files on the host) and removes everything afterwards.
+// The clients are installed from Debian when missing.
+package clients
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// berthBin is the binary under test: $BERTH_BIN, or one built by TestMain.
+var berthBin string
+
+// skipReason, when set, skips every suite (not root, clients missing).
+var skipReason string
+
+// clientPackages are the Debian packages the suites drive.
+var clientPackages = []string{"busybox-static", "containerd", "podman", "conmon", "docker.io"}
+
+// clientBinaries are what those packages must have installed. The docker
+// CLI is named by path: another docker may come first in PATH, and the
+// suite talks to the daemon of the same package.
+var clientBinaries = []string{"/bin/busybox", "containerd", "containerd-shim-runc-v2", "ctr", "podman", "conmon", "dockerd", dockerCLI}
+
+const dockerCLI = "/usr/bin/docker"
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		skipReason = "the client suites need root (containerd, podman and dockerd run as root)"
+	} else if err := installClients(); err != nil {
+		skipReason = err.Error()
+	}
+	if skipReason != "" {
+		fmt.Fprintf(os.Stderr, "clients: skipping: %s\n", skipReason)
+		return m.Run()
+	}
+	var cleanup func()
+	var err error
+	if berthBin, cleanup, err = findBerth(); err != nil {
+		fmt.Fprintln(os.Stderr, "clients:", err)
+		return 1
+	}
+	defer cleanup()
+	return m.Run()
+}
+
+// installClients installs the client packages through the project's
+// install script when any of their binaries is missing.
+func installClients() error {
+	var missing []string
+	for _, b := range clientBinaries {
+		if _, err := exec.LookPath(b); err != nil {
+			missing = append(missing, b)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "clients: %s missing; installing %s\n", strings.Join(missing, ", "), strings.Join(clientPackages, " "))
+	cmd := exec.Command("../../scripts/install-deps.sh", clientPackages...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("installing %s: %v", strings.Join(clientPackages, " "), err)
+	}
+	for _, b := range clientBinaries {
+		if _, err := exec.LookPath(b); err != nil {
+			return fmt.Errorf("%s still missing after installing %s", b, strings.Join(clientPackages, " "))
+		}
+	}
+	return nil
+}
+
+// findBerth returns $BERTH_BIN as an absolute path, or builds berth.
+func findBerth() (string, func(), error) {
+	if b := os.Getenv("BERTH_BIN"); b != "" {
+		abs, err := filepath.Abs(b)
+		if err != nil {
+			return "", nil, err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", nil, fmt.Errorf("BERTH_BIN: %v", err)
+		}
+		return abs, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "berth-clients-bin-")
+	if err != nil {
+		return "", nil, err
+	}
+	bin := filepath.Join(dir, "berth")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = "/usr/local/go/bin/go" // sudo may drop it from PATH
+	}
+	cmd := exec.Command(goBin, "build", "-tags", "urfave_cli_no_docs", "-o", bin, "github.com/berthrun/berth/cmd/berth")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("building berth: %v", err)
+	}
+	return bin, func() { os.RemoveAll(dir) }, nil
+}
+
+// commandTimeout bounds every client command: a hung one fails its test
+// instead of the whole run.
+const commandTimeout = 60 * time.Second
+
+// result is what one client command did.
+type result struct {
+	args           []string
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%s: exit %d\nstdout: %q\nstderr: %q", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
+}
+
+// runCmd runs a client command to completion with env added to the
+// environment and returns what it did.
+func runCmd(t *testing.T, env []string, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A detached container may keep inherited pipes open: stop waiting
+	// for them soon after the command itself is gone.
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	r := result{args: append([]string{name}, args...), stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		t.Fatalf("%s: timed out after %v\nstdout: %q\nstderr: %q", strings.Join(r.args, " "), commandTimeout, r.stdout, r.stderr)
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.code = 128 + int(ws.Signal())
+		}
+	case errors.Is(err, exec.ErrWaitDelay):
+	default:
+		t.Fatalf("%s: %v", strings.Join(r.args, " "), err)
+	}
+	return r
+}
+
+// mustSucceed fails the test unless r exited 0, and returns its stdout.
+func mustSucceed(t *testing.T, r result) string {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	return r.stdout
+}
+
+// wantOutput fails the test unless out contains every one of want.
+func wantOutput(t *testing.T, what, out string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s: output %q does not contain %q", what, out, w)
+		}
+	}
+}
+
+// randHex returns n random bytes in hex.
+func randHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// eventually polls cond until it holds or d passes, and reports whether
+// it held.
+func eventually(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
