@@ -122,6 +122,7 @@ func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
 		return err
 	}
 	err = cmd.Start()
+	c.st.InitExe = fileID(c.init.sealed)
 	c.init.sealed.Close()
 	if err != nil {
 		parentEnd.Close()

@@ -29,9 +29,7 @@ func (c *Container) Delete(force bool) error {
 		return err
 	}
 	if hooks := c.st.Config.Spec.Hooks; hooks != nil {
-		if err := runHooks("poststop", hooks.Poststop, c.st.hookState(Stopped)); err != nil {
-			c.rt.warn("%v", err)
-		}
+		runHooksWarn("poststop", hooks.Poststop, c.st.hookState(Stopped), func(err error) { c.rt.warn("%v", err) })
 	}
 	return nil
 }

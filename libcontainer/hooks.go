@@ -32,6 +32,22 @@ func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
 	return nil
 }
 
+// runHooksWarn runs every hook even when some fail, passing each failure to
+// warn: config.md has poststart and poststop failures logged as warnings with
+// the remaining hooks and the lifecycle going on as if they had succeeded.
+func runHooksWarn(kind string, hooks []specs.Hook, state *specs.State, warn func(error)) {
+	stdin, err := json.Marshal(state)
+	if err != nil {
+		warn(err)
+		return
+	}
+	for i, h := range hooks {
+		if err := runHook(h, stdin); err != nil {
+			warn(fmt.Errorf("hooks.%s[%d] %q: %w", kind, i, h.Path, err))
+		}
+	}
+}
+
 // runHook runs one hook. Per config.md, args[0] is argv[0] and env replaces
 // the runtime's environment entirely.
 func runHook(h specs.Hook, stdin []byte) error {

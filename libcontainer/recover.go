@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -42,17 +43,41 @@ func creatingOrAbandoned(dir string) string {
 }
 
 // sealedExePrefix is how /proc/<pid>/exe reads for a process running the
-// sealed copy of berth (sealedExe names the memfd "berth").
+// memfd copy of berth (sealedCopy names the memfd "berth").
 const sealedExePrefix = "/memfd:berth"
 
 // initExeced reports whether the init has already exec'd the container's
 // process. exec.fifo normally goes when start sees the execve, but a start
 // killed at that moment leaves it behind, and the running container must
-// not read "created". When /proc cannot tell (not permitted), the fifo is
-// believed.
-func initExeced(pid int) bool {
-	exe, err := os.Readlink("/proc/" + pidString(pid) + "/exe")
+// not read "created". exeID is the identity of the file the init was
+// started from (fileID of the sealed handle); states written before it was
+// recorded fall back to the memfd's name. When /proc cannot tell (not
+// permitted), the fifo is believed.
+func initExeced(pid int, exeID string) bool {
+	link := "/proc/" + pidString(pid) + "/exe"
+	if exeID != "" {
+		var st unix.Stat_t
+		if unix.Stat(link, &st) != nil {
+			return false
+		}
+		return statID(&st) != exeID
+	}
+	exe, err := os.Readlink(link)
 	return err == nil && !strings.HasPrefix(exe, sealedExePrefix)
+}
+
+// fileID names a file by device and inode. The init's exe is berth seen
+// through a private overlay mount, whose device no other file shares.
+func fileID(f *os.File) string {
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) != nil {
+		return ""
+	}
+	return statID(&st)
+}
+
+func statID(st *unix.Stat_t) string {
+	return strconv.FormatUint(st.Dev, 10) + ":" + strconv.FormatUint(st.Ino, 10)
 }
 
 // RemoveIncomplete is delete --force of a container that does not exist as

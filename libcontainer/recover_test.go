@@ -101,9 +101,22 @@ func TestInitExeced(t *testing.T) {
 		{"this test", os.Getpid(), true},
 		{"no such process", 1 << 30, false},
 	} {
-		if got := initExeced(tc.pid); got != tc.want {
+		if got := initExeced(tc.pid, ""); got != tc.want {
 			t.Errorf("%s: initExeced = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+	// With the identity of the file the init started from recorded.
+	bb, err := os.Open(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bb.Close()
+	id := fileID(bb)
+	if initExeced(execed.Process.Pid, id) {
+		t.Error("a process still running the recorded file reads as exec'd")
+	}
+	if !initExeced(os.Getpid(), id) {
+		t.Error("a process running another file reads as not exec'd")
 	}
 }
 

@@ -127,7 +127,5 @@ func (c *Container) runPoststart() {
 	if hooks == nil {
 		return
 	}
-	if err := runHooks("poststart", hooks.Poststart, c.st.hookState(Running)); err != nil {
-		c.rt.warn("%v", err)
-	}
+	runHooksWarn("poststart", hooks.Poststart, c.st.hookState(Running), func(err error) { c.rt.warn("%v", err) })
 }

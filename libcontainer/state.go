@@ -32,13 +32,16 @@ type StateSpec struct {
 // savedState is state.json: everything later commands need to find and tear
 // down the container. Status is not in it: it is derived (see status.go).
 type savedState struct {
-	ID            string            `json:"id"`
-	InitPid       int               `json:"initPid"`
-	InitStartTime uint64            `json:"initStartTime"`
-	Created       time.Time         `json:"created"`
-	CgroupPaths   map[string]string `json:"cgroupPaths,omitempty"`
-	Config        *Config           `json:"config"`
-	Network       *netState         `json:"network,omitempty"` // what setupNetwork made
+	ID            string `json:"id"`
+	InitPid       int    `json:"initPid"`
+	InitStartTime uint64 `json:"initStartTime"`
+	// InitExe identifies the file the init runs until it execs the
+	// container's process (see initExeced).
+	InitExe     string            `json:"initExe,omitempty"`
+	Created     time.Time         `json:"created"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	Config      *Config           `json:"config"`
+	Network     *netState         `json:"network,omitempty"` // what setupNetwork made
 }
 
 // hookState is the OCI state given to hooks on stdin.

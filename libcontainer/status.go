@@ -51,7 +51,7 @@ func (s *savedState) status(dir string) string {
 	if !s.initAlive() {
 		return Stopped
 	}
-	if _, err := os.Lstat(filepath.Join(dir, fifoName)); err == nil && !initExeced(s.InitPid) {
+	if _, err := os.Lstat(filepath.Join(dir, fifoName)); err == nil && !initExeced(s.InitPid, s.InitExe) {
 		return Created
 	}
 	if frozen(s.CgroupPaths) {

@@ -259,6 +259,10 @@ func TestHookFailures(t *testing.T) {
 		if s := e.state(id); s.Status != "running" {
 			t.Errorf("status %q after a failing poststart hook, want running", s.Status)
 		}
+		// config.md: the remaining hooks run as if the failing one had not.
+		if n := names(log.entries(t)); strings.Join(n, " ") != "poststart poststart2" {
+			t.Errorf("hooks run: %q, want the one after the failing hook to run too", n)
+		}
 		e.mustBerth("delete", "--force", id)
 	})
 	t.Run("poststop", func(t *testing.T) {
@@ -266,7 +270,7 @@ func TestHookFailures(t *testing.T) {
 		e := newEnv(t)
 		log := newHookLog(t, e)
 		spec := sh(`true`)
-		spec.Hooks = &specs.Hooks{Poststop: []specs.Hook{hook("poststop", log.host, 3)}}
+		spec.Hooks = &specs.Hooks{Poststop: []specs.Hook{hook("poststop", log.host, 3), hook("poststop2", log.host, 0)}}
 		id := e.id("poststop")
 		e.mustBerth("run", "-d", "--bundle", e.bundle(spec), id)
 		e.waitStatus(id, "stopped")
@@ -276,6 +280,9 @@ func TestHookFailures(t *testing.T) {
 		}
 		if !strings.Contains(r.stderr, "poststop") {
 			t.Errorf("no warning naming the poststop hook: %q", r.stderr)
+		}
+		if n := names(log.entries(t)); strings.Join(n, " ") != "poststop poststop2" {
+			t.Errorf("hooks run: %q, want the one after the failing hook to run too", n)
 		}
 		assertError(t, e.berth("state", id))
 	})

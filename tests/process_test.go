@@ -3,13 +3,15 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // statusField returns the value of one "Name:\tvalue" line of a
@@ -556,24 +558,51 @@ func TestProcessRunsAsSpecUser(t *testing.T) {
 	e.mustBerth("delete", "--force", id)
 }
 
-// TestInitIsNotHostBinary: the init waiting in a created container must not
-// be running the host's berth binary file, which the container could
-// otherwise reopen through /proc/<pid>/exe and overwrite (CVE-2019-5736).
-func TestInitIsNotHostBinary(t *testing.T) {
+// TestInitExeIsReadOnly: whoever gets hold of the init's exe (here the
+// host, as root, through an O_PATH handle of /proc/<pid>/exe kept until the
+// init has exec'd the container's process and nothing runs the file any
+// more, which is what the CVE-2019-5736 exploit did) cannot write to it.
+func TestInitExeIsReadOnly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	id := e.id("sealed")
-	e.mustBerth("create", "--bundle", e.bundle(sh("true")), id)
+	// A private copy of berth creates the container: no other process may
+	// run the file later, or opening it for writing fails with ETXTBSY
+	// before the read-only protection is even asked.
+	exe := filepath.Join(e.dir("exe"), "berth")
+	copyExe(t, berthBin, exe)
+	cmd := exec.Command(exe, "--root", e.root, "create", "--bundle", e.bundle(sh("true")), id)
+	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
+	// A file, not a pipe: the init keeps its stdio, and a pipe would make
+	// the wait for output last as long as the container.
+	out, err := os.Create(filepath.Join(e.dir("out"), "create.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		msg, _ := os.ReadFile(out.Name())
+		t.Fatalf("create: %v: %s", err, msg)
+	}
 	pid := e.state(id).Pid
-	var initExe, host syscall.Stat_t
-	if err := syscall.Stat(fmt.Sprintf("/proc/%d/exe", pid), &initExe); err != nil {
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/exe", pid), unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Stat(berthBin, &host); err != nil {
-		t.Fatal(err)
+	defer unix.Close(fd)
+	e.mustBerth("start", id)
+	e.waitStatus(id, "stopped")
+	// A read-only mount flag alone is no seal: whoever holds a detached
+	// mount can clear it (from any user namespace). Try, then write.
+	_ = unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY})
+	w, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		unix.Close(w)
+		t.Fatal("the init's exe opened for writing once the init had exec'd: the host binary is exposed")
 	}
-	if initExe.Dev == host.Dev && initExe.Ino == host.Ino {
-		link, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		t.Errorf("the container's init runs the host binary itself (%s): it must run a sealed copy", link)
+	if err != unix.EROFS && err != unix.EPERM {
+		t.Errorf("opening the init's exe for writing: %v, want EROFS (lower-only overlay) or EPERM (sealed memfd)", err)
 	}
+	e.mustBerth("delete", id)
 }
