@@ -140,7 +140,14 @@ func bench(o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{base: base, tag: "bench" + randHex(3), params: o.params}
+	// --root lives in /run, a tmpfs, as every engine's does (/run/containerd,
+	// /run/docker, /run/crun): a root on disk would time the disk's fsync.
+	roots, err := os.MkdirTemp("/run", "berth-bench-")
+	if err != nil {
+		os.RemoveAll(base)
+		return nil, err
+	}
+	s := &session{base: base, roots: roots, tag: "bench" + randHex(3), params: o.params}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err = s.measure(ctx, rep)
@@ -158,7 +165,8 @@ func bench(o options) (*report, error) {
 // session is one bench run's world: a temp directory holding the bundles
 // and one --root per runtime, and the tag every container id starts with.
 type session struct {
-	base        string
+	base        string // bundles and scratch files
+	roots       string // one --root per runtime
 	tag         string
 	params      params
 	true, sleep string
@@ -166,7 +174,7 @@ type session struct {
 
 func (s *session) job(c string, rt runtimeSpec) job {
 	dir := filepath.Join(s.base, rt.Name)
-	return job{Case: c, Runtime: rt, Mode: rt.Mode, Root: filepath.Join(dir, "root"), Scratch: filepath.Join(dir, "scratch"),
+	return job{Case: c, Runtime: rt, Mode: rt.Mode, Root: filepath.Join(s.roots, rt.Name), Scratch: filepath.Join(dir, "scratch"),
 		Tag: s.tag, True: s.true, Sleep: s.sleep, Params: s.params, Result: filepath.Join(dir, "result.json")}
 }
 
@@ -192,8 +200,8 @@ func (s *session) measure(ctx context.Context, rep *report) error {
 	}
 	for i := range rep.Runtimes {
 		rt := &rep.Runtimes[i]
-		for _, d := range []string{"root", "scratch"} {
-			if err := os.MkdirAll(filepath.Join(s.base, rt.Name, d), 0o700); err != nil {
+		for _, d := range []string{filepath.Join(s.roots, rt.Name), filepath.Join(s.base, rt.Name, "scratch")} {
+			if err := os.MkdirAll(d, 0o700); err != nil {
 				return err
 			}
 		}
@@ -277,8 +285,10 @@ func (s *session) cleanup(rts []runtimeSpec) []string {
 	for _, l := range left {
 		fmt.Fprintln(os.Stderr, "bench: left behind, removed:", l)
 	}
-	if err := os.RemoveAll(s.base); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
+	for _, d := range []string{s.base, s.roots} {
+		if err := os.RemoveAll(d); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+		}
 	}
 	return left
 }

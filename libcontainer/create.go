@@ -9,8 +9,6 @@ import (
 
 	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/libcontainer/cgroups"
-	"github.com/berthrun/berth/libcontainer/network"
-	cgcfg "github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -75,11 +73,18 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 			return nil, err
 		}
 	}
+	cg, err := cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless, cgroups.WithResources(res))
+	if err != nil {
+		return nil, err
+	}
+	// The cgroup paths are saved before the cgroup exists, so that a delete
+	// after a crash finds it.
+	c.st.CgroupPaths = cg.Paths()
 	if err := rt.store().save(c.st); err != nil {
 		return nil, err
 	}
 	trace.Point("create:state-saved")
-	if err := c.startInit(opts, res); err != nil {
+	if err := c.startInit(opts, cg); err != nil {
 		return nil, err
 	}
 	if !opts.Foreground {
@@ -92,16 +97,8 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 
 // startInit starts `berth init`, places it in the cgroup, hands it the
 // namespaces to make, and drives it through the create-time sync points.
-func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
+func (c *Container) startInit(opts CreateOpts, cg *cgroups.Manager) error {
 	cfg := c.st.Config
-	cg, err := cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless, cgroups.WithResources(res))
-	if err != nil {
-		return err
-	}
-	// Saved before the cgroup exists, so that a delete after a crash finds it.
-	if err := c.saveCgroupPaths(cg.Paths()); err != nil {
-		return err
-	}
 	params := &initParams{PreserveFDs: opts.PreserveFDs}
 	if !opts.Foreground {
 		if err := c.makeFifo(); err != nil {
@@ -121,9 +118,14 @@ func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
 		parentEnd.Close()
 		return err
 	}
+	// The cgroup is made and limited while the init's binary starts (two
+	// cores do both at once); the init joins it before it may fork.
+	prepared := make(chan error, 1)
+	go func() { prepared <- cg.Prepare() }()
 	err = cmd.Start()
 	c.st.InitExe = fileID(c.init.sealed)
 	c.init.sealed.Close()
+	applyErr := <-prepared
 	if err != nil {
 		parentEnd.Close()
 		return fmt.Errorf("start init: %w", err)
@@ -132,11 +134,10 @@ func (c *Container) startInit(opts CreateOpts, res *cgcfg.Resources) error {
 	trace.Point("create:init-started")
 	// The nsenter stage waits for the bootstrap, so placing it in the cgroup
 	// now means the init is forked inside it and never runs outside.
-	applyErr := cg.Apply(cmd.Process.Pid)
-	c.st.CgroupPaths = cg.Paths()
 	if applyErr == nil {
-		applyErr = cg.Set(nil) // limits and device rules before the init exists
+		applyErr = cg.Join(cmd.Process.Pid)
 	}
+	c.st.CgroupPaths = cg.Paths()
 	if applyErr != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -189,11 +190,6 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 		return err
 	}
 	trace.Point("create:pid-saved")
-	if cfg.NewNamespace(specs.NetworkNamespace) {
-		if err := network.LoopbackUp("/proc/" + pidString(pid) + "/ns/net"); err != nil {
-			return err
-		}
-	}
 	if err := c.setupNetwork(pid); err != nil {
 		return err
 	}

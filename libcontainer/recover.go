@@ -16,13 +16,6 @@ import (
 // delete --force handle. A crash is never repaired behind the user's back;
 // it is reported truthfully and removed by delete.
 
-// saveCgroupPaths records the cgroup in state.json before it is created, so
-// that a delete after a create killed right after making it still finds it
-// (removing a cgroup that was never made is a no-op).
-func (c *Container) saveCgroupPaths(paths map[string]string) error {
-	c.st.CgroupPaths = paths
-	return c.rt.store().save(c.st)
-}
 
 // creatingOrAbandoned is the status of a container whose init is not known
 // yet: creating while its create runs (and holds the lock), stopped when

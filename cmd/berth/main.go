@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/berthrun/berth/libcontainer"
 	_ "github.com/berthrun/berth/libcontainer/nsenter"
@@ -21,12 +22,27 @@ var (
 )
 
 func main() {
+	limitGC()
 	// The container's init is this binary too; it skips the CLI entirely.
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		libcontainer.InitMain()
 	}
 	os.Exit(run(os.Args))
 }
+
+// limitGC turns the garbage collector off below a small heap bound. A berth
+// command lives milliseconds and allocates a few MiB (mostly decoding the
+// config once): collecting that costs GC worker threads and stop-the-world
+// phases for nothing. The bound keeps long-lived ones (run in the
+// foreground, events, a created container's init) collecting once they
+// reach it.
+func limitGC() {
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(gcHeapBound)
+}
+
+// gcHeapBound is the heap size at which the collector starts working.
+const gcHeapBound = 16 << 20
 
 func run(args []string) int {
 	app := newApp()

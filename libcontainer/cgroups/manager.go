@@ -20,8 +20,9 @@ import (
 
 // Manager is the cgroup of one container on every hierarchy of the host.
 type Manager struct {
-	m   cgroups.Manager
-	res *cgroups.Resources
+	m       cgroups.Manager
+	res     *cgroups.Resources
+	systemd bool
 }
 
 // Option adjusts the cgroup New prepares.
@@ -76,7 +77,32 @@ func New(id, path string, systemd, rootless bool, opts ...Option) (*Manager, err
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %q: %w", cg.Path, err)
 	}
-	return &Manager{m: m, res: cg.Resources}, nil
+	return &Manager{m: m, res: cg.Resources, systemd: systemd}, nil
+}
+
+// Prepare creates the cgroup and sets its resources with no process in it,
+// so that create can do this while the init's binary starts; Join then only
+// moves the pid in. The systemd driver makes its unit with the first pid:
+// there Prepare does nothing and Join does it all.
+func (m *Manager) Prepare() error {
+	if m.systemd {
+		return nil
+	}
+	if err := m.m.Apply(-1); err != nil {
+		return fmt.Errorf("cgroup: create: %w", err)
+	}
+	return m.Set(nil)
+}
+
+// Join places pid in the cgroup Prepare made.
+func (m *Manager) Join(pid int) error {
+	if !m.systemd {
+		return m.AddPid(pid)
+	}
+	if err := m.Apply(pid); err != nil {
+		return err
+	}
+	return m.Set(nil)
 }
 
 // Load returns the manager of an existing container from its saved paths.

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -210,6 +212,24 @@ static void map_user_namespace(struct bootstrap *b)
 		fail("become root in the user namespace");
 }
 
+// loopback_up brings lo of a new network namespace up, as runc does: one
+// ioctl here instead of a netlink round trip into the namespace from Go.
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("network: socket for lo");
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		fail("network: find lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		fail("network: bring lo up");
+	close(fd);
+}
+
 static char *read_bootstrap(size_t *len)
 {
 	ssize_t n = recv(syncfd, NULL, 0, MSG_PEEK | MSG_TRUNC);
@@ -250,6 +270,8 @@ void berth_nsexec(void)
 	int rest = b.clone_flags & ~CLONE_NEWUSER;
 	if (rest != 0 && unshare(rest) < 0)
 		fail("unshare namespaces 0x%x", rest);
+	if (rest & CLONE_NEWNET)
+		loopback_up();
 	if (b.timens != NULL)
 		write_file("/proc/self/timens_offsets", b.timens);
 
