@@ -60,7 +60,8 @@ func lastCap() int {
 // CAP_SETPCAP, so it runs before the user switch.
 func dropBounding(caps *specs.LinuxCapabilities) error {
 	keep := maskOf(caps.Bounding)
-	for c := 0; c <= lastCap(); c++ {
+	last := lastCap() // read once: it is a file in /proc
+	for c := 0; c <= last; c++ {
 		if keep&(1<<c) != 0 {
 			continue
 		}

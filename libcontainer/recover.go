@@ -16,7 +16,6 @@ import (
 // delete --force handle. A crash is never repaired behind the user's back;
 // it is reported truthfully and removed by delete.
 
-
 // creatingOrAbandoned is the status of a container whose init is not known
 // yet: creating while its create runs (and holds the lock), stopped when
 // the create was killed before the init existed — nothing runs, and it

@@ -101,6 +101,7 @@ func (s stateStore) save(st *savedState) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("write state: %w", err)
 	}
+	s.writeBrief(st) // for state and list without the Go runtime (brief.go)
 	return nil
 }
 

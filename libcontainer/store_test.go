@@ -39,8 +39,8 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Errorf("loaded %+v, want %+v", got, want)
 	}
 	entries, _ := os.ReadDir(s.dir("box"))
-	if len(entries) != 1 || entries[0].Name() != stateFile {
-		t.Errorf("state dir holds %v, want only %s (no temp file left)", entries, stateFile)
+	if len(entries) != 2 || entries[0].Name() != briefFile || entries[1].Name() != stateFile {
+		t.Errorf("state dir holds %v, want only %s and %s (no temp file left)", entries, briefFile, stateFile)
 	}
 }
 

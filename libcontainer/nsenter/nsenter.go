@@ -1,5 +1,8 @@
-// Package nsenter holds the C constructor that joins and creates the container's
-// namespaces before the Go runtime starts.
+// Package nsenter holds the C constructors that run before the Go runtime
+// starts: nsexec.c joins and creates the container's namespaces (berth init),
+// and fastpath.c answers plain `berth state` and `berth list` from the
+// pre-rendered state.brief files (docs/performance.md), returning to Go for
+// anything else.
 //
 // setns into a user or mount namespace is refused for a multi-threaded process,
 // and entering a new pid namespace only affects children, so this work cannot
@@ -10,6 +13,8 @@
 // container's init into them as a sibling of itself (CLONE_PARENT, so the
 // berth parent can wait for it), reports the init's pid and exits; the init
 // returns from the constructor into the Go runtime.
+//
+// The nsexec constructor below is the first; fastpath.c declares its own.
 //
 // Import it for its side effect only: import _ ".../libcontainer/nsenter".
 package nsenter

@@ -1,0 +1,177 @@
+package libcontainer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// readBrief parses state.brief strictly, the way fastpath.c does: the
+// header, then every field of briefFields in order with its exact length.
+func readBrief(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, ok := bytes.CutPrefix(b, []byte(briefVersion+"\n"))
+	if !ok {
+		t.Fatalf("brief does not start with %q: %q", briefVersion, b)
+	}
+	out := map[string]string{}
+	for _, name := range briefFields {
+		line, after, ok := bytes.Cut(rest, []byte("\n"))
+		got, num, ok2 := strings.Cut(string(line), " ")
+		n, err := strconv.Atoi(num)
+		if !ok || !ok2 || got != name || err != nil || n+1 > len(after) || after[n] != '\n' {
+			t.Fatalf("record %q malformed at %q", name, rest)
+		}
+		out[name] = string(after[:n])
+		rest = after[n+1:]
+	}
+	if len(rest) != 0 {
+		t.Fatalf("trailing bytes after the last record: %q", rest)
+	}
+	return out
+}
+
+// fillSlots does what fastpath.c does with a template.
+func fillSlots(tpl string, pid int, status string) string {
+	return strings.NewReplacer(pidSlot, strconv.Itoa(pid), statusSlot, status).Replace(tpl)
+}
+
+func TestBriefWriter(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		edit        func(st *savedState)
+		noBrief     bool
+		freezer     string // want, relative to the cgroup path
+		frozen      string
+		annotations map[string]string
+	}{
+		{name: "no freezer", edit: func(*savedState) {}},
+		{name: "v1 freezer", freezer: "/sys/fs/cgroup/freezer/box/freezer.state", frozen: "FROZEN",
+			edit: func(st *savedState) { st.CgroupPaths["freezer"] = "/sys/fs/cgroup/freezer/box" }},
+		{name: "v2 unified", freezer: "/sys/fs/cgroup/box/cgroup.freeze", frozen: "1",
+			edit: func(st *savedState) { st.CgroupPaths = map[string]string{"": "/sys/fs/cgroup/box"} }},
+		{name: "annotations and unicode bundle", edit: func(st *savedState) {
+			st.Config.Bundle = "/b ünï ☃"
+			st.Config.Spec.Annotations = map[string]string{`q"uote`: "a\nb\t<&>\u2028é", "k": ""}
+		}},
+		{name: "exe recorded", edit: func(st *savedState) { st.InitExe = "63:1234" }},
+		{name: "creating", noBrief: true, edit: func(st *savedState) { st.InitPid = 0 }},
+		{name: "tab in bundle", noBrief: true, edit: func(st *savedState) { st.Config.Bundle = "/b\tx" }},
+		{name: "newline in bundle", noBrief: true, edit: func(st *savedState) { st.Config.Bundle = "/b\nx" }},
+		{name: "invalid utf-8 annotation", noBrief: true, edit: func(st *savedState) {
+			st.Config.Spec.Annotations = map[string]string{"k": "\xff"}
+		}},
+		{name: "unclean cgroup path", noBrief: true, edit: func(st *savedState) { st.CgroupPaths["x"] = "/a/../b" }},
+		{name: "no linux section", noBrief: true, edit: func(st *savedState) { st.Config.Spec.Linux = nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := stateStore{root: t.TempDir()}
+			lock, err := s.create("box")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lock.Close()
+			st := testState("box")
+			tc.edit(st)
+			if err := s.save(st); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(s.dir("box"), briefFile)
+			if tc.noBrief {
+				if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("brief written (%v), want none", err)
+				}
+				return
+			}
+			checkBrief(t, s, st, readBrief(t, path), tc.freezer, tc.frozen)
+		})
+	}
+}
+
+// checkBrief compares every record with what Go itself computes.
+func checkBrief(t *testing.T, s stateStore, st *savedState, got map[string]string, freezer, frozen string) {
+	t.Helper()
+	var js, ds unix.Stat_t
+	if err := unix.Stat(filepath.Join(s.dir(st.ID), stateFile), &js); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Stat(s.dir(st.ID), &ds); err != nil {
+		t.Fatal(err)
+	}
+	c := &Container{rt: &Runtime{Root: s.root}, st: st}
+	owner := c.owner()
+	want := map[string]string{
+		"id":        st.ID,
+		"pid":       strconv.Itoa(st.InitPid),
+		"start":     strconv.FormatUint(st.InitStartTime, 10),
+		"exe":       st.InitExe,
+		"statejson": fmt.Sprintf("%d %d %d %d", js.Ino, js.Size, js.Mtim.Sec, js.Mtim.Nsec),
+		"uid":       strconv.Itoa(int(ds.Uid)),
+		"freezer":   freezer,
+		"frozen":    frozen,
+		"bundle":    st.Config.Bundle,
+		"bundlew":   strconv.Itoa(utf8.RuneCountInString(st.Config.Bundle)),
+		"created":   st.Created.Format("2006-01-02T15:04:05.999999999Z07:00"),
+		"owner":     owner,
+		"ownerw":    strconv.Itoa(utf8.RuneCountInString(owner)),
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("record %s = %q, want %q", k, got[k], v)
+		}
+	}
+	spec := &StateSpec{OCIVersion: specs.Version, ID: st.ID, Pid: 42, Status: Paused, Bundle: st.Config.Bundle,
+		Rootfs: st.Config.Rootfs, Created: st.Created, Annotations: st.Config.Spec.Annotations}
+	indented, _ := json.MarshalIndent(spec, "", "  ")
+	if filled := fillSlots(got["state"], 42, Paused); filled != string(indented)+"\n" {
+		t.Errorf("state template filled:\n%s\nwant:\n%s", filled, indented)
+	}
+	spec.Owner, spec.Pid, spec.Status = owner, 0, Stopped
+	compact, _ := json.Marshal([]*StateSpec{spec})
+	if filled := "[" + fillSlots(got["json"], 0, Stopped) + "]"; filled != string(compact) {
+		t.Errorf("json template filled:\n%s\nwant:\n%s", filled, compact)
+	}
+}
+
+// A save that writes no brief leaves the old one stale, and the recorded
+// state.json identity is what tells the fast path so.
+func TestBriefGoesStaleWithItsStateJSON(t *testing.T) {
+	s := stateStore{root: t.TempDir()}
+	lock, err := s.create("box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	st := testState("box")
+	if err := s.save(st); err != nil {
+		t.Fatal(err)
+	}
+	before := readBrief(t, filepath.Join(s.dir("box"), briefFile))["statejson"]
+	st.InitPid = 0
+	if err := s.save(st); err != nil {
+		t.Fatal(err)
+	}
+	after := readBrief(t, filepath.Join(s.dir("box"), briefFile))["statejson"]
+	var js unix.Stat_t
+	if err := unix.Stat(filepath.Join(s.dir("box"), stateFile), &js); err != nil {
+		t.Fatal(err)
+	}
+	now := fmt.Sprintf("%d %d %d %d", js.Ino, js.Size, js.Mtim.Sec, js.Mtim.Nsec)
+	if before != after || after == now {
+		t.Errorf("brief statejson %q (was %q) matches the new state.json %q", after, before, now)
+	}
+}
