@@ -82,7 +82,7 @@ func setCapabilities(caps *specs.LinuxCapabilities) error {
 		{Effective: uint32(eff >> 32), Permitted: uint32(perm >> 32), Inheritable: uint32(inh >> 32)},
 	}
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("process.capabilities: capset: %w", err)
+		return capsetError(caps, err)
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		return fmt.Errorf("process.capabilities.ambient: clear: %w", err)
@@ -100,4 +100,27 @@ func setCapabilities(caps *specs.LinuxCapabilities) error {
 		}
 	}
 	return nil
+}
+
+// capsetError explains a refused capset. The usual cause is a capability
+// berth itself does not hold (this host's root lacks CAP_SYS_RESOURCE, for
+// one): nothing can grant it, so the error names it and the set asking.
+func capsetError(caps *specs.LinuxCapabilities, err error) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return fmt.Errorf("process.capabilities: capset: %w", err)
+	}
+	have := capSet(data[0].Permitted) | capSet(data[1].Permitted)<<32
+	for _, set := range []struct {
+		field string
+		names []string
+	}{{"effective", caps.Effective}, {"permitted", caps.Permitted}, {"inheritable", caps.Inheritable}} {
+		for _, name := range set.names {
+			if c, ok := capNumbers[name]; ok && have&(1<<c) == 0 {
+				return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config (capset: %w)", set.field, name, err)
+			}
+		}
+	}
+	return fmt.Errorf("process.capabilities: capset: %w", err)
 }

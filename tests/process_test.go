@@ -476,6 +476,23 @@ func TestOOMScoreAdjLowerFails(t *testing.T) {
 	assertError(t, e.run(spec), "oomScoreAdj")
 }
 
+// TestCapabilityNotHeldByBerth: a capability berth does not hold itself
+// (this host's root lacks CAP_SYS_RESOURCE) cannot be granted; create fails
+// naming the set and the capability, and leaves nothing behind.
+func TestCapabilityNotHeldByBerth(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if hasCap(t, "CAP_SYS_RESOURCE") {
+		t.Skip("the caller has CAP_SYS_RESOURCE: nothing to refuse here")
+	}
+	spec := sh("true")
+	caps := spec.Process.Capabilities
+	caps.Permitted = append(caps.Permitted, "CAP_SYS_RESOURCE")
+	caps.Effective = append(caps.Effective, "CAP_SYS_RESOURCE")
+	caps.Bounding = append(caps.Bounding, "CAP_SYS_RESOURCE")
+	assertError(t, e.run(spec), "process.capabilities.effective: CAP_SYS_RESOURCE: berth itself does not hold it")
+}
+
 // hasCap reports whether the test process has the named capability in its
 // effective set.
 func hasCap(t *testing.T, name string) bool {
