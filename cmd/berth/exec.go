@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -91,15 +90,14 @@ func execCode(c *cli.Context, id string) error {
 		PreserveFDs: n, IgnorePaused: c.Bool("ignore-paused"),
 		ConsoleSocket: c.String("console-socket"), Cgroup: sub,
 	}
-	var sigs chan os.Signal
+	var sigs *caughtSignals
 	var tty *ttyProxy
 	if !detach {
 		if err := libcontainer.SetSubreaper(); err != nil {
 			return err
 		}
-		sigs = make(chan os.Signal, 32)
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
+		sigs = catchSignals()
+		defer sigs.stop()
 		if proc.Terminal {
 			if tty, err = newTTYProxy(); err != nil {
 				return err
@@ -142,8 +140,9 @@ func afterExec(c *cli.Context, pid int) error {
 
 // waitExec proxies the terminal, forwards signals and returns the process's
 // exit status as ours.
-func waitExec(p *libcontainer.Process, sigs chan os.Signal, tty *ttyProxy) error {
+func waitExec(p *libcontainer.Process, sigs *caughtSignals, tty *ttyProxy) error {
 	defer libcontainer.ReapOrphans()
+	sigs.wait()
 	if tty != nil {
 		if err := tty.start(); err != nil {
 			unix.Kill(p.Pid, unix.SIGKILL)
@@ -151,7 +150,7 @@ func waitExec(p *libcontainer.Process, sigs chan os.Signal, tty *ttyProxy) error
 			return err
 		}
 	}
-	go forwardSignals(sigs, p.Pid, tty)
+	go forwardSignals(sigs.C, p.Pid, tty)
 	code, err := p.Wait()
 	if err != nil {
 		return err

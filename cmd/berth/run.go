@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 
 	"github.com/berthrun/berth/libcontainer"
 	"github.com/urfave/cli/v2"
@@ -23,11 +22,14 @@ var runCommand = &cli.Command{
 			return err
 		}
 		detach := c.Bool("detach")
+		var sigs *caughtSignals
 		if !detach {
 			// Before the init exists, so that nothing it leaves is lost.
 			if err := libcontainer.SetSubreaper(); err != nil {
 				return fmt.Errorf("run %s: %w", id, err)
 			}
+			sigs = catchSignals()
+			defer sigs.stop()
 		}
 		ct, tty, err := createContainer(c, id, !detach)
 		if err != nil {
@@ -41,16 +43,14 @@ var runCommand = &cli.Command{
 			}
 			return nil
 		}
-		return runForeground(ct, tty)
+		return runForeground(ct, tty, sigs)
 	},
 }
 
 // runForeground starts the container, forwards our signals to its init,
 // waits for it, deletes it and exits with its status (128+N if killed by N).
-func runForeground(ct *libcontainer.Container, tty *ttyProxy) error {
-	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs)
-	defer signal.Stop(sigs)
+func runForeground(ct *libcontainer.Container, tty *ttyProxy, sigs *caughtSignals) error {
+	sigs.wait()
 	if tty != nil {
 		defer tty.finish()
 		if err := tty.start(); err != nil {
@@ -64,7 +64,7 @@ func runForeground(ct *libcontainer.Container, tty *ttyProxy) error {
 	}
 	// While it runs, others may kill, inspect or even delete it.
 	ct.Unlock()
-	go forwardSignals(sigs, ct.Pid(), tty)
+	go forwardSignals(sigs.C, ct.Pid(), tty)
 	code, err := ct.Wait()
 	defer libcontainer.ReapOrphans()
 	if lerr := ct.Relock(); lerr != nil {
