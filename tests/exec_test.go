@@ -225,3 +225,23 @@ func TestExecSubCgroup(t *testing.T) {
 		t.Errorf("the container's memory cgroup %s (with a sub-cgroup) survived delete", memDir)
 	}
 }
+
+// TestExecLabelFlags: on a host without SELinux, --process-label is ignored
+// with berth's usual warning line (runc's rule); --apparmor on a host
+// without AppArmor is refused, naming the flag.
+func TestExecLabelFlags(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
+		t.Skip("SELinux is enabled here: --process-label would apply")
+	}
+	e := newEnv(t)
+	id := e.startSleeper()
+	r := e.berth("exec", "--process-label", "system_u:system_r:container_t:s0", id, "true")
+	if r.code != 0 || !strings.Contains(r.stderr, "berth: warning: --process-label") {
+		t.Errorf("exec --process-label: %v; want exit 0 and a 'berth: warning:' line", r)
+	}
+	if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
+		assertError(t, e.berth("exec", "--apparmor", "docker-default", id, "true"), "--apparmor")
+	}
+	e.mustBerth("delete", "--force", id)
+}

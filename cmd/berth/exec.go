@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -173,7 +172,7 @@ func applyLabelFlags(c *cli.Context, p *specs.Process) error {
 	}
 	if label := c.String("process-label"); label != "" {
 		if !libcontainer.SELinuxEnabled() {
-			slog.Warn(fmt.Sprintf("--process-label %q ignored: SELinux is not enabled on this host", label))
+			logWarning(fmt.Sprintf("--process-label %q ignored: SELinux is not enabled on this host", label))
 			return nil
 		}
 		p.SelinuxLabel = label
