@@ -79,12 +79,7 @@ func TestBriefWriter(t *testing.T) {
 		{name: "no linux section", noBrief: true, edit: func(st *savedState) { st.Config.Spec.Linux = nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := stateStore{root: t.TempDir()}
-			lock, err := s.create("box")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer lock.Close()
+			s := newBoxStore(t)
 			st := testState("box")
 			tc.edit(st)
 			if err := s.save(st); err != nil {
@@ -150,12 +145,7 @@ func checkBrief(t *testing.T, s stateStore, st *savedState, got map[string]strin
 // A save that writes no brief leaves the old one stale, and the recorded
 // state.json identity is what tells the fast path so.
 func TestBriefGoesStaleWithItsStateJSON(t *testing.T) {
-	s := stateStore{root: t.TempDir()}
-	lock, err := s.create("box")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
+	s := newBoxStore(t)
 	st := testState("box")
 	if err := s.save(st); err != nil {
 		t.Fatal(err)
@@ -174,4 +164,17 @@ func TestBriefGoesStaleWithItsStateJSON(t *testing.T) {
 	if before != after || after == now {
 		t.Errorf("brief statejson %q (was %q) matches the new state.json %q", after, before, now)
 	}
+}
+
+// newBoxStore is a store in a temp dir with the directory of container
+// "box" made and locked until the test ends.
+func newBoxStore(t *testing.T) stateStore {
+	t.Helper()
+	s := stateStore{root: t.TempDir()}
+	lock, err := s.create("box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() })
+	return s
 }
