@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -255,9 +254,6 @@ func waitForStart(sync *syncSocket, fdDir, fifoFd int) (int, error) {
 	}
 	// The parent of create is gone: later errors go to stderr.
 	sync.close()
-	// A created container may wait for start a long time: hand the heap
-	// that creating it used back to the kernel first.
-	debug.FreeOSMemory()
 	fd, err := unix.Openat(fdDir, strconv.Itoa(fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("open exec.fifo: %w", err)

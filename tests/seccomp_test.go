@@ -1,13 +1,16 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // mkdirScript makes a directory and says whether the call returned success
@@ -251,5 +254,53 @@ func TestSeccompBadInput(t *testing.T) {
 		spec := sh("true")
 		spec.Linux.Seccomp = tt.s
 		t.Run(tt.name, func(t *testing.T) { assertError(t, e.run(spec), tt.want...) })
+	}
+}
+
+// TestSeccompNoThreadsWhileCreated: without noNewPrivileges the filter is in
+// place while the init waits for start, so the init must not need a new
+// thread then (a GC forced in the waiting init once did, and crashed with
+// "pthread_create failed: Operation not permitted" under runtime-tools'
+// default profile). This profile forbids creating threads (clone3, and
+// clone with CLONE_THREAD, fail with EPERM); each created container must
+// still start and run. Whether the runtime wants a thread varies from run
+// to run, hence several containers.
+func TestSeccompNoThreadsWhileCreated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	spec := sh("echo started")
+	spec.Process.NoNewPrivileges = false
+	spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: errnoRet(1)},
+			{Names: []string{"clone"}, Action: specs.ActErrno, ErrnoRet: errnoRet(1),
+				Args: []specs.LinuxSeccompArg{{Index: 0, Value: unix.CLONE_THREAD, ValueTwo: unix.CLONE_THREAD, Op: specs.OpMaskedEqual}}},
+		},
+	}
+	bundle := e.bundle(spec)
+	for i := 0; i < 8; i++ {
+		id := e.id("nothreads")
+		out := filepath.Join(e.dir("out"), "stdout")
+		f, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.berthOpts(runOpts{stdout: f}, "create", "--bundle", bundle, id)
+		f.Close()
+		if r.code != 0 {
+			t.Fatalf("create: %v", r)
+		}
+		time.Sleep(100 * time.Millisecond) // the init is now waiting, filter on
+		if r := e.berth("start", id); r.code != 0 {
+			t.Errorf("container %d: start: %v", i, r)
+		} else {
+			e.waitStatus(id, "stopped")
+			if b, _ := os.ReadFile(out); string(b) != "started\n" {
+				t.Errorf("container %d: output %q, want \"started\\n\"", i, b)
+			}
+		}
+		e.mustBerth("delete", "--force", id)
 	}
 }
