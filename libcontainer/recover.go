@@ -35,7 +35,7 @@ func creatingOrAbandoned(dir string) string {
 }
 
 // sealedExePrefix is how /proc/<pid>/exe reads for a process running the
-// memfd copy of berth (sealedCopy names the memfd "berth").
+// memfd copy of berth (seal.Memfd names the memfd "berth").
 const sealedExePrefix = "/memfd:berth"
 
 // initExeced reports whether the init has already exec'd the container's

@@ -83,14 +83,6 @@ func TestDescribeCgroups(t *testing.T) {
 	}
 }
 
-func TestEscapeLower(t *testing.T) {
-	for in, want := range map[string]string{"/usr/bin": "/usr/bin", "/a:b": `/a\:b`, `/a\b`: `/a\\b`} {
-		if got := escapeLower(in); got != want {
-			t.Errorf("escapeLower(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestRunReportsMissingRequired(t *testing.T) {
 	check := func(name string, required, ok bool) func() Check {
 		return func() Check { return Check{Name: name, Required: required, OK: ok} }
