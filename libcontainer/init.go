@@ -3,8 +3,10 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -36,6 +38,12 @@ func InitMain() {
 	// Credentials, capabilities, no_new_privs and seccomp are per thread:
 	// do all of it, and the final execve, on this one thread.
 	runtime.LockOSThread()
+	// No garbage collection at all: the init allocates a few MiB to set up
+	// and nothing while it waits, and a collection after the seccomp filter
+	// is in place may want a new thread the filter forbids (the runtime then
+	// aborts: TestSeccompNoThreadsWhileCreated).
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(math.MaxInt64)
 	fd, err := strconv.Atoi(os.Getenv("_BERTH_INITPIPE"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "berth init: not started by berth (no _BERTH_INITPIPE)")

@@ -34,8 +34,8 @@ func main() {
 // command lives milliseconds and allocates a few MiB (mostly decoding the
 // config once): collecting that costs GC worker threads and stop-the-world
 // phases for nothing. The bound keeps long-lived ones (run in the
-// foreground, events, a created container's init) collecting once they
-// reach it.
+// foreground, events) collecting once they reach it. The container's init
+// turns collection off altogether (libcontainer.InitMain).
 func limitGC() {
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(gcHeapBound)
