@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"syscall"
-	"time"
+
+	"github.com/berthrun/berth/internal/hostscan"
 )
 
 // deleteAll force-deletes every container left in the job's root, the way
@@ -51,90 +48,30 @@ func deleteAll(j *job) error {
 // which should be nothing.
 func sweep(tag string) []string {
 	var found []string
-	for _, pid := range taggedProcesses(tag) {
-		found = append(found, fmt.Sprintf("process %d (%s)", pid, comm(pid)))
+	for _, pid := range hostscan.PidsWithEnv(tagVar + "=" + tag) {
+		found = append(found, fmt.Sprintf("process %d (%s)", pid, hostscan.Cmdline(pid)))
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
-	for _, dir := range taggedCgroups(tag) {
+	dirs := taggedCgroups(tag)
+	for _, dir := range dirs {
 		found = append(found, "cgroup "+dir)
-		removeCgroup(dir)
 	}
+	hostscan.RemoveCgroups(dirs)
 	return found
 }
 
-// taggedProcesses lists the processes whose environment holds tag.
-func taggedProcesses(tag string) []int {
-	want := []byte(tagVar + "=" + tag + "\x00")
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err == nil && bytes.Contains(env, want) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-func comm(pid int) string {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	return strings.TrimSpace(string(b))
-}
-
-// taggedCgroups lists, deepest first, the cgroup directories in every
-// mounted hierarchy whose name starts with tag (container ids do).
+// taggedCgroups lists the cgroup directories in every mounted hierarchy
+// whose name starts with tag (container ids do).
 func taggedCgroups(tag string) []string {
 	var dirs []string
-	for _, mnt := range cgroupMounts() {
+	for _, mnt := range hostscan.CgroupMounts() {
 		filepath.WalkDir(mnt, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || !d.IsDir() {
-				return nil
-			}
-			if strings.HasPrefix(d.Name(), tag) {
+			if err == nil && d.IsDir() && strings.HasPrefix(d.Name(), tag) {
 				dirs = append(dirs, path)
+				return filepath.SkipDir // RemoveCgroups takes what is below
 			}
 			return nil
 		})
 	}
-	sort.Slice(dirs, func(a, b int) bool { return strings.Count(dirs[a], "/") > strings.Count(dirs[b], "/") })
 	return dirs
-}
-
-// cgroupMounts lists the mount points of cgroup and cgroup2 file systems.
-func cgroupMounts() []string {
-	f, err := os.Open("/proc/self/mounts")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var mnts []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		if len(fields) > 2 && (fields[2] == "cgroup" || fields[2] == "cgroup2") {
-			mnts = append(mnts, fields[1])
-		}
-	}
-	return mnts
-}
-
-// removeCgroup kills the processes in dir and removes it, retrying while
-// they die.
-func removeCgroup(dir string) {
-	for i := 0; i < 100; i++ {
-		b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-		if err := syscall.Rmdir(dir); err == nil || errors.Is(err, syscall.ENOENT) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/berthrun/berth/internal/hostscan"
 )
 
 // procMemory is what /proc/<pid>/status says about a process's resident
@@ -67,7 +69,7 @@ func parseStatus(name string, r io.Reader) (procMemory, error) {
 // it counted.
 func containerMemory(initPid int, tag string) (procMemory, int, error) {
 	pids := []int{initPid}
-	for _, p := range taggedProcesses(tag) {
+	for _, p := range hostscan.PidsWithEnv(tagVar + "=" + tag) {
 		if p != initPid {
 			pids = append(pids, p)
 		}

@@ -20,8 +20,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthrun/berth/internal/testbundle"
+	"github.com/berthrun/berth/internal/hostscan"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berthrun/berth/internal/testbundle"
 )
 
 // berthBin is the binary under test: $BERTH_BIN, or one built by TestMain.
@@ -450,10 +453,10 @@ func (e *env) cleanup() {
 	e.checkLeaks()
 	// Unmount anything left below base (after reporting it) so that
 	// RemoveAll never walks into a bind-mounted host directory.
-	for _, m := range mountsBelow(e.base) {
+	for _, m := range hostscan.MountsBelow(e.base) {
 		syscall.Unmount(m, syscall.MNT_DETACH)
 	}
-	if len(mountsBelow(e.base)) == 0 {
+	if len(hostscan.MountsBelow(e.base)) == 0 {
 		os.RemoveAll(e.base)
 	} else {
 		t.Errorf("leak: could not unmount everything below %s; left it in place", e.base)

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/berthrun/berth/internal/hostscan"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -38,7 +40,7 @@ func parseMountinfo(t *testing.T, text string) map[string]mountEntry {
 			continue
 		}
 		m := mountEntry{
-			root: unescapeMount(f[3]), point: unescapeMount(f[4]),
+			root: hostscan.Unescape(f[3]), point: hostscan.Unescape(f[4]),
 			opts: map[string]bool{}, optional: f[6:sep],
 			fstype: f[sep+1], source: f[sep+2], super: map[string]string{},
 		}

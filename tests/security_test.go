@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berthrun/berth/internal/hostscan"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -63,7 +65,7 @@ func assertEmptyDir(t *testing.T, dir string) {
 	for _, de := range entries {
 		t.Errorf("host directory %s: %s was created", dir, de.Name())
 	}
-	for _, m := range mountsBelow(dir) {
+	for _, m := range hostscan.MountsBelow(dir) {
 		t.Errorf("host directory %s: %s is mounted", dir, m)
 	}
 }

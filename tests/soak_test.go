@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berthrun/berth/internal/hostscan"
+
 	"github.com/berthrun/berth/internal/testbundle"
 )
 
@@ -233,7 +235,7 @@ func (s *soak) sample() soakSample {
 	var m soakSample
 	host, _ := os.ReadFile("/proc/self/mountinfo")
 	m.hostMounts = bytes.Count(host, []byte("\n"))
-	m.testMounts = len(mountsBelow(e.base))
+	m.testMounts = len(hostscan.MountsBelow(e.base))
 	long, _ := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", s.initPid))
 	m.longMounts = bytes.Count(long, []byte("\n"))
 	dirs := cgroupDirsWithPrefix(s.prefix)
@@ -244,7 +246,7 @@ func (s *soak) sample() soakSample {
 	}
 	m.zombies = zombieChildren(os.Getpid(), s.parentPid, s.initPid)
 	m.strays = len(procsBelow(e.base))
-	m.tagged = len(taggedPids(e.tag))
+	m.tagged = len(hostscan.PidsWithEnv(tagVar + "=" + e.tag))
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.parentPid)); err == nil {
 		m.parentFDs = len(fds)
 	}

@@ -1,19 +1,18 @@
 package clients
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berthrun/berth/internal/hostscan"
 
 	"github.com/berthrun/berth/internal/testbundle"
 )
@@ -161,11 +160,11 @@ func (w *world) cleanup() {
 	w.removeCgroups()
 	// The clients may leave overlay, shm or netns mounts below their
 	// roots: unmount them (deepest first) so RemoveAll stays inside.
-	for _, m := range mountsBelow(w.dir) {
+	for _, m := range hostscan.MountsBelow(w.dir) {
 		t.Logf("unmounting %s left by %s", m, w.name)
 		syscall.Unmount(m, syscall.MNT_DETACH)
 	}
-	if left := mountsBelow(w.dir); len(left) > 0 {
+	if left := hostscan.MountsBelow(w.dir); len(left) > 0 {
 		t.Errorf("leak: cannot unmount %v; left %s in place", left, w.dir)
 	} else {
 		os.RemoveAll(w.dir)
@@ -180,35 +179,17 @@ func (w *world) cleanup() {
 // Clients finish some work after their command returns (conmon runs
 // podman's cleanup when a container exits), so they get a while first.
 func (w *world) killStrays() {
-	eventually(20*time.Second, func() bool { return len(pidsMentioning(w.dir)) == 0 })
-	for _, pid := range pidsMentioning(w.dir) {
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		w.t.Errorf("leak: process %d still running after %s stopped: %s", pid, w.name, strings.ReplaceAll(string(cmdline), "\x00", " "))
+	eventually(20*time.Second, func() bool { return len(hostscan.PidsMentioning(w.dir)) == 0 })
+	for _, pid := range hostscan.PidsMentioning(w.dir) {
+		w.t.Errorf("leak: process %d still running after %s stopped: %s", pid, w.name, hostscan.Cmdline(pid))
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
-}
-
-// pidsMentioning lists processes whose command line contains s.
-func pidsMentioning(s string) []int {
-	var out []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && strings.Contains(string(b), s) {
-			out = append(out, pid)
-		}
-	}
-	return out
 }
 
 // removeCgroups removes the world's cgroup tree from every hierarchy. A
 // cgroup that cannot be removed still has processes: a leak.
 func (w *world) removeCgroups() {
-	for _, root := range cgroupMounts() {
+	for _, root := range hostscan.CgroupMounts() {
 		top := filepath.Join(root, w.cgroup)
 		var dirs []string
 		filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
@@ -224,74 +205,6 @@ func (w *world) removeCgroups() {
 			}
 		}
 	}
-}
-
-// cgroupMounts lists the mount points of every cgroup hierarchy (v1
-// controllers and the unified one).
-func cgroupMounts() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, m := range mountinfo() {
-		if (m.fstype == "cgroup" || m.fstype == "cgroup2") && !seen[m.point] {
-			seen[m.point] = true
-			out = append(out, m.point)
-		}
-	}
-	return out
-}
-
-type mountEntry struct{ point, fstype string }
-
-// mountinfo parses /proc/self/mountinfo: mount point and filesystem type.
-func mountinfo() []mountEntry {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []mountEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		for i, fl := range fields {
-			if fl == "-" && i+1 < len(fields) && len(fields) > 4 {
-				out = append(out, mountEntry{point: unescapeMount(fields[4]), fstype: fields[i+1]})
-				break
-			}
-		}
-	}
-	return out
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// mountsBelow lists mount points strictly below dir, deepest first.
-func mountsBelow(dir string) []string {
-	var out []string
-	for _, m := range mountinfo() {
-		if strings.HasPrefix(m.point, dir+"/") {
-			out = append(out, m.point)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
 }
 
 // noteRunDir remembers a host directory the client may create outside
@@ -336,7 +249,7 @@ func cgroupFile(t *testing.T, pid int, controller, file string) string {
 		}
 		ctrls := strings.Split(parts[1], ",")
 		if (controller == "" && parts[1] == "") || (controller != "" && slices.Contains(ctrls, controller)) {
-			for _, root := range cgroupMounts() {
+			for _, root := range hostscan.CgroupMounts() {
 				p := filepath.Join(root, parts[2], file)
 				if v, err := os.ReadFile(p); err == nil {
 					return strings.TrimSpace(string(v))
