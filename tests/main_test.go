@@ -20,10 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthrun/berth/internal/hostscan"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/berthrun/berth/internal/hostscan"
 	"github.com/berthrun/berth/internal/testbundle"
 )
 

@@ -7,9 +7,9 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/berthrun/berth/internal/hostscan"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berthrun/berth/internal/hostscan"
 )
 
 // mountEntry is one line of /proc/<pid>/mountinfo.

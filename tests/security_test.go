@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berthrun/berth/internal/hostscan"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berthrun/berth/internal/hostscan"
 )
 
 // fileSnapshot is what must not change about a host file.

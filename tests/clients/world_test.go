@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/berthrun/berth/internal/hostscan"
-
 	"github.com/berthrun/berth/internal/testbundle"
 )
 
