@@ -222,24 +222,12 @@ func TestContainerd(t *testing.T) {
 		id := "ctd-" + randHex(4)
 		t.Cleanup(func() { c.ctr(t, "container", "rm", id) })
 		s := startOnPTY(t, nil, "ctr", c.args(c.runArgs([]string{"--rm", "-t"}, id, "sh")...)...)
-		s.expect("# ")
-		s.send("tty; echo marker-$((6*7)); exit 3\r")
-		s.expect("marker-42")
-		if code := s.wait(); code != 3 {
-			t.Errorf("ctr run -t exited %d, want the shell's 3; terminal: %q", code, s.out.String())
-		}
-		wantOutput(t, "tty in the container", s.out.String(), "/dev/pts/")
+		interactiveShell(t, s, "ctr run -t", 3)
 	})
 	t.Run("task exec -t", func(t *testing.T) {
 		id, _ := c.detached(t, nil, "sleep", "1000")
 		s := startOnPTY(t, nil, "ctr", c.args("task", "exec", "--fifo-dir", c.fifoDir, "-t", "--exec-id", "t1", id, "sh")...)
-		s.expect("# ")
-		s.send("tty; echo marker-$((6*7)); exit 4\r")
-		s.expect("marker-42")
-		if code := s.wait(); code != 4 {
-			t.Errorf("ctr task exec -t exited %d, want the shell's 4; terminal: %q", code, s.out.String())
-		}
-		wantOutput(t, "tty in the exec", s.out.String(), "/dev/pts/")
+		interactiveShell(t, s, "ctr task exec -t", 4)
 	})
 }
 

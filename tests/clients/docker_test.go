@@ -78,11 +78,7 @@ func (d *docker) detached(t *testing.T, flags []string, command ...string) (stri
 	name := "dk-" + randHex(4)
 	t.Cleanup(func() { d.docker(t, "rm", "--force", name) })
 	mustSucceed(t, d.docker(t, d.runArgs(append([]string{"-d", "--name", name}, flags...), command...)...))
-	pid, err := strconv.Atoi(strings.TrimSpace(mustSucceed(t, d.docker(t, "inspect", "--format", "{{.State.Pid}}", name))))
-	if err != nil || pid <= 0 {
-		t.Fatalf("docker inspect: no pid for %s (%v)", name, err)
-	}
-	return name, pid
+	return name, inspectPid(t, "docker inspect", d.docker(t, "inspect", "--format", "{{.State.Pid}}", name))
 }
 
 func TestDocker(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -206,4 +207,15 @@ func eventually(d time.Duration, cond func() bool) bool {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// inspectPid is the container's host pid that an engine's
+// `inspect --format {{.State.Pid}}` printed (r).
+func inspectPid(t *testing.T, what string, r result) int {
+	t.Helper()
+	pid, err := strconv.Atoi(strings.TrimSpace(mustSucceed(t, r)))
+	if err != nil || pid <= 0 {
+		t.Fatalf("%s: no pid (%v)", what, err)
+	}
+	return pid
 }

@@ -74,11 +74,7 @@ func (p *podman) detached(t *testing.T, flags []string, command ...string) (stri
 	name := "pm-" + randHex(4)
 	t.Cleanup(func() { p.podman(t, "rm", "--force", "--time", "0", name) })
 	mustSucceed(t, p.podman(t, p.runArgs(append(append([]string{"-d", "--name", name}, rlimitFlags...), flags...), command...)...))
-	pid, err := strconv.Atoi(strings.TrimSpace(mustSucceed(t, p.podman(t, "inspect", "--format", "{{.State.Pid}}", name))))
-	if err != nil || pid <= 0 {
-		t.Fatalf("podman inspect: no pid for %s (%v)", name, err)
-	}
-	return name, pid
+	return name, inspectPid(t, "podman inspect", p.podman(t, "inspect", "--format", "{{.State.Pid}}", name))
 }
 
 func TestPodman(t *testing.T) {
@@ -101,13 +97,7 @@ func TestPodman(t *testing.T) {
 	})
 	t.Run("run -it", func(t *testing.T) {
 		s := startOnPTY(t, nil, "podman", p.globals(p.runArgs(append([]string{"--rm", "-it"}, rlimitFlags...), "sh")...)...)
-		s.expect("# ")
-		s.send("tty; echo marker-$((6*7)); exit 3\r")
-		s.expect("marker-42")
-		if code := s.wait(); code != 3 {
-			t.Errorf("podman run -it exited %d, want the shell's 3; terminal: %q", code, s.out.String())
-		}
-		wantOutput(t, "tty in the container", s.out.String(), "/dev/pts/")
+		interactiveShell(t, s, "podman run -it", 3)
 	})
 	t.Run("stop and rm", func(t *testing.T) {
 		name, _ := p.detached(t, nil, "sh", "-c", `trap "exit 7" TERM; sleep 1000 & wait`)

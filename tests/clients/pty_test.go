@@ -134,3 +134,17 @@ func (s *ptySession) close() {
 	s.cancel()
 	s.master.Close()
 }
+
+// interactiveShell drives the busybox shell on s: the prompt comes, the
+// shell answers on a terminal and exits with code; what names the command
+// in errors.
+func interactiveShell(t *testing.T, s *ptySession, what string, code int) {
+	t.Helper()
+	s.expect("# ")
+	s.send(fmt.Sprintf("tty; echo marker-$((6*7)); exit %d\r", code))
+	s.expect("marker-42")
+	if got := s.wait(); got != code {
+		t.Errorf("%s exited %d, want the shell's %d; terminal: %q", what, got, code, s.out.String())
+	}
+	wantOutput(t, what+": tty inside", s.out.String(), "/dev/pts/")
+}
