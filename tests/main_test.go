@@ -23,6 +23,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berthrun/berth/internal/hostscan"
+	"github.com/berthrun/berth/internal/testbin"
 	"github.com/berthrun/berth/internal/testbundle"
 )
 
@@ -58,32 +59,13 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "tests: skipping every test: %s\n", skipReason)
 		return m.Run()
 	}
-	berthBin = os.Getenv("BERTH_BIN")
-	if berthBin == "" {
-		dir, err := os.MkdirTemp("", "berth-e2e-bin-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "tests:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		berthBin = filepath.Join(dir, "berth")
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = "/usr/local/go/bin/go" // sudo may drop it from PATH
-		}
-		cmd := exec.Command(goBin, "build", "-tags", "urfave_cli_no_docs", "-o", berthBin, "github.com/berthrun/berth/cmd/berth")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "tests: building berth: %v\n", err)
-			return 1
-		}
-	} else if abs, err := filepath.Abs(berthBin); err == nil {
-		berthBin = abs
-	}
-	if _, err := os.Stat(berthBin); err != nil {
-		fmt.Fprintf(os.Stderr, "tests: BERTH_BIN: %v\n", err)
+	var cleanup func()
+	var err error
+	if berthBin, cleanup, err = testbin.Berth(); err != nil {
+		fmt.Fprintln(os.Stderr, "tests:", err)
 		return 1
 	}
+	defer cleanup()
 	return m.Run()
 }
 

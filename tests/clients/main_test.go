@@ -15,12 +15,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berthrun/berth/internal/testbin"
 )
 
 // berthBin is the binary under test: $BERTH_BIN, or one built by TestMain.
@@ -55,7 +56,7 @@ func testMain(m *testing.M) int {
 	}
 	var cleanup func()
 	var err error
-	if berthBin, cleanup, err = findBerth(); err != nil {
+	if berthBin, cleanup, err = testbin.Berth(); err != nil {
 		fmt.Fprintln(os.Stderr, "clients:", err)
 		return 1
 	}
@@ -87,36 +88,6 @@ func installClients() error {
 		}
 	}
 	return nil
-}
-
-// findBerth returns $BERTH_BIN as an absolute path, or builds berth.
-func findBerth() (string, func(), error) {
-	if b := os.Getenv("BERTH_BIN"); b != "" {
-		abs, err := filepath.Abs(b)
-		if err != nil {
-			return "", nil, err
-		}
-		if _, err := os.Stat(abs); err != nil {
-			return "", nil, fmt.Errorf("BERTH_BIN: %v", err)
-		}
-		return abs, func() {}, nil
-	}
-	dir, err := os.MkdirTemp("", "berth-clients-bin-")
-	if err != nil {
-		return "", nil, err
-	}
-	bin := filepath.Join(dir, "berth")
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go" // sudo may drop it from PATH
-	}
-	cmd := exec.Command(goBin, "build", "-tags", "urfave_cli_no_docs", "-o", bin, "github.com/berthrun/berth/cmd/berth")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("building berth: %v", err)
-	}
-	return bin, func() { os.RemoveAll(dir) }, nil
 }
 
 // commandTimeout bounds every client command: a hung one fails its test
