@@ -22,7 +22,8 @@ var cloneFlags = map[specs.LinuxNamespaceType]int{
 
 // bootstrapMessage encodes the namespace work for the nsenter constructor
 // (see nsexec.c for the format): NUL-terminated key=value entries.
-func bootstrapMessage(cfg *Config) []byte {
+// With a plan (cinit.go) it asks for the C init.
+func bootstrapMessage(cfg *Config, plan []byte) []byte {
 	var b strings.Builder
 	add := func(k, v string) { b.WriteString(k + "=" + v + "\x00") }
 	flags := 0
@@ -34,6 +35,9 @@ func bootstrapMessage(cfg *Config) []byte {
 		}
 	}
 	add("clone", fmt.Sprint(flags))
+	if plan != nil {
+		add("cinit", "1")
+	}
 	linux := cfg.Spec.Linux
 	if flags&unix.CLONE_NEWUSER != 0 {
 		add("uidmap", idMap(linux.UIDMappings))

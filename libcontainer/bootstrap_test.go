@@ -28,7 +28,7 @@ func TestBootstrapMessage(t *testing.T) {
 			[]string{"clone=" + itoa(cloneFlags["time"]), "timens=monotonic 10 3\n"}},
 	}
 	for _, tt := range tests {
-		got := strings.Split(strings.TrimSuffix(string(bootstrapMessage(&Config{Spec: spec, Namespaces: tt.ns})), "\x00"), "\x00")
+		got := strings.Split(strings.TrimSuffix(string(bootstrapMessage(&Config{Spec: spec, Namespaces: tt.ns}, nil)), "\x00"), "\x00")
 		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("%s: entries %q, want %q", tt.name, got, tt.want)
 		}

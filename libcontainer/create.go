@@ -118,6 +118,12 @@ func (c *Container) startInit(opts CreateOpts, cg *cgroups.Manager) error {
 		parentEnd.Close()
 		return err
 	}
+	mode := planCreate
+	if opts.Foreground {
+		mode = planRun
+	}
+	plan := cinitPlan(cfg, mode, params)
+	params.Helper = plan != nil
 	// The cgroup is made and limited while the init's binary starts (two
 	// cores do both at once); the init joins it before it may fork.
 	prepared := make(chan error, 1)
@@ -144,7 +150,7 @@ func (c *Container) startInit(opts CreateOpts, cg *cgroups.Manager) error {
 		return applyErr
 	}
 	trace.Point("create:cgroup")
-	pid, err := bootstrap(cmd, sync, cfg)
+	pid, err := bootstrap(cmd, sync, cfg, plan)
 	if err != nil {
 		return err
 	}
@@ -154,8 +160,13 @@ func (c *Container) startInit(opts CreateOpts, cg *cgroups.Manager) error {
 
 // bootstrap hands the nsenter stage (already in the container's cgroup) its
 // namespaces and returns the host pid of the process it forked into them.
-func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config) (int, error) {
-	if err := sync.sendRaw(bootstrapMessage(cfg)); err != nil {
+// A plan, when there is one, follows the bootstrap for the C init.
+func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, error) {
+	err := sync.sendRaw(bootstrapMessage(cfg, plan))
+	if err == nil && plan != nil {
+		err = sync.sendRaw(plan)
+	}
+	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return 0, fmt.Errorf("send bootstrap: %w", err)
@@ -199,7 +210,7 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	params.Trace = trace.Enabled()
 	sync := c.init.sync
 	if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: params}); err != nil {
-		return fmt.Errorf("send config to init: %w", err)
+		return fmt.Errorf("send config to init: %w", sync.pendingError(err))
 	}
 	trace.Point("create:config-sent")
 	if _, err := sync.expect(msgHooks); err != nil {

@@ -81,7 +81,8 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 	}
 	childEnd.Close()
 	trace.Point("exec:started")
-	pid, err := c.enterExec(cmd, sync, cfg, params, opts.Cgroup)
+	plan := cinitPlan(cfg, planExec, params)
+	pid, err := c.enterExec(cmd, sync, cfg, params, plan, opts.Cgroup)
 	if err != nil {
 		if pid > 0 {
 			unix.Kill(pid, unix.SIGKILL)
@@ -109,8 +110,9 @@ func (c *Container) execConfig(proc *specs.Process) *Config {
 }
 
 // enterExec places the nsenter stage in the container's cgroup, hands it
-// the namespaces, and waits until the process has exec'd.
-func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, params *initParams, sub map[string]string) (int, error) {
+// the namespaces, and waits until the process has exec'd. With a plan the C
+// init sets the process up; without, the Go init gets the config.
+func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, params *initParams, plan []byte, sub map[string]string) (int, error) {
 	if err := setInitialCPUAffinity(cmd.Process.Pid, cfg.Spec.Process); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -126,13 +128,15 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, para
 		return 0, err
 	}
 	trace.Point("exec:cgroup")
-	pid, err := bootstrap(cmd, sync, cfg)
+	pid, err := bootstrap(cmd, sync, cfg, plan)
 	if err != nil {
 		return 0, fmt.Errorf("exec: %w", err)
 	}
 	trace.Point("exec:namespaces")
-	if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: params}); err != nil {
-		return pid, fmt.Errorf("exec: %w", err)
+	if plan == nil {
+		if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: params}); err != nil {
+			return pid, fmt.Errorf("exec: %w", err)
+		}
 	}
 	if _, err := c.expectReady(sync, pid, c.Status()); err != nil {
 		return pid, fmt.Errorf("exec: %w", err)

@@ -29,7 +29,13 @@ type initParams struct {
 	ConsoleFd int `json:"consoleFd,omitempty"`
 	// Trace asks the init to collect its phases for the parent's trace.
 	Trace bool `json:"trace,omitempty"`
+	// Helper: this is the C init's rootfs helper (cinit.go). It builds the
+	// root filesystem and exits 0; pid 1, in C, sets up the process.
+	Helper bool `json:"helper,omitempty"`
 }
+
+// errHelperDone ends a rootfs helper that did its part.
+var errHelperDone = errors.New("rootfs helper done")
 
 // InitMain is `berth init`: the container's pid 1 after nsenter made its
 // namespaces. It never returns: it execs the container process or exits 1
@@ -52,6 +58,9 @@ func InitMain() {
 	os.Unsetenv("_BERTH_INITPIPE")
 	sync := &syncSocket{f: os.NewFile(uintptr(fd), "sync")}
 	err = runInit(sync)
+	if errors.Is(err, errHelperDone) {
+		os.Exit(0)
+	}
 	if errors.Is(err, errPeerGone) {
 		os.Exit(1) // the parent gave up on us and reports why itself
 	}
@@ -72,10 +81,13 @@ func runInit(sync *syncSocket) error {
 	trace.Collect(p.Trace)
 	trace.Point("init:config")
 	spec := cfg.Spec
-	// Compile the seccomp filter now, before rlimits could starve it.
-	filter, err := compileSeccomp(spec.Linux.Seccomp, sync)
-	if err != nil {
-		return err
+	// Compile the seccomp filter now, before rlimits could starve it. A
+	// helper leaves it to the C init, which got it compiled.
+	var filter *seccompFilter
+	if !p.Helper {
+		if filter, err = compileSeccomp(spec.Linux.Seccomp, sync); err != nil {
+			return err
+		}
 	}
 	trace.Point("init:seccomp-compile")
 	if p.Exec {
@@ -117,7 +129,7 @@ func runInit(sync *syncSocket) error {
 	trace.Point("init:pivot")
 	// Before Finish: sysctls go to /proc/sys, which readonlyPaths usually
 	// makes read-only, and a missing cwd cannot be made under a read-only root.
-	if err := setupEnvironment(cfg, ownMounts); err != nil {
+	if err := setupEnvironment(cfg, ownMounts, p.Helper); err != nil {
 		return err
 	}
 	trace.Point("init:environment")
@@ -130,6 +142,9 @@ func runInit(sync *syncSocket) error {
 	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
 	if err != nil {
 		return err
+	}
+	if p.Helper {
+		return helperDone(sync, p)
 	}
 	if spec.Process.Terminal {
 		if err := setupConsole(p.ConsoleFd, spec.Process, ownMounts); err != nil {
@@ -167,6 +182,17 @@ func runInit(sync *syncSocket) error {
 	return execProcess(spec.Process, filter, path)
 }
 
+// helperDone hands over to the C init, which waits for this process to
+// exit 0: the trace goes to the parent first, as "ready" would carry it.
+func helperDone(sync *syncSocket, p *initParams) error {
+	if p.Trace {
+		if err := sync.send(&message{Type: msgTrace, Trace: trace.Collected()}); err != nil {
+			return err
+		}
+	}
+	return errHelperDone
+}
+
 func enterRoot(plan *rootfs.Plan, ownMounts bool) error {
 	if !ownMounts {
 		if err := unix.Chroot(plan.Root); err != nil {
@@ -200,8 +226,9 @@ func hasNamespace(cfg *Config, t specs.LinuxNamespaceType) bool {
 }
 
 // setupEnvironment applies what needs privileges inside the new root:
-// hostname, sysctls, rlimits, oom score, session keyring.
-func setupEnvironment(cfg *Config, ownMounts bool) error {
+// hostname, sysctls, rlimits, oom score, session keyring. A rootfs helper
+// stops after the cwd: the rest belongs to the process, which the C init is.
+func setupEnvironment(cfg *Config, ownMounts, helper bool) error {
 	spec := cfg.Spec
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
@@ -224,6 +251,9 @@ func setupEnvironment(cfg *Config, ownMounts bool) error {
 		if err := os.MkdirAll(spec.Process.Cwd, 0o755); err != nil {
 			return fmt.Errorf("process.cwd %q: %w", spec.Process.Cwd, err)
 		}
+	}
+	if helper {
+		return nil
 	}
 	if err := setRlimits(spec.Process.Rlimits); err != nil {
 		return err

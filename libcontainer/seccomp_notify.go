@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -77,6 +78,7 @@ func (f *seccompFilter) installForNotify() error {
 // expectReady waits for the init's (or exec's) "ready", passing a notify
 // listener that comes first on to the agent. pid is the process's host pid.
 func (c *Container) expectReady(sync *syncSocket, pid int, status string) (*message, error) {
+	var traced []trace.Span
 	for {
 		m, err := sync.recv()
 		switch {
@@ -84,7 +86,13 @@ func (c *Container) expectReady(sync *syncSocket, pid int, status string) (*mess
 			return nil, err
 		case m.Type == msgError:
 			return nil, errors.New(m.Msg)
+		case m.Type == msgTrace:
+			traced = m.Trace
+			continue
 		case m.Type == msgReady:
+			if m.Trace == nil {
+				m.Trace = traced
+			}
 			return m, nil
 		case m.Type != msgSeccompFd:
 			return nil, fmt.Errorf("sync: got %q, want %q", m.Type, msgReady)

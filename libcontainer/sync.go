@@ -22,6 +22,7 @@ const (
 	msgSeccompFd = "seccomp-fd" // init → parent: the seccomp notify listener (SCM_RIGHTS), for the agent
 	msgAgentHas  = "agent-has"  // parent → init: the agent has the listener
 	msgError     = "error"      // either way: the step that failed and why
+	msgTrace     = "trace"      // rootfs helper → parent: its phases (the C init then says "ready")
 )
 
 // message is one packet on the sync socket.
@@ -123,6 +124,18 @@ func (s *syncSocket) expect(typ string) (*message, error) {
 		return nil, fmt.Errorf("sync: got %q, want %q", m.Type, typ)
 	}
 	return m, nil
+}
+
+// pendingError is the peer's own error message when a send failed because
+// the peer already gave up (it wrote why, then exited), else err.
+func (s *syncSocket) pendingError(err error) error {
+	if !errors.Is(err, unix.EPIPE) {
+		return err
+	}
+	if m, rerr := s.recv(); rerr == nil && m.Type == msgError {
+		return errors.New(m.Msg)
+	}
+	return err
 }
 
 var errPeerGone = errors.New("the other side closed the sync socket")

@@ -69,6 +69,19 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 // then returns the listener fd the agent needs.
 func (p *Program) Notifies() bool { return p.notify }
 
+// Raw is the program as seccomp(2) takes it, for the C init
+// (libcontainer/cinit.go): the filter flags and the instructions, 8 bytes
+// each in host byte order.
+func (p *Program) Raw() (flags uint32, insns []byte) {
+	insns = make([]byte, 0, 8*len(p.insns))
+	for _, in := range p.insns {
+		insns = binary.NativeEndian.AppendUint16(insns, in.Code)
+		insns = append(insns, in.Jt, in.Jf)
+		insns = binary.NativeEndian.AppendUint32(insns, in.K)
+	}
+	return uint32(p.flags), insns
+}
+
 // export reads the filter's BPF back through a memfd.
 func export(f *libseccomp.ScmpFilter) ([]unix.SockFilter, error) {
 	fd, err := unix.MemfdCreate("seccomp-bpf", unix.MFD_CLOEXEC)

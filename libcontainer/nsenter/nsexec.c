@@ -8,6 +8,8 @@
 //   gidmap=<text>          /proc/<pid>/gid_map contents
 //   setgroups=deny         write "deny" to /proc/<pid>/setgroups first
 //   timens=<text>          /proc/self/timens_offsets contents for a new time ns
+//   cinit=1                a process plan packet follows: the container's
+//                          process is set up in C (cinit.c), not by Go
 // Replies, as JSON packets: {"type":"pid","pid":N} or {"type":"error","msg":"..."}.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nsexec.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -36,36 +40,70 @@
 
 #define MAX_JOIN 16
 
-static int syncfd = -1;
+int berth_syncfd = -1;
 
-// fail sends a one-line error to the parent and exits. Quotes and
-// backslashes are escaped so the line is valid JSON.
-static void fail(const char *fmt, ...)
+// report sends msg to the parent as a JSON error, with quotes and
+// backslashes escaped, or to stderr once the socket is closed; then exits.
+static void report(const char *msg)
 {
-	char msg[1024], out[2304];
-	va_list ap;
-	int saved = errno;
+	char out[2304];
 	size_t o = 0;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (saved != 0) {
-		size_t l = strlen(msg);
-		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(saved));
+	if (berth_syncfd < 0) {
+		fprintf(stderr, "berth init: %s\n", msg);
+		_exit(1);
 	}
 	o += snprintf(out, sizeof(out), "{\"type\":\"error\",\"msg\":\"");
-	for (char *p = msg; *p && o < sizeof(out) - 8; p++) {
+	for (const char *p = msg; *p && o < sizeof(out) - 8; p++) {
 		if (*p == '"' || *p == '\\')
 			out[o++] = '\\';
 		out[o++] = (*p == '\n') ? ' ' : *p;
 	}
 	o += snprintf(out + o, sizeof(out) - o, "\"}");
-	if (write(syncfd, out, o) < 0) {
+	if (write(berth_syncfd, out, o) < 0) {
 		/* nothing more we can do: the parent sees the socket close */
 	}
 	_exit(1);
 }
+
+// vfail formats the message and appends errno's text the way Go prints it
+// (lower case first letter), so both init paths read alike.
+static void vfail(int saved, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (saved != 0) {
+		size_t l = strlen(msg);
+		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(saved));
+		if (msg[l + 2] >= 'A' && msg[l + 2] <= 'Z')
+			msg[l + 2] += 'a' - 'A';
+	}
+	report(msg);
+}
+
+void berth_fail(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(saved, fmt, ap);
+	va_end(ap);
+	_exit(1);
+}
+
+void berth_failx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(0, fmt, ap);
+	va_end(ap);
+	_exit(1);
+}
+
+#define fail berth_fail
 
 struct join {
 	int flag;
@@ -79,6 +117,7 @@ struct bootstrap {
 	int clone_flags;
 	char *uidmap, *gidmap, *timens;
 	int setgroups_deny;
+	int cinit;
 };
 
 static int ns_flag(const char *name)
@@ -124,6 +163,8 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 			b->gidmap = val;
 		} else if (strcmp(entry, "timens") == 0) {
 			b->timens = val;
+		} else if (strcmp(entry, "cinit") == 0) {
+			b->cinit = strcmp(val, "1") == 0;
 		} else if (strcmp(entry, "setgroups") == 0) {
 			b->setgroups_deny = strcmp(val, "deny") == 0;
 		}
@@ -230,9 +271,9 @@ static void loopback_up(void)
 	close(fd);
 }
 
-static char *read_bootstrap(size_t *len)
+static char *read_packet(size_t *len)
 {
-	ssize_t n = recv(syncfd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	ssize_t n = recv(berth_syncfd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 	if (n < 0)
 		fail("read bootstrap");
 	if (n == 0)
@@ -240,7 +281,7 @@ static char *read_bootstrap(size_t *len)
 	char *buf = malloc(n + 1);
 	if (buf == NULL)
 		fail("malloc");
-	if (recv(syncfd, buf, n, 0) != n)
+	if (recv(berth_syncfd, buf, n, 0) != n)
 		fail("read bootstrap");
 	buf[n] = '\0';
 	*len = n;
@@ -255,14 +296,20 @@ void berth_nsexec(void)
 
 	if (env == NULL || *env == '\0')
 		return;
-	syncfd = atoi(env);
+	berth_syncfd = atoi(env);
 	// Not dumpable: nothing in the container may ptrace or open /proc/<pid>
 	// files of this process while it holds host resources.
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	memset(&b, 0, sizeof(b));
-	char *buf = read_bootstrap(&len);
+	char *buf = read_packet(&len);
 	parse(buf, len, &b);
+	struct cinit_plan *plan = NULL;
+	if (b.cinit) {
+		size_t plen;
+		char *pbuf = read_packet(&plen);
+		plan = cinit_parse(pbuf, plen);
+	}
 
 	join_namespaces(&b);
 	if (b.clone_flags & CLONE_NEWUSER)
@@ -275,6 +322,11 @@ void berth_nsexec(void)
 	if (b.timens != NULL)
 		write_file("/proc/self/timens_offsets", b.timens);
 
+	// The C init must not write to the sync socket before the pid is
+	// there: it waits for this gate to close, at this stage's exit.
+	int gate[2] = { -1, -1 };
+	if (plan != NULL && pipe2(gate, O_CLOEXEC) < 0)
+		fail("pipe");
 	// Fork the init into the pid and time namespaces (both take effect only
 	// for children) as a sibling, so the berth parent is its parent.
 	pid_t child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
@@ -282,11 +334,19 @@ void berth_nsexec(void)
 		fail("clone init");
 	if (child == 0) {
 		free(buf);
-		return; /* into the Go runtime, as the container's init */
+		if (plan == NULL)
+			return; /* into the Go runtime, as the container's init */
+		char c;
+		close(gate[1]);
+		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(gate[0]);
+		cinit_run(plan);
+		return; /* the rootfs helper, into the Go runtime */
 	}
 	char msg[64];
 	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d}", child);
-	if (write(syncfd, msg, n) != n)
+	if (write(berth_syncfd, msg, n) != n)
 		fail("report init pid");
 	_exit(0);
 }

@@ -1,0 +1,218 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+	"os"
+	"strings"
+
+	"github.com/berthrun/berth/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// The C init (libcontainer/nsenter/cinit.c) sets up the container's process
+// from a plan the parent resolves here: credentials, capabilities, rlimits,
+// the compiled seccomp filter, argv, env, cwd. With it no Go runtime waits in
+// a created container (its init is a few hundred KiB of C) and `exec` starts
+// no Go runtime inside the container at all. Configs that need what only the
+// Go init does (a terminal, LSM labels, scheduling attributes, a seccomp
+// notify listener, startContainer hooks, no pivot_root) keep the Go init.
+// docs/design-c-init.md has the design; BERTH_NO_CINIT=1 turns it off.
+
+// Plan record tags: keep in step with cinit.c.
+const (
+	planMode uint32 = 1 + iota
+	planArg
+	planEnv
+	planCwd
+	planUser
+	planGroups
+	planCaps
+	planNoNewPrivs
+	planRlimit
+	planSeccomp
+	planPreserveFDs
+	planFifo
+	planKeyring
+	planOOM
+)
+
+// Plan modes.
+const (
+	planExec uint32 = 1 + iota
+	planCreate
+	planRun
+)
+
+// cinitRefusal says why cfg's process needs the Go init, or "" when the C
+// init can set it up. exec is true for `berth exec`.
+func cinitRefusal(cfg *Config, exec bool) string {
+	spec := cfg.Spec
+	proc := spec.Process
+	switch {
+	case os.Getenv("BERTH_NO_CINIT") == "1":
+		return "BERTH_NO_CINIT=1"
+	case proc == nil || len(proc.Args) == 0:
+		return "no process"
+	case proc.Terminal:
+		return "process.terminal"
+	case proc.ApparmorProfile != "" || proc.SelinuxLabel != "":
+		return "an LSM label"
+	case proc.IOPriority != nil || proc.Scheduler != nil:
+		return "process.ioPriority or process.scheduler"
+	case exec && proc.ExecCPUAffinity != nil && proc.ExecCPUAffinity.Final != "":
+		return "process.execCPUAffinity.final"
+	case spec.Linux.Personality != nil || spec.Linux.MemoryPolicy != nil:
+		return "linux.personality or linux.memoryPolicy"
+	case spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0:
+		return "startContainer hooks"
+	case !exec && (!cfg.NewNamespace(specs.MountNamespace) || cfg.NoPivot):
+		return "no pivot_root into a mount namespace of its own"
+	case exec && !hasNamespace(cfg, specs.MountNamespace):
+		return "no mount namespace"
+	case hasNUL(proc):
+		return "a NUL byte in args, env or cwd"
+	}
+	if name := unheldCapability(proc.Capabilities); name != "" {
+		return name + " is not held by berth" // the Go init explains it
+	}
+	for _, l := range proc.Rlimits {
+		if _, ok := rlimitNumbers[l.Type]; !ok {
+			return "unknown rlimit " + l.Type
+		}
+	}
+	return ""
+}
+
+func hasNUL(proc *specs.Process) bool {
+	for _, s := range append(append([]string{proc.Cwd}, proc.Args...), proc.Env...) {
+		if strings.IndexByte(s, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// unheldCapability names a capability the process asks for that berth's
+// own permitted set lacks: capset would refuse it, and capsetError in the
+// Go init says why in words.
+func unheldCapability(caps *specs.LinuxCapabilities) string {
+	if caps == nil {
+		return ""
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return "capget"
+	}
+	have := capSet(data[0].Permitted) | capSet(data[1].Permitted)<<32
+	for _, set := range [][]string{caps.Effective, caps.Permitted, caps.Inheritable} {
+		for _, name := range set {
+			if c, ok := capNumbers[name]; ok && have&(1<<c) == 0 {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// planWriter appends records: tag, length, data, in host byte order.
+type planWriter struct{ b []byte }
+
+func (w *planWriter) rec(tag uint32, data []byte) {
+	w.b = binary.NativeEndian.AppendUint32(w.b, tag)
+	w.b = binary.NativeEndian.AppendUint32(w.b, uint32(len(data)))
+	w.b = append(w.b, data...)
+}
+
+func (w *planWriter) str(tag uint32, s string) { w.rec(tag, append([]byte(s), 0)) }
+
+func (w *planWriter) u32(tag uint32, vs ...uint32) {
+	var d []byte
+	for _, v := range vs {
+		d = binary.NativeEndian.AppendUint32(d, v)
+	}
+	w.rec(tag, d)
+}
+
+func (w *planWriter) u64(tag uint32, vs ...uint64) {
+	var d []byte
+	for _, v := range vs {
+		d = binary.NativeEndian.AppendUint64(d, v)
+	}
+	w.rec(tag, d)
+}
+
+// cinitPlan encodes the plan for cfg's process, or returns nil when the Go
+// init must do it (see cinitRefusal; a seccomp profile that does not
+// compile also goes to the Go init, which reports it as before).
+func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
+	if cinitRefusal(cfg, mode == planExec) != "" {
+		return nil
+	}
+	spec := cfg.Spec
+	proc := spec.Process
+	w := &planWriter{}
+	w.u32(planMode, mode)
+	if s := spec.Linux.Seccomp; s != nil {
+		prog, err := seccomp.Compile(s)
+		if err != nil || prog.Notifies() {
+			return nil
+		}
+		flags, insns := prog.Raw()
+		w.rec(planSeccomp, append(binary.NativeEndian.AppendUint32(nil, flags), insns...))
+	}
+	for _, a := range proc.Args {
+		w.str(planArg, a)
+	}
+	for _, e := range proc.Env {
+		w.str(planEnv, e)
+	}
+	w.str(planCwd, proc.Cwd)
+	writeUser(w, proc.User)
+	if c := proc.Capabilities; c != nil {
+		perm, inh := maskOf(c.Permitted), maskOf(c.Inheritable)
+		w.u64(planCaps, uint64(maskOf(c.Bounding)), uint64(maskOf(c.Effective)),
+			uint64(perm), uint64(inh), uint64(maskOf(c.Ambient)&perm&inh))
+	}
+	if proc.NoNewPrivileges {
+		w.rec(planNoNewPrivs, nil)
+	}
+	for i, l := range proc.Rlimits {
+		d := binary.NativeEndian.AppendUint32(nil, uint32(rlimitNumbers[l.Type]))
+		d = binary.NativeEndian.AppendUint32(d, uint32(i))
+		d = binary.NativeEndian.AppendUint64(d, l.Soft)
+		d = binary.NativeEndian.AppendUint64(d, l.Hard)
+		w.rec(planRlimit, append(append(d, l.Type...), 0))
+	}
+	w.u32(planPreserveFDs, uint32(p.PreserveFDs))
+	if mode != planExec {
+		writeInitOnly(w, cfg, p)
+	}
+	return w.b
+}
+
+func writeUser(w *planWriter, u specs.User) {
+	umask := uint32(0o022)
+	if u.Umask != nil {
+		umask = *u.Umask
+	}
+	w.u32(planUser, u.UID, u.GID, umask)
+	if len(u.AdditionalGids) > 0 {
+		w.u32(planGroups, u.AdditionalGids...)
+	}
+}
+
+// writeInitOnly adds what only the container's init does (setupEnvironment
+// in init.go): exec.fifo, the oom score, the session keyring.
+func writeInitOnly(w *planWriter, cfg *Config, p *initParams) {
+	if p.FifoFd > 0 {
+		w.u32(planFifo, uint32(p.FifoFd))
+	}
+	if adj := cfg.Spec.Process.OOMScoreAdj; adj != nil {
+		w.u32(planOOM, uint32(int32(*adj)))
+	}
+	if !cfg.NoNewKeyring {
+		w.str(planKeyring, "_ses."+cfg.ID)
+	}
+}

@@ -1,0 +1,195 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+	"os"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func cinitConfig() *Config {
+	return &Config{
+		ID: "c1",
+		Spec: &specs.Spec{
+			Process: &specs.Process{Args: []string{"true"}, Cwd: "/", Env: []string{"PATH=/bin"}},
+			Linux:   &specs.Linux{},
+		},
+		Namespaces: []Namespace{{Type: specs.MountNamespace}, {Type: specs.PIDNamespace}},
+	}
+}
+
+func TestCInitRefusal(t *testing.T) {
+	adj := 5
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		exec   bool
+		want   string // "" when the C init takes it
+	}{
+		{"plain", func(c *Config) {}, false, ""},
+		{"plain exec", func(c *Config) {}, true, ""},
+		{"oom score and rlimits", func(c *Config) {
+			c.Spec.Process.OOMScoreAdj = &adj
+			c.Spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}}
+		}, false, ""},
+		{"terminal", func(c *Config) { c.Spec.Process.Terminal = true }, false, "process.terminal"},
+		{"apparmor", func(c *Config) { c.Spec.Process.ApparmorProfile = "p" }, false, "LSM"},
+		{"scheduler", func(c *Config) { c.Spec.Process.Scheduler = &specs.Scheduler{} }, false, "scheduler"},
+		{"personality", func(c *Config) { c.Spec.Linux.Personality = &specs.LinuxPersonality{} }, false, "personality"},
+		{"final affinity, exec", func(c *Config) {
+			c.Spec.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "0"}
+		}, true, "execCPUAffinity"},
+		{"startContainer hook", func(c *Config) {
+			c.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}}
+		}, false, "startContainer"},
+		{"no mount namespace", func(c *Config) { c.Namespaces = nil }, false, "pivot_root"},
+		{"no pivot", func(c *Config) { c.NoPivot = true }, false, "pivot_root"},
+		{"exec without mount namespace", func(c *Config) { c.Namespaces = nil }, true, "mount namespace"},
+		{"NUL in env", func(c *Config) { c.Spec.Process.Env = []string{"A=b\x00c"} }, false, "NUL"},
+		{"unknown rlimit", func(c *Config) {
+			c.Spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_BOGUS"}}
+		}, false, "RLIMIT_BOGUS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("BERTH_NO_CINIT", "")
+			c := cinitConfig()
+			tt.change(c)
+			got := cinitRefusal(c, tt.exec)
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("cinitRefusal = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("BERTH_NO_CINIT", func(t *testing.T) {
+		t.Setenv("BERTH_NO_CINIT", "1")
+		if cinitPlan(cinitConfig(), planCreate, &initParams{}) != nil {
+			t.Error("got a plan with BERTH_NO_CINIT=1")
+		}
+	})
+}
+
+type planRecord struct {
+	tag  uint32
+	data []byte
+}
+
+func decodePlan(t *testing.T, b []byte) []planRecord {
+	t.Helper()
+	var out []planRecord
+	for len(b) > 0 {
+		if len(b) < 8 {
+			t.Fatalf("truncated record header: %d bytes", len(b))
+		}
+		tag, n := binary.NativeEndian.Uint32(b), binary.NativeEndian.Uint32(b[4:])
+		if uint32(len(b)-8) < n {
+			t.Fatalf("record %d overruns the plan", tag)
+		}
+		out = append(out, planRecord{tag, b[8 : 8+n]})
+		b = b[8+n:]
+	}
+	return out
+}
+
+func TestCInitPlanRecords(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the plan asks for capabilities the caller must hold")
+	}
+	t.Setenv("BERTH_NO_CINIT", "")
+	c := cinitConfig()
+	umask := uint32(0o077)
+	adj := -7
+	p := c.Spec.Process
+	p.Args = []string{"sh", "-c", "x"}
+	p.User = specs.User{UID: 5, GID: 6, AdditionalGids: []uint32{7}, Umask: &umask}
+	p.Capabilities = &specs.LinuxCapabilities{
+		Bounding: []string{"CAP_KILL", "CAP_CHOWN"}, Effective: []string{"CAP_KILL"},
+		Permitted: []string{"CAP_KILL", "CAP_CHOWN"}, Inheritable: []string{"CAP_KILL"},
+		Ambient: []string{"CAP_KILL", "CAP_CHOWN"}, // CHOWN is not inheritable: dropped
+	}
+	p.NoNewPrivileges = true
+	p.OOMScoreAdj = &adj
+	p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 10, Hard: 20}}
+
+	tests := []struct {
+		mode   uint32
+		params initParams
+		want   []uint32 // tags in order
+	}{
+		{planCreate, initParams{FifoFd: 9, PreserveFDs: 2}, []uint32{planMode, planArg, planArg, planArg, planEnv,
+			planCwd, planUser, planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs,
+			planFifo, planOOM, planKeyring}},
+		{planRun, initParams{}, []uint32{planMode, planArg, planArg, planArg, planEnv, planCwd, planUser,
+			planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs, planOOM, planKeyring}},
+		{planExec, initParams{}, []uint32{planMode, planArg, planArg, planArg, planEnv, planCwd, planUser,
+			planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs}},
+	}
+	for _, tt := range tests {
+		recs := decodePlan(t, cinitPlan(c, tt.mode, &tt.params))
+		var tags []uint32
+		for _, r := range recs {
+			tags = append(tags, r.tag)
+		}
+		if !equalTags(tags, tt.want) {
+			t.Errorf("mode %d: tags %v, want %v", tt.mode, tags, tt.want)
+			continue
+		}
+		for _, r := range recs {
+			checkRecord(t, tt.mode, r)
+		}
+	}
+}
+
+func equalTags(a, b []uint32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRecord checks the payloads TestCInitPlanRecords set.
+func checkRecord(t *testing.T, mode uint32, r planRecord) {
+	u32 := func(i int) uint32 { return binary.NativeEndian.Uint32(r.data[4*i:]) }
+	u64 := func(i int) uint64 { return binary.NativeEndian.Uint64(r.data[8*i:]) }
+	switch r.tag {
+	case planMode:
+		if u32(0) != mode {
+			t.Errorf("mode record %d, want %d", u32(0), mode)
+		}
+	case planUser:
+		if u32(0) != 5 || u32(1) != 6 || u32(2) != 0o077 {
+			t.Errorf("user record %d %d %o", u32(0), u32(1), u32(2))
+		}
+	case planCaps:
+		kill, chown := uint64(1)<<5, uint64(1)<<0
+		want := []uint64{kill | chown, kill, kill | chown, kill, kill}
+		for i, w := range want {
+			if u64(i) != w {
+				t.Errorf("caps set %d = %#x, want %#x", i, u64(i), w)
+			}
+		}
+	case planRlimit:
+		if u32(0) != 7 || u32(1) != 0 || u64(1) != 10 || u64(2) != 20 || string(r.data[24:]) != "RLIMIT_NOFILE\x00" {
+			t.Errorf("rlimit record %v", r.data)
+		}
+	case planOOM:
+		if int32(u32(0)) != -7 {
+			t.Errorf("oom record %d", int32(u32(0)))
+		}
+	case planKeyring:
+		if string(r.data) != "_ses.c1\x00" {
+			t.Errorf("keyring record %q", r.data)
+		}
+	case planFifo:
+		if u32(0) != 9 {
+			t.Errorf("fifo record %d", u32(0))
+		}
+	}
+}

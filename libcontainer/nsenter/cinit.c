@@ -1,0 +1,580 @@
+// The container's process without a Go runtime (docs/design-c-init.md).
+//
+// When the bootstrap carries "cinit=1", a second packet follows it: the
+// process plan the Go parent resolved from the config (libcontainer/cinit.go).
+// It is a list of records, each a 4-byte tag, a 4-byte length and that many
+// bytes; integers are in host byte order, strings end in NUL. No JSON here.
+//
+//   exec:        the cloned child applies the plan and execs; no Go runtime
+//                starts inside the container at all.
+//   create, run: the cloned child (the container's pid 1) forks a helper
+//                that returns into Go and builds the root filesystem as
+//                before (mounts, hooks, pivot_root, sysctls). pivot_root
+//                moves pid 1's root along with the helper's. When the helper
+//                exits 0, pid 1 applies the plan, says "ready", waits for
+//                start and execs. What waits in "created" is this C code.
+//
+// The order of the steps is the Go init's (process.go, init.go), so both
+// paths give a container the same process; the e2e and escape suites run
+// against this one whenever a config allows it.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nsexec.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#define MAX_RLIMITS 32
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Record tags: keep in step with libcontainer/cinit.go.
+enum {
+	TAG_MODE = 1,  // u32: MODE_*
+	TAG_ARG,       // string, one per argument
+	TAG_ENV,       // string, one per variable
+	TAG_CWD,       // string
+	TAG_USER,      // u32 uid, u32 gid, u32 umask
+	TAG_GROUPS,    // u32 per additional gid
+	TAG_CAPS,      // u64 bounding, effective, permitted, inheritable, ambient
+	TAG_NNP,       // empty: set no_new_privs
+	TAG_RLIMIT,    // u32 resource, u32 index, u64 soft, u64 hard, string type
+	TAG_SECCOMP,   // u32 flags, then struct sock_filter[]
+	TAG_PRESERVE,  // u32: fds 3..3+N-1 stay open
+	TAG_FIFO,      // u32: the O_PATH fd of exec.fifo (create)
+	TAG_KEYRING,   // string: session keyring to join
+	TAG_OOM,       // i32: oom_score_adj
+};
+enum { MODE_EXEC = 1, MODE_CREATE = 2, MODE_RUN = 3 };
+enum { CAP_BND, CAP_EFF, CAP_PRM, CAP_INH, CAP_AMB };
+
+struct plan_rlimit {
+	uint32_t resource, index;
+	uint64_t soft, hard;
+	const char *type;
+};
+
+struct cinit_plan {
+	uint32_t mode;
+	char **argv, **envp;
+	int argc, envc;
+	const char *cwd, *keyring;
+	uint32_t uid, gid, umask;
+	gid_t *groups;
+	int ngroups;
+	int has_caps;
+	uint64_t caps[5];
+	int nnp;
+	struct plan_rlimit rlimits[MAX_RLIMITS];
+	int nrlimits;
+	struct sock_fprog filter;
+	uint32_t filter_flags;
+	int has_filter, filter_installed;
+	int preserve_fds, fifo_fd, has_oom, oom;
+};
+
+static uint32_t u32_at(const char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t u64_at(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+// next_record steps *cur over one record and returns 0 at the end.
+static int next_record(char **cur, char *end, uint32_t *tag, char **data, uint32_t *len)
+{
+	if (*cur == end)
+		return 0;
+	if (end - *cur < 8)
+		berth_failx("plan: truncated record");
+	*tag = u32_at(*cur);
+	*len = u32_at(*cur + 4);
+	if ((size_t)(end - *cur - 8) < *len)
+		berth_failx("plan: record %u overruns the packet", *tag);
+	*data = *cur + 8;
+	*cur += 8 + *len;
+	return 1;
+}
+
+static char *str_of(char *d, uint32_t len)
+{
+	if (len == 0 || d[len - 1] != '\0')
+		berth_failx("plan: unterminated string");
+	return d;
+}
+
+static void need(uint32_t len, uint32_t want, const char *what)
+{
+	if (len < want)
+		berth_failx("plan: short %s record", what);
+}
+
+static void parse_rlimit(struct cinit_plan *p, char *d, uint32_t len)
+{
+	need(len, 25, "rlimit");
+	if (p->nrlimits == MAX_RLIMITS)
+		berth_failx("plan: more than %d rlimits", MAX_RLIMITS);
+	struct plan_rlimit *r = &p->rlimits[p->nrlimits++];
+	r->resource = u32_at(d);
+	r->index = u32_at(d + 4);
+	r->soft = u64_at(d + 8);
+	r->hard = u64_at(d + 16);
+	r->type = str_of(d + 24, len - 24);
+}
+
+static void parse_seccomp(struct cinit_plan *p, char *d, uint32_t len)
+{
+	need(len, 4, "seccomp");
+	size_t n = (len - 4) / sizeof(struct sock_filter);
+	if (n == 0 || n > 0xffff || (len - 4) % sizeof(struct sock_filter) != 0)
+		berth_failx("plan: bad seccomp program length %u", len);
+	// Copied: the record is not aligned for struct sock_filter.
+	p->filter.filter = malloc(n * sizeof(struct sock_filter));
+	if (p->filter.filter == NULL)
+		berth_fail("plan: malloc");
+	memcpy(p->filter.filter, d + 4, n * sizeof(struct sock_filter));
+	p->filter.len = n;
+	p->filter_flags = u32_at(d);
+	p->has_filter = 1;
+}
+
+static void parse_groups(struct cinit_plan *p, char *d, uint32_t len)
+{
+	p->ngroups = len / 4;
+	p->groups = calloc(p->ngroups + 1, sizeof(gid_t));
+	if (p->groups == NULL)
+		berth_fail("plan: malloc");
+	for (int i = 0; i < p->ngroups; i++)
+		p->groups[i] = u32_at(d + 4 * i);
+}
+
+static void parse_one(struct cinit_plan *p, uint32_t tag, char *d, uint32_t len)
+{
+	switch (tag) {
+	case TAG_MODE: need(len, 4, "mode"); p->mode = u32_at(d); break;
+	case TAG_ARG: p->argv[p->argc++] = str_of(d, len); break;
+	case TAG_ENV: p->envp[p->envc++] = str_of(d, len); break;
+	case TAG_CWD: p->cwd = str_of(d, len); break;
+	case TAG_KEYRING: p->keyring = str_of(d, len); break;
+	case TAG_USER:
+		need(len, 12, "user");
+		p->uid = u32_at(d);
+		p->gid = u32_at(d + 4);
+		p->umask = u32_at(d + 8);
+		break;
+	case TAG_GROUPS: parse_groups(p, d, len); break;
+	case TAG_CAPS:
+		need(len, 40, "caps");
+		for (int i = 0; i < 5; i++)
+			p->caps[i] = u64_at(d + 8 * i);
+		p->has_caps = 1;
+		break;
+	case TAG_NNP: p->nnp = 1; break;
+	case TAG_RLIMIT: parse_rlimit(p, d, len); break;
+	case TAG_SECCOMP: parse_seccomp(p, d, len); break;
+	case TAG_PRESERVE: need(len, 4, "preserve"); p->preserve_fds = u32_at(d); break;
+	case TAG_FIFO: need(len, 4, "fifo"); p->fifo_fd = u32_at(d); break;
+	case TAG_OOM: need(len, 4, "oom"); p->oom = (int32_t)u32_at(d); p->has_oom = 1; break;
+	default: berth_failx("plan: unknown record %u", tag);
+	}
+}
+
+struct cinit_plan *cinit_parse(char *buf, size_t len)
+{
+	struct cinit_plan *p = calloc(1, sizeof(*p));
+	char *cur = buf, *end = buf + len, *d;
+	uint32_t tag, l;
+	int nargs = 0, nenv = 0;
+
+	if (p == NULL)
+		berth_fail("plan: malloc");
+	while (next_record(&cur, end, &tag, &d, &l)) {
+		nargs += tag == TAG_ARG;
+		nenv += tag == TAG_ENV;
+	}
+	// One spare slot in envp for HOME.
+	p->argv = calloc(nargs + 1, sizeof(char *));
+	p->envp = calloc(nenv + 2, sizeof(char *));
+	if (p->argv == NULL || p->envp == NULL)
+		berth_fail("plan: malloc");
+	p->fifo_fd = -1;
+	p->umask = 022;
+	for (cur = buf; next_record(&cur, end, &tag, &d, &l);)
+		parse_one(p, tag, d, l);
+	if (p->argc == 0 || p->cwd == NULL || p->mode < MODE_EXEC || p->mode > MODE_RUN)
+		berth_failx("plan: no mode, args or cwd");
+	return p;
+}
+
+static void set_rlimits(struct cinit_plan *p)
+{
+	for (int i = 0; i < p->nrlimits; i++) {
+		struct plan_rlimit *r = &p->rlimits[i];
+		struct rlimit lim = { r->soft, r->hard }, cur;
+		if (setrlimit(r->resource, &lim) == 0)
+			continue;
+		if (errno == EPERM && getrlimit(r->resource, &cur) == 0 && r->hard > cur.rlim_max)
+			berth_failx("process.rlimits[%u] %s hard %llu: above the current hard limit %llu, "
+				     "and raising it needs CAP_SYS_RESOURCE", r->index, r->type,
+				     (unsigned long long)r->hard, (unsigned long long)cur.rlim_max);
+		berth_fail("process.rlimits[%u] %s soft %llu hard %llu", r->index, r->type,
+			   (unsigned long long)r->soft, (unsigned long long)r->hard);
+	}
+}
+
+// executable is the Go init's checkExecutable: 0, or -1 with errno set.
+static int executable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode) || (st.st_mode & 0111) == 0) {
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+// look_path finds args[0] as execvp would, with the container's PATH, so a
+// missing binary fails before "ready" (lookPath in process.go).
+static char *look_path(struct cinit_plan *p)
+{
+	const char *name = p->argv[0], *path = DEFAULT_PATH;
+	static char found[PATH_MAX];
+
+	if (strchr(name, '/') != NULL) {
+		if (executable(name) < 0)
+			berth_fail("process.args[0] \"%s\": stat %s", name, name);
+		return (char *)name;
+	}
+	for (int i = 0; i < p->envc; i++)
+		if (strncmp(p->envp[i], "PATH=", 5) == 0)
+			path = p->envp[i] + 5;
+	for (const char *dir = path;; dir++) {
+		const char *colon = strchrnul(dir, ':');
+		int n = colon - dir;
+		if (n == 0)
+			snprintf(found, sizeof(found), "./%s", name);
+		else
+			snprintf(found, sizeof(found), "%.*s/%s", n, dir, name);
+		if (executable(found) == 0)
+			return found;
+		if (*colon == '\0')
+			break;
+		dir = colon;
+	}
+	berth_failx("process.args[0] \"%s\": executable file not found in $PATH", name);
+}
+
+// enter_cwd changes to the cwd and checks it is inside the container's root:
+// one reached through a leaked fd would not be (CVE-2024-21626).
+static void enter_cwd(const char *cwd)
+{
+	char buf[PATH_MAX];
+
+	if (chdir(cwd) < 0)
+		berth_fail("process.cwd \"%s\"", cwd);
+	// The raw system call: it marks an unreachable directory "(unreachable)".
+	if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0) {
+		if (errno == ENOENT)
+			berth_failx("process.cwd \"%s\": resolves outside the container root", cwd);
+		berth_fail("process.cwd \"%s\": getcwd", cwd);
+	}
+	if (buf[0] != '/')
+		berth_failx("process.cwd \"%s\": resolves outside the container root", cwd);
+}
+
+static void install_filter(struct cinit_plan *p)
+{
+	if (!p->has_filter || p->filter_installed)
+		return;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->filter_flags, &p->filter) < 0)
+		berth_fail("seccomp: install filter");
+	p->filter_installed = 1;
+}
+
+// drop_bounding needs CAP_SETPCAP, so it runs before the user switch. Past
+// the kernel's last capability PR_CAPBSET_DROP says EINVAL.
+static void drop_bounding(uint64_t keep)
+{
+	for (int c = 0; c < 64; c++) {
+		if (keep & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			berth_fail("process.capabilities.bounding: drop %d", c);
+	}
+}
+
+static void set_user(struct cinit_plan *p)
+{
+	if (setgroups(p->ngroups, p->groups) < 0 && errno != EPERM)
+		berth_fail("process.user.additionalGids: setgroups");
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		berth_fail("process.user.gid %u", p->gid);
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		berth_fail("process.user.uid %u", p->uid);
+}
+
+// set_capabilities sets effective, permitted and inheritable, then raises
+// each ambient capability (the parent kept only permitted-and-inheritable
+// ones, as setCapabilities in capabilities.go skips the others).
+static void set_capabilities(struct cinit_plan *p)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uint64_t *c = p->caps;
+
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t)(c[CAP_EFF] >> (32 * i));
+		data[i].permitted = (uint32_t)(c[CAP_PRM] >> (32 * i));
+		data[i].inheritable = (uint32_t)(c[CAP_INH] >> (32 * i));
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		berth_fail("process.capabilities: capset");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		berth_fail("process.capabilities.ambient: clear");
+	for (int n = 0; n < 64; n++)
+		if ((c[CAP_AMB] & (1ULL << n)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, n, 0, 0) < 0)
+			berth_fail("process.capabilities.ambient %d", n);
+}
+
+// become_process is becomeProcess in process.go, step for step: nothing of
+// berth's leaks past the execve, the cwd is checked, a filter without
+// no_new_privs goes in while CAP_SYS_ADMIN is held, bounding before the
+// user switch, keepcaps across it, no_new_privs last.
+static void become_process(struct cinit_plan *p)
+{
+	if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		berth_fail("close fds");
+	enter_cwd(p->cwd);
+	if (!p->nnp)
+		install_filter(p);
+	if (p->has_caps)
+		drop_bounding(p->caps[CAP_BND]);
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		berth_fail("keepcaps");
+	set_user(p);
+	if (p->has_caps)
+		set_capabilities(p);
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		berth_fail("process.noNewPrivileges");
+	umask(p->umask);
+}
+
+// home_of is the home directory of uid in the container's /etc/passwd.
+static const char *home_of(uint32_t uid)
+{
+	static char line[4096];
+	const char *home = "/";
+	FILE *f = fopen("/etc/passwd", "re");
+
+	if (f == NULL)
+		return home;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *fields[7] = { 0 }, *s = line;
+		int n = 0;
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 7 && (fields[n++] = strsep(&s, ":")) != NULL)
+			;
+		if (n >= 6 && fields[5] != NULL && fields[2] != NULL &&
+		    strtoul(fields[2], NULL, 10) == uid && fields[2][0] != '\0' && fields[5][0] != '\0') {
+			home = fields[5];
+			break;
+		}
+	}
+	fclose(f);
+	return home;
+}
+
+static void exec_process(struct cinit_plan *p, const char *path)
+{
+	static char home[4096 + 8];
+	int has_home = 0;
+
+	for (int i = 0; i < p->envc; i++)
+		has_home |= strncmp(p->envp[i], "HOME=", 5) == 0;
+	if (!has_home) {
+		snprintf(home, sizeof(home), "HOME=%s", home_of(p->uid));
+		p->envp[p->envc++] = home;
+	}
+	// Last: after this only execve has to pass the filter.
+	if (p->nnp)
+		install_filter(p);
+	execve(path, p->argv, p->envp);
+	berth_fail("exec \"%s\"", p->argv[0]);
+}
+
+static void send_ready(void)
+{
+	static const char ready[] = "{\"type\":\"ready\"}";
+	if (write(berth_syncfd, ready, sizeof(ready) - 1) != sizeof(ready) - 1)
+		_exit(1); /* the parent gave up on us and reports why itself */
+}
+
+// wait_for_start blocks until `berth start` (create: exec.fifo, reopened for
+// writing through the host /proc/self/fd handle, then one byte) or the
+// "start" message (run).
+static void wait_for_start(struct cinit_plan *p, int fddir)
+{
+	char buf[256], name[16];
+
+	if (p->mode == MODE_RUN) {
+		ssize_t n = recv(berth_syncfd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			_exit(1); /* the parent is gone */
+		buf[n] = '\0';
+		if (strstr(buf, "\"start\"") == NULL)
+			berth_failx("sync: got %s, want start", buf);
+		return;
+	}
+	// The parent of create is gone: later errors go to stderr.
+	close(berth_syncfd);
+	berth_syncfd = -1;
+	snprintf(name, sizeof(name), "%d", p->fifo_fd);
+	int fd = openat(fddir, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		berth_fail("open exec.fifo");
+	close(p->fifo_fd);
+	close(fddir);
+	// start sees the fifo close at the execve (close-on-exec).
+	if (write(fd, "0", 1) != 1)
+		berth_fail("write exec.fifo");
+}
+
+// open_oom opens this process's oom_score_adj while /proc is still the
+// host's; write_oom writes it once the parent listens for errors again.
+static int open_oom(struct cinit_plan *p)
+{
+	if (!p->has_oom)
+		return -1;
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		berth_fail("process.oomScoreAdj %d", p->oom);
+	return fd;
+}
+
+static void write_oom(struct cinit_plan *p, int fd)
+{
+	char val[16];
+	int n = snprintf(val, sizeof(val), "%d", p->oom);
+	if (fd < 0)
+		return;
+	if (write(fd, val, n) != n)
+		berth_fail("process.oomScoreAdj %d", p->oom);
+	close(fd);
+}
+
+// wait_helper reaps the Go helper. It reported its own error, if any, to the
+// parent; pid 1 only follows it out.
+static void wait_helper(pid_t helper)
+{
+	int status;
+	while (waitpid(helper, &status, 0) < 0)
+		if (errno != EINTR)
+			berth_fail("wait for the rootfs helper");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		_exit(1);
+}
+
+// fork_helper returns 0 in the helper, which goes on into Go.
+static pid_t fork_helper(void)
+{
+	pid_t self = getpid();
+	pid_t helper = fork();
+	if (helper < 0)
+		berth_fail("fork the rootfs helper");
+	if (helper == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != self)
+			_exit(1);
+	}
+	return helper;
+}
+
+// enter_new_root checks that the helper's pivot_root moved this process's
+// root too (it moves every process whose root was the old one), and leaves
+// the old cwd, which is in the host's tree.
+static void enter_new_root(const struct stat *host_root)
+{
+	struct stat st;
+	if (stat("/", &st) < 0)
+		berth_fail("stat /");
+	if (st.st_dev == host_root->st_dev && st.st_ino == host_root->st_ino)
+		berth_failx("rootfs: pid 1 is still in the host's root after pivot_root");
+	if (chdir("/") < 0)
+		berth_fail("chdir /");
+}
+
+static void run_exec(struct cinit_plan *p)
+{
+	set_rlimits(p);
+	const char *path = look_path(p);
+	become_process(p);
+	send_ready();
+	// The sync socket is close-on-exec: the parent sees it close at the execve.
+	exec_process(p, path);
+}
+
+void cinit_run(struct cinit_plan *p)
+{
+	int fddir = -1;
+
+	if (p->mode == MODE_EXEC)
+		run_exec(p);
+	// Still the host's /proc (nothing of the container's is mounted yet):
+	// the handle exec.fifo is reopened through, and this process's oom score.
+	if (p->fifo_fd >= 0 && (fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		berth_fail("open /proc/self/fd");
+	int oomfd = open_oom(p);
+	struct stat host_root;
+	if (stat("/", &host_root) < 0)
+		berth_fail("stat /");
+	pid_t helper = fork_helper();
+	if (helper == 0) {
+		if (fddir >= 0)
+			close(fddir);
+		if (oomfd >= 0)
+			close(oomfd);
+		return;
+	}
+	wait_helper(helper);
+	enter_new_root(&host_root);
+	write_oom(p, oomfd);
+	set_rlimits(p);
+	if (p->keyring != NULL &&
+	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring) < 0 && errno != ENOSYS)
+		berth_fail("join session keyring");
+	const char *path = look_path(p);
+	become_process(p);
+	send_ready();
+	wait_for_start(p, fddir);
+	exec_process(p, path);
+}

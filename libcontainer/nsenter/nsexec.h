@@ -1,0 +1,27 @@
+// Declarations shared by the C stages of berth init (nsexec.c, cinit.c).
+#ifndef BERTH_NSEXEC_H
+#define BERTH_NSEXEC_H
+
+#include <stddef.h>
+
+// The sync socket to the berth parent, or -1 once closed (errors then go to
+// stderr: the parent of create is gone).
+extern int berth_syncfd;
+
+// berth_fail reports "<message>: <errno text>" (errno as it was at the
+// call, left out when 0) to the parent as a JSON error and exits 1.
+void berth_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+// berth_failx is berth_fail without the errno text.
+void berth_failx(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+struct cinit_plan;
+
+// cinit_parse reads the process plan packet (cinit.c documents the format).
+// The plan keeps pointers into buf.
+struct cinit_plan *cinit_parse(char *buf, size_t len);
+// cinit_run takes over the cloned child. For exec it never returns; for
+// create and run it returns only in the forked helper, which goes on into
+// the Go runtime to build the root filesystem.
+void cinit_run(struct cinit_plan *p);
+
+#endif

@@ -1,0 +1,170 @@
+package tests
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/berthrun/berth/internal/testbundle"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The C init (libcontainer/nsenter/cinit.c) and the Go init must give the
+// container the same process. These tests run one probe both ways
+// (BERTH_NO_CINIT=1 forces the Go init) and compare what it saw.
+
+// probe prints what the process setup decides: ids, groups, umask, the
+// capability sets, no_new_privs, seccomp, rlimits, HOME, cwd, the oom
+// score, the open fds and the environment.
+const probe = `id; umask; grep -E '^(Cap|NoNewPrivs|Seccomp|Groups)' /proc/self/status
+ulimit -n; ulimit -Hn; echo HOME=$HOME; pwd; cat /proc/self/oom_score_adj
+ls /proc/self/fd | sort | tr '\n' ' '; echo; env | sort; mkdir /tmp/probe-dir 2>&1; echo mkdir=$?; rmdir /tmp/probe-dir 2>/dev/null; true`
+
+var noCInit = []string{"BERTH_NO_CINIT=1"}
+
+// cinitSpecs are configs the C init takes: each knob it sets, off the default.
+func cinitSpecs() map[string]*specs.Spec {
+	umask := uint32(0o027)
+	adj := 100
+	all := []string{"CAP_NET_BIND_SERVICE", "CAP_KILL", "CAP_CHOWN"}
+	out := map[string]*specs.Spec{"default": sh(probe)}
+
+	s := sh(probe)
+	s.Process.User = specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{10, 20}, Umask: &umask}
+	s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: all, Effective: all, Permitted: all,
+		Inheritable: all, Ambient: []string{"CAP_NET_BIND_SERVICE"}}
+	s.Process.Env = []string{"PATH=/bin:/sbin", "A=b"} // no HOME: looked up in /etc/passwd
+	s.Process.Cwd = "/tmp"
+	out["user-caps-ambient"] = s
+
+	s = sh(probe)
+	s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 300, Hard: 600}}
+	s.Process.OOMScoreAdj = &adj
+	s.Process.NoNewPrivileges = false // the filter goes in before the caps drop
+	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}}}
+	out["rlimits-oom-seccomp"] = s
+	return out
+}
+
+func TestCInitSameProcessAsGoInit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for name, spec := range cinitSpecs() {
+		b := e.bundle(spec)
+		viaC := e.berth("run", "--bundle", b, e.id("cinit"))
+		viaGo := e.berthOpts(runOpts{env: noCInit}, "run", "--bundle", b, e.id("goinit"))
+		if viaC.code != 0 || viaGo.code != 0 {
+			t.Fatalf("%s: C init: %v\nGo init: %v", name, viaC, viaGo)
+		}
+		if viaC.stdout != viaGo.stdout {
+			t.Errorf("%s: the processes differ\nC init:\n%s\nGo init:\n%s", name, viaC.stdout, viaGo.stdout)
+		}
+	}
+}
+
+func TestCInitExecSameProcessAsGoInit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.startSleeper()
+	for _, args := range [][]string{
+		{"exec", id, "sh", "-c", probe},
+		{"exec", "-u", "1000:1000", "--cwd", "/tmp", "--cap", "CAP_KILL", "-e", "X=1", id, "sh", "-c", probe},
+	} {
+		viaC := e.berth(args...)
+		viaGo := e.berthOpts(runOpts{env: noCInit}, args...)
+		if viaC.code != 0 || viaGo.code != 0 {
+			t.Fatalf("C init: %v\nGo init: %v", viaC, viaGo)
+		}
+		if viaC.stdout != viaGo.stdout {
+			t.Errorf("%v: the processes differ\nC init:\n%s\nGo init:\n%s", args[:len(args)-1], viaC.stdout, viaGo.stdout)
+		}
+	}
+}
+
+// TestCInitWaitingInit: a created container's init is the C init, one
+// thread and a small resident set, unless the config needs the Go init.
+func TestCInitWaitingInit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	withHook := sh("echo started")
+	withHook.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}}
+	tests := []struct {
+		name   string
+		spec   *specs.Spec
+		env    []string
+		wantGo bool
+	}{
+		{"C init", sh("echo started"), nil, false},
+		{"BERTH_NO_CINIT", sh("echo started"), noCInit, true},
+		{"startContainer hook", withHook, nil, true},
+	}
+	for _, tt := range tests {
+		id := e.id("waiting")
+		out := e.tempFile("out")
+		r := e.berthOpts(runOpts{env: tt.env, stdout: out}, "create", "--bundle", e.bundle(tt.spec), id)
+		if r.code != 0 {
+			t.Fatalf("%s: %v", tt.name, r)
+		}
+		threads, rssKiB := initStatus(t, e.state(id).Pid)
+		if isGo := threads > 1; isGo != tt.wantGo {
+			t.Errorf("%s: the waiting init has %d threads, want the Go init: %v", tt.name, threads, tt.wantGo)
+		}
+		if !tt.wantGo && rssKiB > 3*1024 {
+			t.Errorf("%s: the waiting C init holds %d KiB, want under 3 MiB", tt.name, rssKiB)
+		}
+		e.mustBerth("start", id)
+		waitOutput(t, out, "started")
+	}
+}
+
+// initStatus reads Threads and VmRSS (KiB) from /proc/<pid>/status.
+func initStatus(t *testing.T, pid int) (threads, rssKiB int) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "Threads:":
+			threads, _ = strconv.Atoi(f[1])
+		case "VmRSS:":
+			rssKiB, _ = strconv.Atoi(f[1])
+		}
+	}
+	return threads, rssKiB
+}
+
+// TestCInitErrors: what the C init refuses reads like the Go init's error
+// and leaves nothing behind (the suite's leak check runs after each test).
+func TestCInitErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	missing := testbundle.Spec("/no/such/binary")
+	notInPath := testbundle.Spec("no-such-binary")
+	badCwd := sh("true")
+	badCwd.Process.Cwd = "/etc/passwd"
+	for _, tt := range []struct {
+		name string
+		spec *specs.Spec
+		want string
+	}{
+		{"absolute args[0]", missing, `process.args[0] "/no/such/binary": stat /no/such/binary: no such file or directory`},
+		{"args[0] not in PATH", notInPath, `process.args[0] "no-such-binary": executable file not found in $PATH`},
+		{"cwd not a directory", badCwd, `process.cwd "/etc/passwd"`},
+	} {
+		for _, env := range [][]string{nil, noCInit} {
+			b := e.bundle(tt.spec)
+			assertError(t, e.berthOpts(runOpts{env: env}, "run", "--bundle", b, e.id("cinit-err")), tt.want)
+		}
+	}
+	id := e.startSleeper()
+	assertError(t, e.berth("exec", id, "/no/such/binary"), `process.args[0] "/no/such/binary": stat /no/such/binary: no such file or directory`)
+	assertError(t, e.berth("exec", id, "no-such-binary"), "executable file not found in $PATH")
+}
