@@ -50,6 +50,7 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 		return nil, fmt.Errorf("container %q is %s: exec needs a running container", c.st.ID, status)
 	}
 	cfg := c.execConfig(proc)
+	trace.Point("exec:status")
 	parentEnd, childEnd, err := newSyncPair()
 	if err != nil {
 		return nil, err
@@ -74,6 +75,7 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 		params.ConsoleFd = 3 + len(cmd.ExtraFiles)
 		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
 	}
+	trace.Point("exec:sealed")
 	err = cmd.Start()
 	sealed.Close()
 	if err != nil {

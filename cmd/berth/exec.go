@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/berthrun/berth/internal/trace"
 	"io"
 	"os"
 	"path/filepath"
@@ -68,6 +69,7 @@ func execCode(c *cli.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	trace.Point("exec:loaded")
 	proc, err := execProcess(c, ct.Config().Spec.Process)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	_ "github.com/berthrun/berth/internal/warmjson"
 	"github.com/berthrun/berth/libcontainer"
 	_ "github.com/berthrun/berth/libcontainer/nsenter"
 	"github.com/berthrun/berth/seccomp"
