@@ -20,9 +20,9 @@ import (
 // (libcontainer/nsenter/fastpath.c), which answers `berth state` and
 // `berth list` before the Go runtime starts. It holds what that code needs,
 // with the JSON and table text already rendered here, so that C never parses
-// JSON. Format (version 1):
+// JSON. Format (version 2):
 //
-//	berth-brief 1\n
+//	berth-brief 2\n
 //	then, in exactly the order of briefFields, one record per field:
 //	<name> <length>\n<length bytes of value>\n
 //
@@ -30,6 +30,8 @@ import (
 // "json" are the output of `berth state` and one element of `list -f json`
 // with two slots: byte 0x01 for the pid and 0x02 for the status. JSON text
 // never holds a raw control byte, so the slots cannot be confused with data.
+// The records "faststart", "fastdelete" and "cgroups" are for
+// nsenter/fastops.c, which answers plain `start` and `delete` (brief_ops.go).
 //
 // The brief is only trusted while "statejson" (inode, size, mtime of the
 // state.json it was made from) matches state.json and "uid" matches the
@@ -38,15 +40,16 @@ import (
 // cell could not be rendered the way text/tabwriter does.
 const (
 	briefFile    = "state.brief"
-	briefVersion = "berth-brief 1"
+	briefVersion = "berth-brief 2"
 	pidSlot      = "\x01"
 	statusSlot   = "\x02"
 )
 
-// briefFields is the record order; fastpath.c expects exactly this list.
+// briefFields is the record order; fastpath.h expects exactly this list.
 var briefFields = []string{
 	"id", "pid", "start", "exe", "statejson", "uid", "freezer", "frozen",
 	"bundle", "bundlew", "created", "owner", "ownerw", "state", "json",
+	"faststart", "fastdelete", "cgroups",
 }
 
 // ownerCache keeps user-name lookups for the life of this process: a
@@ -109,6 +112,7 @@ func renderBrief(s stateStore, st *savedState) ([]byte, bool) {
 		st.Config.Bundle, strconv.Itoa(utf8.RuneCountInString(st.Config.Bundle)),
 		st.Created.Format(time.RFC3339Nano),
 		owner, strconv.Itoa(utf8.RuneCountInString(owner)), stateTpl, jsonTpl,
+		flagRecord(fastStartable(st)), flagRecord(fastDeletable(st)), cgroupDirs(st),
 	}
 	var b bytes.Buffer
 	b.WriteString(briefVersion + "\n")

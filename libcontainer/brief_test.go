@@ -178,3 +178,59 @@ func newBoxStore(t *testing.T) stateStore {
 	t.Cleanup(func() { lock.Close() })
 	return s
 }
+
+// The records of fastops.c say what Start and Delete would do besides the
+// plain part C does; anything more must send C back to Go.
+func TestBriefOpsRecords(t *testing.T) {
+	hook := specs.Hook{Path: "/bin/true"}
+	v1 := map[string]string{
+		"memory": "/sys/fs/cgroup/memory/box", "cpu": "/sys/fs/cgroup/cpu,cpuacct/box",
+		"cpuacct": "/sys/fs/cgroup/cpu,cpuacct/box", "": "/sys/fs/cgroup/unified/box",
+	}
+	for _, tc := range []struct {
+		name                  string
+		edit                  func(st *savedState)
+		faststart, fastdelete string
+		cgroups               string
+	}{
+		{name: "plain", edit: func(*savedState) {}, faststart: "1", fastdelete: "1",
+			cgroups: "/sys/fs/cgroup/memory/box"},
+		{name: "shared v1 hierarchies listed once, sorted", edit: func(st *savedState) { st.CgroupPaths = v1 },
+			faststart: "1", fastdelete: "1",
+			cgroups: "/sys/fs/cgroup/cpu,cpuacct/box\n/sys/fs/cgroup/memory/box\n/sys/fs/cgroup/unified/box"},
+		{name: "no cgroup (rootless)", edit: func(st *savedState) { st.CgroupPaths = nil },
+			faststart: "1", fastdelete: "1", cgroups: ""},
+		{name: "hooks of other kinds", faststart: "1", fastdelete: "1", cgroups: "/sys/fs/cgroup/memory/box",
+			edit: func(st *savedState) {
+				st.Config.Spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook}, StartContainer: []specs.Hook{hook}}
+			}},
+		{name: "poststart hook", faststart: "0", fastdelete: "1", cgroups: "/sys/fs/cgroup/memory/box",
+			edit: func(st *savedState) { st.Config.Spec.Hooks = &specs.Hooks{Poststart: []specs.Hook{hook}} }},
+		{name: "NOTIFY_SOCKET", faststart: "0", fastdelete: "1", cgroups: "/sys/fs/cgroup/memory/box",
+			edit: func(st *savedState) { st.Config.NotifySocket = "/run/notify.sock" }},
+		{name: "poststop hook", faststart: "1", fastdelete: "0", cgroups: "",
+			edit: func(st *savedState) { st.Config.Spec.Hooks = &specs.Hooks{Poststop: []specs.Hook{hook}} }},
+		{name: "network to tear down", faststart: "1", fastdelete: "0", cgroups: "",
+			edit: func(st *savedState) { st.Network = &netState{} }},
+		{name: "systemd driver", faststart: "1", fastdelete: "0", cgroups: "",
+			edit: func(st *savedState) { st.Config.SystemdCgroup = true }},
+		{name: "newline in a cgroup path", faststart: "1", fastdelete: "0", cgroups: "",
+			edit: func(st *savedState) { st.CgroupPaths["pids"] = "/sys/fs/cgroup/pids/a\nb" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newBoxStore(t)
+			st := testState("box")
+			tc.edit(st)
+			if err := s.save(st); err != nil {
+				t.Fatal(err)
+			}
+			got := readBrief(t, filepath.Join(s.dir("box"), briefFile))
+			want := map[string]string{"faststart": tc.faststart, "fastdelete": tc.fastdelete, "cgroups": tc.cgroups}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("record %s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}

@@ -21,42 +21,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fastpath.h"
+
 // Everything (briefs, ids, output) lives in one arena that is unmapped on
 // fallback; a root whose answer would not fit goes to Go.
 #define ARENA_SIZE (64UL << 20)
-#define BRIEF_MAX (1UL << 20)
-#define MAX_IDLEN 1024
-#define BRIEF_HEADER "berth-brief 1\n"
 
-// Record order of state.brief: briefFields in brief.go.
-enum { F_ID, F_PID, F_START, F_EXE, F_STATEJSON, F_UID, F_FREEZER, F_FROZEN,
-       F_BUNDLE, F_BUNDLEW, F_CREATED, F_OWNER, F_OWNERW, F_STATE, F_JSON, F_COUNT };
 static const char *const field_names[F_COUNT] = {
 	"id", "pid", "start", "exe", "statejson", "uid", "freezer", "frozen",
 	"bundle", "bundlew", "created", "owner", "ownerw", "state", "json",
-};
-
-struct str {
-	const char *p;
-	size_t n;
-};
-
-struct arena {
-	char *base;
-	size_t used, cap;
-};
-
-struct req {
-	const char *root, *id, *log;
-	int list, quiet, json;
-};
-
-// row is one container as printed: its brief and its derived status.
-struct row {
-	const char *id;
-	struct str f[F_COUNT];
-	const char *status;
-	char pid[24];
+	"faststart", "fastdelete", "cgroups",
 };
 
 static void *arena_alloc(struct arena *a, size_t n)
@@ -83,8 +57,8 @@ static int puts_(struct arena *a, const char *s) { return put(a, s, strlen(s)); 
 
 static int str_eq(struct str s, const char *c) { return s.n == strlen(c) && memcmp(s.p, c, s.n) == 0; }
 
-// parse_u64 accepts plain decimal digits only, as Go's FormatUint writes them.
-static int parse_u64(struct str s, unsigned long long *v)
+// fastpath_parse_u64 accepts plain decimal digits only, as Go's FormatUint writes them.
+int fastpath_parse_u64(struct str s, unsigned long long *v)
 {
 	if (s.n == 0 || s.n > 19)
 		return -1;
@@ -97,8 +71,8 @@ static int parse_u64(struct str s, unsigned long long *v)
 	return 0;
 }
 
-// valid_id is libcontainer.ValidateID: ^[A-Za-z0-9][A-Za-z0-9_.-]*$, <= 1024.
-static int valid_id(const char *s)
+// fastpath_valid_id is libcontainer.ValidateID: ^[A-Za-z0-9][A-Za-z0-9_.-]*$, <= 1024.
+int fastpath_valid_id(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > MAX_IDLEN)
@@ -130,10 +104,10 @@ static int flag_value(int argc, char **argv, int *i, const char *name, const cha
 	return 1;
 }
 
-// parse_globals takes --root, --log and --log-format (the last two only
+// fastpath_parse_globals takes --root, --log and --log-format (the last two only
 // shape error output, which this file never prints; --log is still created
 // as Go would). Anything else that starts with '-' goes to Go.
-static int parse_globals(int argc, char **argv, int *i, struct req *r)
+int fastpath_parse_globals(int argc, char **argv, int *i, struct req *r)
 {
 	const char *root = NULL, *log = NULL, *format = NULL, *v;
 	// A flag given twice goes to Go, which knows which one wins.
@@ -160,6 +134,7 @@ static int parse_globals(int argc, char **argv, int *i, struct req *r)
 		return -1;
 	r->root = root != NULL ? root : "/run/berth";
 	r->log = log;
+	r->logjson = format != NULL && strcmp(format, "json") == 0;
 	return 0;
 }
 
@@ -189,11 +164,11 @@ static int parse_list(int argc, char **argv, int i, struct req *r)
 static int parse_args(int argc, char **argv, struct req *r)
 {
 	int i = 1;
-	if (parse_globals(argc, argv, &i, r) < 0 || i >= argc)
+	if (fastpath_parse_globals(argc, argv, &i, r) < 0 || i >= argc)
 		return -1;
 	if (strcmp(argv[i], "list") == 0)
 		return parse_list(argc, argv, i + 1, r);
-	if (strcmp(argv[i], "state") != 0 || i + 2 != argc || !valid_id(argv[i + 1]))
+	if (strcmp(argv[i], "state") != 0 || i + 2 != argc || !fastpath_valid_id(argv[i + 1]))
 		return -1;
 	r->id = argv[i + 1];
 	return 0;
@@ -250,7 +225,7 @@ static int parse_brief(struct str file, struct str f[F_COUNT])
 		if (eol == NULL || (size_t)(eol - p) <= nl + 1 || memcmp(p, field_names[k], nl) != 0 || p[nl] != ' ')
 			return -1;
 		struct str num = {p + nl + 1, (size_t)(eol - p) - nl - 1};
-		if (parse_u64(num, &len) < 0 || len >= (unsigned long long)(end - eol - 1) || eol[1 + len] != '\n')
+		if (fastpath_parse_u64(num, &len) < 0 || len >= (unsigned long long)(end - eol - 1) || eol[1 + len] != '\n')
 			return -1;
 		f[k].p = eol + 1;
 		f[k].n = len;
@@ -277,9 +252,9 @@ static int brief_current(int dfd, struct str f[F_COUNT])
 	return str_eq(f[F_UID], want);
 }
 
-// init_alive is savedState.initAlive: /proc/<pid>/stat readable, not a
+// fastpath_init_alive is savedState.initAlive: /proc/<pid>/stat readable, not a
 // zombie, and field 22 (starttime) as recorded. Any failure means stopped.
-static int init_alive(unsigned long long pid, struct str start)
+int fastpath_init_alive(unsigned long long pid, struct str start)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof(path), "/proc/%llu/stat", pid);
@@ -333,9 +308,9 @@ static const char *derive_status(int dfd, struct row *r)
 {
 	unsigned long long pid;
 	struct stat st;
-	if (parse_u64(r->f[F_PID], &pid) < 0 || pid == 0)
+	if (fastpath_parse_u64(r->f[F_PID], &pid) < 0 || pid == 0)
 		return NULL;
-	if (!init_alive(pid, r->f[F_START])) {
+	if (!fastpath_init_alive(pid, r->f[F_START])) {
 		strcpy(r->pid, "0");
 		return "stopped";
 	}
@@ -349,19 +324,26 @@ static const char *derive_status(int dfd, struct row *r)
 	return frozen(r->f[F_FREEZER], r->f[F_FROZEN]) ? "paused" : "running";
 }
 
-// load_row reads container id's brief and derives its status.
-static int load_row(int rootfd, const char *id, struct arena *a, struct row *r)
+// fastpath_load_row_at reads container id's brief from its directory dfd
+// and derives its status.
+int fastpath_load_row_at(int dfd, const char *id, struct arena *a, struct row *r)
 {
 	struct str file;
-	int ok = -1, dfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r->id = id;
+	if (read_file(dfd, "state.brief", a, BRIEF_MAX, &file) < 0 || parse_brief(file, r->f) < 0 ||
+	    !str_eq(r->f[F_ID], id) || !brief_current(dfd, r->f))
+		return -1;
+	r->status = derive_status(dfd, r);
+	return r->status != NULL ? 0 : -1;
+}
+
+// load_row is fastpath_load_row_at for container id of the root rootfd.
+static int load_row(int rootfd, const char *id, struct arena *a, struct row *r)
+{
+	int ok, dfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -1;
-	r->id = id;
-	if (read_file(dfd, "state.brief", a, BRIEF_MAX, &file) == 0 && parse_brief(file, r->f) == 0 &&
-	    str_eq(r->f[F_ID], id) && brief_current(dfd, r->f)) {
-		r->status = derive_status(dfd, r);
-		ok = r->status != NULL ? 0 : -1;
-	}
+	ok = fastpath_load_row_at(dfd, id, a, r);
 	close(dfd);
 	return ok;
 }
@@ -395,7 +377,7 @@ static int list_ids(DIR *dir, struct arena *a, char ***ids, size_t *n)
 	while ((e = readdir(dir)) != NULL) {
 		if (e->d_type == DT_UNKNOWN)
 			return -1;
-		if (e->d_type != DT_DIR || !valid_id(e->d_name))
+		if (e->d_type != DT_DIR || !fastpath_valid_id(e->d_name))
 			continue;
 		if (put(a, e->d_name, strlen(e->d_name) + 1) < 0)
 			return -1;
@@ -427,7 +409,7 @@ static int cell(struct arena *a, const char *p, size_t n, size_t textw, size_t w
 static int row_cells(const struct row *r, struct str text[5], size_t w[5])
 {
 	unsigned long long bw;
-	if (parse_u64(r->f[F_BUNDLEW], &bw) < 0)
+	if (fastpath_parse_u64(r->f[F_BUNDLEW], &bw) < 0)
 		return -1;
 	text[0] = (struct str){r->id, strlen(r->id)};
 	text[1] = (struct str){r->pid, strlen(r->pid)};
@@ -554,7 +536,7 @@ static void write_all(const char *p, size_t n)
 	}
 }
 
-static int fastpath_enabled(void)
+int fastpath_enabled(void)
 {
 	const char *off = getenv("BERTH_NO_FASTPATH");
 	return getenv("_BERTH_INITPIPE") == NULL && (off == NULL || off[0] == '\0') &&

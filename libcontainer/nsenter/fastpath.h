@@ -1,0 +1,59 @@
+// Shared by the constructors that answer commands from state.brief before
+// the Go runtime starts: fastpath.c (state, list) and fastops.c (start,
+// delete). The brief's format is documented in libcontainer/brief.go.
+#ifndef BERTH_FASTPATH_H
+#define BERTH_FASTPATH_H
+
+#include <stddef.h>
+
+#define BRIEF_MAX (1UL << 20)
+#define MAX_IDLEN 1024
+#define BRIEF_HEADER "berth-brief 2\n"
+
+// Record order of state.brief: briefFields in brief.go.
+enum { F_ID, F_PID, F_START, F_EXE, F_STATEJSON, F_UID, F_FREEZER, F_FROZEN,
+       F_BUNDLE, F_BUNDLEW, F_CREATED, F_OWNER, F_OWNERW, F_STATE, F_JSON,
+       F_FASTSTART, F_FASTDELETE, F_CGROUPS, F_COUNT };
+
+struct str {
+	const char *p;
+	size_t n;
+};
+
+struct arena {
+	char *base;
+	size_t used, cap;
+};
+
+// req is the command line: the global flags and what the command needs.
+struct req {
+	const char *root, *id, *log;
+	int list, quiet, json;
+	int logjson; // --log-format json
+};
+
+// row is one container as printed: its brief and its derived status.
+struct row {
+	const char *id;
+	struct str f[F_COUNT];
+	const char *status;
+	char pid[24];
+};
+
+// fastpath_enabled is false in berth init, with BERTH_NO_FASTPATH=1 and
+// while tracing or crash-testing: then Go answers everything.
+int fastpath_enabled(void);
+// fastpath_valid_id is libcontainer.ValidateID.
+int fastpath_valid_id(const char *s);
+// fastpath_parse_u64 accepts plain decimal digits only.
+int fastpath_parse_u64(struct str s, unsigned long long *v);
+// fastpath_parse_globals takes --root, --log and --log-format from argv[*i]
+// on; anything else that starts with '-' fails (Go's to answer).
+int fastpath_parse_globals(int argc, char **argv, int *i, struct req *r);
+// fastpath_init_alive is savedState.initAlive.
+int fastpath_init_alive(unsigned long long pid, struct str start);
+// fastpath_load_row_at reads the brief of container id from its directory
+// dfd into the arena, checks it is current and derives the status.
+int fastpath_load_row_at(int dfd, const char *id, struct arena *a, struct row *r);
+
+#endif
