@@ -140,14 +140,13 @@ func bench(o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	// --root lives in /run, a tmpfs, as every engine's does (/run/containerd,
-	// /run/docker, /run/crun): a root on disk would time the disk's fsync.
-	roots, err := os.MkdirTemp("/run", "berth-bench-")
+	roots, mounted, rootsNote, err := makeRoots()
 	if err != nil {
 		os.RemoveAll(base)
 		return nil, err
 	}
-	s := &session{base: base, roots: roots, tag: "bench" + randHex(3), params: o.params}
+	rep.Roots = rootsNote
+	s := &session{base: base, roots: roots, rootsMounted: mounted, tag: "bench" + randHex(3), params: o.params}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err = s.measure(ctx, rep)
@@ -165,11 +164,13 @@ func bench(o options) (*report, error) {
 // session is one bench run's world: a temp directory holding the bundles
 // and one --root per runtime, and the tag every container id starts with.
 type session struct {
-	base        string // bundles and scratch files
-	roots       string // one --root per runtime
-	tag         string
-	params      params
-	true, sleep string
+	base  string // bundles and scratch files
+	roots string // one --root per runtime
+	// rootsMounted: roots is a tmpfs the bench mounted (makeRoots).
+	rootsMounted bool
+	tag          string
+	params       params
+	true, sleep  string
 }
 
 func (s *session) job(c string, rt runtimeSpec) job {
@@ -285,10 +286,11 @@ func (s *session) cleanup(rts []runtimeSpec) []string {
 	for _, l := range left {
 		fmt.Fprintln(os.Stderr, "bench: left behind, removed:", l)
 	}
-	for _, d := range []string{s.base, s.roots} {
-		if err := os.RemoveAll(d); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-		}
+	if err := os.RemoveAll(s.base); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+	}
+	if err := removeRoots(s.roots, s.rootsMounted); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
 	}
 	return left
 }

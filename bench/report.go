@@ -12,6 +12,7 @@ type report struct {
 	Time         string         `json:"time"`
 	Commit       string         `json:"commit"` // of the work tree
 	Host         hostInfo       `json:"host"`
+	Roots        string         `json:"roots"` // where the runtime roots live (makeRoots)
 	Params       params         `json:"params"`
 	Runtimes     []runtimeSpec  `json:"runtimes"`
 	Measurements []measurement  `json:"measurements"`
@@ -133,6 +134,9 @@ func (rep *report) markdown(w io.Writer) {
 	fmt.Fprintf(w, "- host: %s, %d CPUs (%s), %s RAM; cgroups: %s; RLIMIT_MEMLOCK hard limit %s\n",
 		rep.Host.Kernel, rep.Host.CPUs, rep.Host.CPU, rep.Host.Mem, rep.Host.Cgroups, rep.Host.Memlock)
 	fmt.Fprintf(w, "- berth tree: %s\n", rep.Commit)
+	if rep.Roots != "" {
+		fmt.Fprintf(w, "- %s\n", rep.Roots)
+	}
 	for _, rt := range rep.Runtimes {
 		fmt.Fprintf(w, "- %s: `%s` (%s), %s\n", rt.Name, rt.Bin, rt.Version, rt.Note)
 	}

@@ -77,13 +77,7 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 	if err != nil {
 		return nil, err
 	}
-	// The cgroup paths are saved before the cgroup exists, so that a delete
-	// after a crash finds it.
 	c.st.CgroupPaths = cg.Paths()
-	if err := rt.store().save(c.st); err != nil {
-		return nil, err
-	}
-	trace.Point("create:state-saved")
 	if err := c.startInit(opts, cg); err != nil {
 		return nil, err
 	}
@@ -124,19 +118,29 @@ func (c *Container) startInit(opts CreateOpts, cg *cgroups.Manager) error {
 	}
 	plan := cinitPlan(cfg, mode, params)
 	params.Helper = plan != nil
-	// The cgroup is made and limited while the init's binary starts (two
-	// cores do both at once); the init joins it before it may fork.
+	// The state is saved, then the cgroup made and limited, while the
+	// init's binary starts: two cores do both at once. The save comes first
+	// and holds the cgroup paths, so that a delete after a crash finds the
+	// cgroup. The init joins it before it may fork.
 	prepared := make(chan error, 1)
-	go func() { prepared <- cg.Prepare() }()
+	go func() {
+		err := c.rt.store().save(c.st)
+		if err == nil {
+			err = cg.Prepare()
+		}
+		prepared <- err
+	}()
 	err = cmd.Start()
-	c.st.InitExe = fileID(c.init.sealed)
+	initExe := fileID(c.init.sealed)
 	c.init.sealed.Close()
 	applyErr := <-prepared
+	c.st.InitExe = initExe
 	if err != nil {
 		parentEnd.Close()
 		return fmt.Errorf("start init: %w", err)
 	}
 	childEnd.Close()
+	trace.Point("create:state-saved")
 	trace.Point("create:init-started")
 	// The nsenter stage waits for the bootstrap, so placing it in the cgroup
 	// now means the init is forked inside it and never runs outside.
