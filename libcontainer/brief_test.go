@@ -79,12 +79,7 @@ func TestBriefWriter(t *testing.T) {
 		{name: "no linux section", noBrief: true, edit: func(st *savedState) { st.Config.Spec.Linux = nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newBoxStore(t)
-			st := testState("box")
-			tc.edit(st)
-			if err := s.save(st); err != nil {
-				t.Fatal(err)
-			}
+			s, st := savedBox(t, tc.edit)
 			path := filepath.Join(s.dir("box"), briefFile)
 			if tc.noBrief {
 				if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
@@ -218,12 +213,7 @@ func TestBriefOpsRecords(t *testing.T) {
 			edit: func(st *savedState) { st.CgroupPaths["pids"] = "/sys/fs/cgroup/pids/a\nb" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newBoxStore(t)
-			st := testState("box")
-			tc.edit(st)
-			if err := s.save(st); err != nil {
-				t.Fatal(err)
-			}
+			s, _ := savedBox(t, tc.edit)
 			got := readBrief(t, filepath.Join(s.dir("box"), briefFile))
 			want := map[string]string{"faststart": tc.faststart, "fastdelete": tc.fastdelete, "cgroups": tc.cgroups}
 			for k, v := range want {
@@ -233,4 +223,16 @@ func TestBriefOpsRecords(t *testing.T) {
 			}
 		})
 	}
+}
+
+// savedBox saves the test state "box", changed by edit, in a fresh store.
+func savedBox(t *testing.T, edit func(*savedState)) (stateStore, *savedState) {
+	t.Helper()
+	s := newBoxStore(t)
+	st := testState("box")
+	edit(st)
+	if err := s.save(st); err != nil {
+		t.Fatal(err)
+	}
+	return s, st
 }

@@ -638,10 +638,17 @@ func TestPs(t *testing.T) {
 	e := newEnv(t)
 	requireTool(t, "ps")
 	id, _, st := e.startDetached("ps", sh(`sleep 1000 & echo started; while :; do sleep 0.05; done`))
+	// "started" can come before the forked child has exec'd sleep: look
+	// again for a while.
 	var child int
-	for _, p := range pidsInNS(t, st.Pid) {
-		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); strings.HasPrefix(string(cmd), "sleep\x001000") {
-			child = p
+	for deadline := time.Now().Add(5 * time.Second); child == 0 && time.Now().Before(deadline); {
+		for _, p := range pidsInNS(t, st.Pid) {
+			if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); strings.HasPrefix(string(cmd), "sleep\x001000") {
+				child = p
+			}
+		}
+		if child == 0 {
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	if child == 0 {
