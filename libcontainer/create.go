@@ -37,6 +37,7 @@ type initProcess struct {
 	sync   *syncSocket
 	pid    int
 	sealed *os.File // the sealed copy of berth the init runs
+	exe    string   // its identity (fileID), for state.json
 }
 
 // Create builds the container up to "created": its init waits for Start.
@@ -73,12 +74,10 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 			return nil, err
 		}
 	}
-	cg, err := cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless, cgroups.WithResources(res))
-	if err != nil {
-		return nil, err
+	newCgroup := func() (*cgroups.Manager, error) {
+		return cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless, cgroups.WithResources(res))
 	}
-	c.st.CgroupPaths = cg.Paths()
-	if err := c.startInit(opts, cg); err != nil {
+	if err := c.startInit(opts, newCgroup); err != nil {
 		return nil, err
 	}
 	if !opts.Foreground {
@@ -91,75 +90,89 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 
 // startInit starts `berth init`, places it in the cgroup, hands it the
 // namespaces to make, and drives it through the create-time sync points.
-func (c *Container) startInit(opts CreateOpts, cg *cgroups.Manager) error {
+func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manager, error)) error {
 	cfg := c.st.Config
 	params := &initParams{PreserveFDs: opts.PreserveFDs}
-	if !opts.Foreground {
-		if err := c.makeFifo(); err != nil {
-			return err
-		}
-	}
-	parentEnd, childEnd, err := newSyncPair()
-	if err != nil {
-		return err
-	}
-	defer childEnd.Close()
-	sync := &syncSocket{f: parentEnd}
-	c.init = &initProcess{sync: sync}
-
-	cmd, err := c.initCommand(opts, childEnd, params)
-	if err != nil {
-		parentEnd.Close()
-		return err
-	}
-	mode := planCreate
-	if opts.Foreground {
-		mode = planRun
-	}
-	plan := cinitPlan(cfg, mode, params)
-	params.Helper = plan != nil
-	// The state is saved, then the cgroup made and limited, while the
-	// init's binary starts: two cores do both at once. The save comes first
-	// and holds the cgroup paths, so that a delete after a crash finds the
-	// cgroup. The init joins it before it may fork.
+	// The cgroup's paths are worked out and saved in state.json, then the
+	// cgroup made and limited, while this goroutine starts the init's
+	// binary: two cores do both at once. The save comes before the cgroup
+	// exists, so that a delete after a crash finds it; the init joins it
+	// before it may fork. Until prepared is read, only that goroutine
+	// writes to c.st.
+	var cg *cgroups.Manager
 	prepared := make(chan error, 1)
 	go func() {
-		err := c.rt.store().save(c.st)
-		if err == nil {
-			err = cg.Prepare()
+		var err error
+		if cg, err = newCgroup(); err == nil {
+			c.st.CgroupPaths = cg.Paths()
+			if err = c.rt.store().save(c.st); err == nil {
+				err = cg.Prepare()
+			}
 		}
 		prepared <- err
 	}()
-	err = cmd.Start()
-	initExe := fileID(c.init.sealed)
-	c.init.sealed.Close()
+	cmd, plan, err := c.spawnInit(opts, params)
 	applyErr := <-prepared
-	c.st.InitExe = initExe
 	if err != nil {
-		parentEnd.Close()
-		return fmt.Errorf("start init: %w", err)
+		return err
 	}
-	childEnd.Close()
+	c.st.InitExe = c.init.exe
 	trace.Point("create:state-saved")
 	trace.Point("create:init-started")
 	// The nsenter stage waits for the bootstrap, so placing it in the cgroup
 	// now means the init is forked inside it and never runs outside.
 	if applyErr == nil {
 		applyErr = cg.Join(cmd.Process.Pid)
+		c.st.CgroupPaths = cg.Paths() // the systemd driver knows them now
 	}
-	c.st.CgroupPaths = cg.Paths()
 	if applyErr != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return applyErr
 	}
 	trace.Point("create:cgroup")
-	pid, err := bootstrap(cmd, sync, cfg, plan)
+	pid, err := bootstrap(cmd, c.init.sync, cfg, plan)
 	if err != nil {
 		return err
 	}
 	trace.Point("create:namespaces")
 	return c.finishCreate(pid, params)
+}
+
+// spawnInit makes exec.fifo (create) and the sync socket, works out the C
+// init's plan and starts the nsenter stage, which waits for its bootstrap.
+func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, []byte, error) {
+	if !opts.Foreground {
+		if err := c.makeFifo(); err != nil {
+			return nil, nil, err
+		}
+	}
+	parentEnd, childEnd, err := newSyncPair()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer childEnd.Close()
+	c.init = &initProcess{sync: &syncSocket{f: parentEnd}}
+	cmd, err := c.initCommand(opts, childEnd, params)
+	if err != nil {
+		parentEnd.Close()
+		return nil, nil, err
+	}
+	mode := planCreate
+	if opts.Foreground {
+		mode = planRun
+	}
+	plan := cinitPlan(c.st.Config, mode, params)
+	params.Helper = plan != nil
+	err = cmd.Start()
+	initExe := fileID(c.init.sealed)
+	c.init.sealed.Close()
+	if err != nil {
+		parentEnd.Close()
+		return nil, nil, fmt.Errorf("start init: %w", err)
+	}
+	c.init.exe = initExe
+	return cmd, plan, nil
 }
 
 // bootstrap hands the nsenter stage (already in the container's cgroup) its
