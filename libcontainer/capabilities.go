@@ -106,10 +106,24 @@ func setCapabilities(caps *specs.LinuxCapabilities) error {
 // berth itself does not hold (this host's root lacks CAP_SYS_RESOURCE, for
 // one): nothing can grant it, so the error names it and the set asking.
 func capsetError(caps *specs.LinuxCapabilities, err error) error {
+	if field, name := unheldCapability(caps); name != "" {
+		return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config (capset: %w)", field, name, err)
+	}
+	return fmt.Errorf("process.capabilities: capset: %w", err)
+}
+
+// unheldCapability names the first capability of the effective, permitted
+// or inheritable set that this process's own permitted set lacks (capset
+// would refuse it), and the set asking for it; "" when there is none or
+// capget fails.
+func unheldCapability(caps *specs.LinuxCapabilities) (field, name string) {
+	if caps == nil {
+		return "", ""
+	}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if unix.Capget(&hdr, &data[0]) != nil {
-		return fmt.Errorf("process.capabilities: capset: %w", err)
+		return "", ""
 	}
 	have := capSet(data[0].Permitted) | capSet(data[1].Permitted)<<32
 	for _, set := range []struct {
@@ -118,9 +132,9 @@ func capsetError(caps *specs.LinuxCapabilities, err error) error {
 	}{{"effective", caps.Effective}, {"permitted", caps.Permitted}, {"inheritable", caps.Inheritable}} {
 		for _, name := range set.names {
 			if c, ok := capNumbers[name]; ok && have&(1<<c) == 0 {
-				return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config (capset: %w)", set.field, name, err)
+				return set.field, name
 			}
 		}
 	}
-	return fmt.Errorf("process.capabilities: capset: %w", err)
+	return "", ""
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // The C init (libcontainer/nsenter/cinit.c) sets up the container's process
@@ -73,8 +72,8 @@ func cinitRefusal(cfg *Config, exec bool) string {
 	case hasNUL(proc):
 		return "a NUL byte in args, env or cwd"
 	}
-	if name := unheldCapability(proc.Capabilities); name != "" {
-		return name + " is not held by berth" // the Go init explains it
+	if _, name := unheldCapability(proc.Capabilities); name != "" {
+		return name + " is not held by berth" // the Go init's capsetError explains it
 	}
 	for _, l := range proc.Rlimits {
 		if _, ok := rlimitNumbers[l.Type]; !ok {
@@ -91,29 +90,6 @@ func hasNUL(proc *specs.Process) bool {
 		}
 	}
 	return false
-}
-
-// unheldCapability names a capability the process asks for that berth's
-// own permitted set lacks: capset would refuse it, and capsetError in the
-// Go init says why in words.
-func unheldCapability(caps *specs.LinuxCapabilities) string {
-	if caps == nil {
-		return ""
-	}
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if unix.Capget(&hdr, &data[0]) != nil {
-		return "capget"
-	}
-	have := capSet(data[0].Permitted) | capSet(data[1].Permitted)<<32
-	for _, set := range [][]string{caps.Effective, caps.Permitted, caps.Inheritable} {
-		for _, name := range set {
-			if c, ok := capNumbers[name]; ok && have&(1<<c) == 0 {
-				return name
-			}
-		}
-	}
-	return ""
 }
 
 // planWriter appends records: tag, length, data, in host byte order.
