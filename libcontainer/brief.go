@@ -20,9 +20,9 @@ import (
 // (libcontainer/nsenter/fastpath.c), which answers `berth state` and
 // `berth list` before the Go runtime starts. It holds what that code needs,
 // with the JSON and table text already rendered here, so that C never parses
-// JSON. Format (version 2):
+// JSON. Format (version 3):
 //
-//	berth-brief 2\n
+//	berth-brief 3\n
 //	then, in exactly the order of briefFields, one record per field:
 //	<name> <length>\n<length bytes of value>\n
 //
@@ -31,7 +31,9 @@ import (
 // with two slots: byte 0x01 for the pid and 0x02 for the status. JSON text
 // never holds a raw control byte, so the slots cannot be confused with data.
 // The records "faststart", "fastdelete" and "cgroups" are for
-// nsenter/fastops.c, which answers plain `start` and `delete` (brief_ops.go).
+// nsenter/fastops.c, which answers plain `start` and `delete` (brief_ops.go);
+// "execboot" and "execplan" (binary) for nsenter/fastexec.c, which runs a
+// plain `exec` (brief_exec.go).
 //
 // The brief is only trusted while "statejson" (inode, size, mtime of the
 // state.json it was made from) matches state.json and "uid" matches the
@@ -40,7 +42,7 @@ import (
 // cell could not be rendered the way text/tabwriter does.
 const (
 	briefFile    = "state.brief"
-	briefVersion = "berth-brief 2"
+	briefVersion = "berth-brief 3"
 	pidSlot      = "\x01"
 	statusSlot   = "\x02"
 )
@@ -49,7 +51,7 @@ const (
 var briefFields = []string{
 	"id", "pid", "start", "exe", "statejson", "uid", "freezer", "frozen",
 	"bundle", "bundlew", "created", "owner", "ownerw", "state", "json",
-	"faststart", "fastdelete", "cgroups",
+	"faststart", "fastdelete", "cgroups", "execboot", "execplan",
 }
 
 // ownerCache keeps user-name lookups for the life of this process: a
@@ -105,6 +107,7 @@ func renderBrief(s stateStore, st *savedState) ([]byte, bool) {
 	if !ok1 || !ok2 {
 		return nil, false
 	}
+	execBoot, execPlan := execRecords(st)
 	values := []string{
 		st.ID, strconv.Itoa(st.InitPid), strconv.FormatUint(st.InitStartTime, 10), st.InitExe,
 		fmt.Sprintf("%d %d %d %d", js.Ino, js.Size, js.Mtim.Sec, js.Mtim.Nsec),
@@ -113,6 +116,7 @@ func renderBrief(s stateStore, st *savedState) ([]byte, bool) {
 		st.Created.Format(time.RFC3339Nano),
 		owner, strconv.Itoa(utf8.RuneCountInString(owner)), stateTpl, jsonTpl,
 		flagRecord(fastStartable(st)), flagRecord(fastDeletable(st)), cgroupDirs(st),
+		execBoot, execPlan,
 	}
 	var b bytes.Buffer
 	b.WriteString(briefVersion + "\n")

@@ -38,10 +38,14 @@ func fastDeletable(st *savedState) bool {
 
 // cgroupDirs is the cgroups record: the container's cgroup directories on
 // every hierarchy, sorted, each once (v1 controllers may share one), one per
-// line. It is empty when fastDeletable refuses.
+// line. It is empty when a path holds a newline. fastops.c removes them
+// (delete, when "fastdelete" says so); fastexec.c places an exec'd process
+// in them.
 func cgroupDirs(st *savedState) string {
-	if !fastDeletable(st) {
-		return ""
+	for _, p := range st.CgroupPaths {
+		if strings.ContainsRune(p, '\n') {
+			return ""
+		}
 	}
 	seen := map[string]bool{}
 	dirs := make([]string, 0, len(st.CgroupPaths))

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -175,7 +176,8 @@ func newBoxStore(t *testing.T) stateStore {
 }
 
 // The records of fastops.c say what Start and Delete would do besides the
-// plain part C does; anything more must send C back to Go.
+// plain part C does; anything more must send C back to Go. The cgroups
+// record lists the directories whatever the flags say (fastexec.c uses it).
 func TestBriefOpsRecords(t *testing.T) {
 	hook := specs.Hook{Path: "/bin/true"}
 	v1 := map[string]string{
@@ -203,11 +205,11 @@ func TestBriefOpsRecords(t *testing.T) {
 			edit: func(st *savedState) { st.Config.Spec.Hooks = &specs.Hooks{Poststart: []specs.Hook{hook}} }},
 		{name: "NOTIFY_SOCKET", faststart: "0", fastdelete: "1", cgroups: "/sys/fs/cgroup/memory/box",
 			edit: func(st *savedState) { st.Config.NotifySocket = "/run/notify.sock" }},
-		{name: "poststop hook", faststart: "1", fastdelete: "0", cgroups: "",
+		{name: "poststop hook", faststart: "1", fastdelete: "0", cgroups: "/sys/fs/cgroup/memory/box",
 			edit: func(st *savedState) { st.Config.Spec.Hooks = &specs.Hooks{Poststop: []specs.Hook{hook}} }},
-		{name: "network to tear down", faststart: "1", fastdelete: "0", cgroups: "",
+		{name: "network to tear down", faststart: "1", fastdelete: "0", cgroups: "/sys/fs/cgroup/memory/box",
 			edit: func(st *savedState) { st.Network = &netState{} }},
-		{name: "systemd driver", faststart: "1", fastdelete: "0", cgroups: "",
+		{name: "systemd driver", faststart: "1", fastdelete: "0", cgroups: "/sys/fs/cgroup/memory/box",
 			edit: func(st *savedState) { st.Config.SystemdCgroup = true }},
 		{name: "newline in a cgroup path", faststart: "1", fastdelete: "0", cgroups: "",
 			edit: func(st *savedState) { st.CgroupPaths["pids"] = "/sys/fs/cgroup/pids/a\nb" }},
@@ -235,4 +237,76 @@ func savedBox(t *testing.T, edit func(*savedState)) (stateStore, *savedState) {
 		t.Fatal(err)
 	}
 	return s, st
+}
+
+// The exec records of fastexec.c: the bootstrap that joins the init's
+// namespaces and the plan without argv, or nothing when a plain exec of
+// the container needs Go.
+func TestBriefExecRecords(t *testing.T) {
+	withNamespaces := func(edit func(st *savedState)) func(st *savedState) {
+		return func(st *savedState) {
+			st.Config.Namespaces = []Namespace{{Type: specs.MountNamespace}, {Type: specs.PIDNamespace}}
+			st.Config.Spec.Process.Cwd = "/"
+			edit(st)
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		edit     func(st *savedState)
+		env      string
+		wantExec bool
+	}{
+		{"plain", func(*savedState) {}, "", true},
+		{"a terminal (exec runs without one)", func(st *savedState) { st.Config.Spec.Process.Terminal = true }, "", true},
+		{"execCPUAffinity", func(st *savedState) {
+			st.Config.Spec.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0"}
+		}, "", false},
+		{"systemd driver", func(st *savedState) { st.Config.SystemdCgroup = true }, "", false},
+		{"no cgroup", func(st *savedState) { st.CgroupPaths = nil }, "", false},
+		{"an LSM label (Go init)", func(st *savedState) { st.Config.Spec.Process.ApparmorProfile = "p" }, "", false},
+		{"BERTH_NO_CINIT=1 at save", func(*savedState) {}, "1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("BERTH_NO_CINIT", tc.env)
+			s, _ := savedBox(t, withNamespaces(tc.edit))
+			got := readBrief(t, filepath.Join(s.dir("box"), briefFile))
+			boot, plan := got["execboot"], got["execplan"]
+			if (boot != "") != tc.wantExec || (plan != "") != tc.wantExec {
+				t.Fatalf("execboot %q, execplan %d bytes; want records: %v", boot, len(plan), tc.wantExec)
+			}
+			if !tc.wantExec {
+				return
+			}
+			for _, want := range []string{"join=mount:/proc/42/ns/mnt\x00", "join=pid:/proc/42/ns/pid\x00", "clone=0\x00", "cinit=1\x00"} {
+				if !strings.Contains(boot, want) {
+					t.Errorf("execboot %q lacks %q", boot, want)
+				}
+			}
+			if tags := planTags([]byte(plan)); tags[planArg] != 0 || tags[planMode] != 1 || tags[planCwd] != 1 {
+				t.Errorf("execplan records %v: want a mode and a cwd, no argv", tags)
+			}
+		})
+	}
+}
+
+// planTags counts a plan's records by tag.
+func planTags(plan []byte) map[uint32]int {
+	n := map[uint32]int{}
+	for len(plan) >= 8 {
+		n[binary.NativeEndian.Uint32(plan)]++
+		plan = plan[8+binary.NativeEndian.Uint32(plan[4:]):]
+	}
+	return n
+}
+
+func TestWithoutRecords(t *testing.T) {
+	w := &planWriter{}
+	w.u32(planMode, planExec)
+	w.str(planArg, "sh")
+	w.str(planEnv, "A=b")
+	w.str(planArg, "-c")
+	got := planTags(withoutRecords(w.b, planArg))
+	if len(got) != 2 || got[planMode] != 1 || got[planEnv] != 1 {
+		t.Errorf("records left: %v, want the mode and the env", got)
+	}
 }

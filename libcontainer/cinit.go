@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -131,7 +130,7 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 	w := &planWriter{}
 	w.u32(planMode, mode)
 	if s := spec.Linux.Seccomp; s != nil {
-		prog, err := seccomp.Compile(s)
+		prog, err := compileSeccompOnce(s)
 		if err != nil || prog.Notifies() {
 			return nil
 		}

@@ -261,9 +261,15 @@ type bg struct {
 // berthBackground starts berth with args and returns at once.
 func (e *env) berthBackground(args ...string) *bg {
 	e.t.Helper()
+	return e.berthBackgroundEnv(nil, args...)
+}
+
+// berthBackgroundEnv is berthBackground with extra environment variables.
+func (e *env) berthBackgroundEnv(extraEnv []string, args ...string) *bg {
+	e.t.Helper()
 	full := append([]string{"--root", e.root}, args...)
 	cmd := exec.Command(berthBin, full...)
-	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
+	cmd.Env = append(append(os.Environ(), tagVar+"="+e.tag), extraEnv...)
 	b := &bg{cmd: cmd, done: make(chan struct{}), out: e.tempFile("bg-stdout"), err2: e.tempFile("bg-stderr")}
 	cmd.Stdout, cmd.Stderr = b.out, b.err2
 	if err := cmd.Start(); err != nil {

@@ -15,7 +15,6 @@
 // Container.Delete of a stopped container), with Go's error lines and exit
 // codes. BERTH_NO_FASTPATH=1 turns it off.
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,8 +36,6 @@
 // are exit codes.
 #define FALLBACK (-1)
 #define OP_ARENA (BRIEF_MAX + (64UL << 10))
-#define ROOT_MAX 2048
-#define MSG_MAX 8192
 
 struct op {
 	struct req q;
@@ -47,39 +44,6 @@ struct op {
 	struct row r;
 	struct arena a;
 };
-
-// buf is a bounded string builder; what does not fit is cut off.
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void bput(struct buf *b, const char *s, size_t n)
-{
-	if (n > b->cap - b->n)
-		n = b->cap - b->n;
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-}
-
-static void bputs(struct buf *b, const char *s) { bput(b, s, strlen(s)); }
-
-// plain_root accepts the --root values that Go's messages print unchanged
-// as ROOT/ID/...: absolute, already clean (as filepath.Join leaves it), not
-// "/" itself, printable ASCII only (so quoting is simple) and short.
-static int plain_root(const char *p)
-{
-	size_t n = strlen(p);
-	if (n < 2 || n > ROOT_MAX || p[0] != '/' || p[n - 1] == '/' || strstr(p, "//") != NULL ||
-	    strstr(p, "/./") != NULL || strstr(p, "/../") != NULL)
-		return 0;
-	if ((n >= 2 && strcmp(p + n - 2, "/.") == 0) || (n >= 3 && strcmp(p + n - 3, "/..") == 0))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] > 0x7e)
-			return 0;
-	return 1;
-}
 
 // parse_op accepts `[globals] start ID` and `[globals] delete [--force|-f] ID`.
 static int parse_op(int argc, char **argv, struct op *o)
@@ -94,7 +58,7 @@ static int parse_op(int argc, char **argv, struct op *o)
 	} else if (strcmp(argv[i], "start") != 0) {
 		return -1;
 	}
-	if (i + 2 != argc || !fastpath_valid_id(argv[i + 1]) || !plain_root(o->q.root))
+	if (i + 2 != argc || !fastpath_valid_id(argv[i + 1]) || !fastpath_plain_root(o->q.root))
 		return -1;
 	o->q.id = argv[i + 1];
 	return 0;
@@ -128,119 +92,16 @@ static int eligible(struct op *o)
 	return strcmp(o->r.status, "created") == 0 && flag_set(o->r.f[F_FASTSTART]);
 }
 
-// open_log opens --log as setupLogging does, which creates it even when
-// nothing is logged; if it cannot, Go reports why.
-static int open_log(struct op *o)
-{
-	if (o->q.log == NULL || o->q.log[0] == '\0')
-		return 0;
-	o->logfd = open(o->q.log, O_WRONLY | O_CREAT | O_APPEND | O_SYNC | O_CLOEXEC, 0644);
-	return o->logfd < 0 ? -1 : 0;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; // as Go, which ignores failed error output
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-// go_errno is the text Go gives an errno: the C library's, in lower case.
-static const char *go_errno(int e)
-{
-	static char text[128];
-	snprintf(text, sizeof(text), "%s", strerror(e));
-	text[0] = (char)tolower((unsigned char)text[0]);
-	return text;
-}
-
-// log_time is now as the log lines of cmd/berth print it: slog's text
-// handler to the millisecond ("2006-01-02T15:04:05.000Z07:00"), the JSON
-// handler as RFC3339Nano (trailing zeros of the fraction dropped).
-static void log_time(struct buf *b, int json)
-{
-	struct timespec ts;
-	struct tm tm;
-	char s[64];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	bput(b, s, strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm));
-	if (json) {
-		int n = snprintf(s, sizeof(s), ".%09ld", ts.tv_nsec);
-		while (n > 1 && s[n - 1] == '0')
-			n--;
-		bput(b, s, n > 1 ? (size_t)n : 0);
-	} else {
-		bput(b, s, (size_t)snprintf(s, sizeof(s), ".%03ld", ts.tv_nsec / 1000000));
-	}
-	long off = tm.tm_gmtoff / 60;
-	if (off == 0) {
-		bputs(b, "Z");
-		return;
-	}
-	bput(b, s, (size_t)snprintf(s, sizeof(s), "%c%02ld:%02ld", off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60));
-}
-
-// quote writes printable ASCII s as a JSON string body (json.Marshal also
-// escapes <, > and &) or a Go-quoted one (strconv.Quote, slog's text).
-static void quote(struct buf *b, const char *s, int json)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			bput(b, "\\", 1);
-		if (json && (*s == '<' || *s == '>' || *s == '&')) {
-			char u[8];
-			bput(b, u, (size_t)snprintf(u, sizeof(u), "\\u%04x", (unsigned)*s));
-			continue;
-		}
-		bput(b, s, 1);
-	}
-}
-
-// log_error writes the line logger.Error writes to the --log file, in one
-// write on the O_APPEND file as Go does.
-static void log_error(int fd, int json, const char *msg)
-{
-	char line[3 * MSG_MAX];
-	struct buf b = {line, 0, sizeof(line)};
-	if (json) {
-		bputs(&b, "{\"level\":\"error\",\"msg\":\"");
-		quote(&b, msg, 1);
-		bputs(&b, "\",\"time\":\"");
-		log_time(&b, 1);
-		bputs(&b, "\"}\n");
-	} else {
-		bputs(&b, "time=");
-		log_time(&b, 0);
-		bputs(&b, " level=error msg=\"");
-		quote(&b, msg, 0);
-		bputs(&b, "\"\n");
-	}
-	write_all(fd, line, b.n);
-}
-
-// report is cmd/berth's reportError for this command: "berth: start ID: ..."
-// on stderr and, with --log, in the log file. It returns the exit code, 1.
+// report is fastpath_report for this command, "start ID: ..." or
+// "delete ID: ...". It returns the exit code, 1.
 static int report(struct op *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int report(struct op *o, const char *fmt, ...)
 {
-	char msg[MSG_MAX], line[MSG_MAX + 16];
 	va_list ap;
-	int n = snprintf(msg, sizeof(msg), "%s %s: ", o->del ? "delete" : "start", o->q.id);
 	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	int code = fastpath_vreport(&o->q, o->logfd, o->del ? "delete" : "start", fmt, ap);
 	va_end(ap);
-	n = snprintf(line, sizeof(line), "berth: %s\n", msg);
-	write_all(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	if (o->logfd >= 0)
-		log_error(o->logfd, o->q.logjson, msg);
-	return 1;
+	return code;
 }
 
 static void nap_1ms(void)
@@ -261,7 +122,7 @@ static int wait_exec(struct op *o, int fd, unsigned long long pid)
 	for (;;) {
 		int n = poll(&p, 1, 100);
 		if (n < 0 && errno != EINTR)
-			return report(o, "wait on exec.fifo: %s", go_errno(errno));
+			return report(o, "wait on exec.fifo: %s", fastpath_errno(errno));
 		if (n > 0) {
 			ssize_t r = read(fd, &c, 1);
 			if (r == 1) {
@@ -271,7 +132,7 @@ static int wait_exec(struct op *o, int fd, unsigned long long pid)
 			if (r == 0 && got_byte) {
 				if (unlinkat(o->dfd, "exec.fifo", 0) == 0)
 					return 0;
-				return report(o, "remove %s/%s/exec.fifo: %s", o->q.root, o->q.id, go_errno(errno));
+				return report(o, "remove %s/%s/exec.fifo: %s", o->q.root, o->q.id, fastpath_errno(errno));
 			}
 			nap_1ms(); // EOF before the byte: no writer yet, or it died
 		}
@@ -408,7 +269,7 @@ static int remove_state(struct op *o)
 	if (unlinkat(o->rootfd, o->q.id, AT_REMOVEDIR) == 0 || errno == ENOENT)
 		return 0;
 	return report(o, "delete \"%s\": remove state: unlinkat %s/%s: %s", o->q.id, o->q.root, o->q.id,
-		      go_errno(errno));
+		      fastpath_errno(errno));
 }
 
 // do_delete is Container.Delete of a stopped container whose brief says
@@ -445,7 +306,7 @@ __attribute__((constructor)) static void berth_fastops(int argc, char **argv)
 		return;
 	}
 	o.a.cap = OP_ARENA;
-	if (lock_container(&o) == 0 && eligible(&o) && open_log(&o) == 0)
+	if (lock_container(&o) == 0 && eligible(&o) && fastpath_open_log(o.q.log, &o.logfd) == 0)
 		code = o.del ? do_delete(&o) : do_start(&o);
 	if (code != FALLBACK)
 		_exit(code);

@@ -30,10 +30,10 @@
 static const char *const field_names[F_COUNT] = {
 	"id", "pid", "start", "exe", "statejson", "uid", "freezer", "frozen",
 	"bundle", "bundlew", "created", "owner", "ownerw", "state", "json",
-	"faststart", "fastdelete", "cgroups",
+	"faststart", "fastdelete", "cgroups", "execboot", "execplan",
 };
 
-static void *arena_alloc(struct arena *a, size_t n)
+void *fastpath_arena_alloc(struct arena *a, size_t n)
 {
 	size_t at = (a->used + 7) & ~(size_t)7;
 	if (at > a->cap || n > a->cap - at)
@@ -180,7 +180,7 @@ static int read_file(int dirfd, const char *name, struct arena *a, size_t max, s
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
-	char *d = arena_alloc(a, 0);
+	char *d = fastpath_arena_alloc(a, 0);
 	size_t room = a->cap - a->used, n = 0;
 	ssize_t got = 0;
 	if (room > max + 1)
@@ -372,7 +372,7 @@ static int cmp_ids(const void *x, const void *y) { return strcmp(*(char *const *
 static int list_ids(DIR *dir, struct arena *a, char ***ids, size_t *n)
 {
 	struct dirent *e;
-	char *names = arena_alloc(a, 0);
+	char *names = fastpath_arena_alloc(a, 0);
 	*n = 0;
 	while ((e = readdir(dir)) != NULL) {
 		if (e->d_type == DT_UNKNOWN)
@@ -383,7 +383,7 @@ static int list_ids(DIR *dir, struct arena *a, char ***ids, size_t *n)
 			return -1;
 		(*n)++;
 	}
-	*ids = arena_alloc(a, *n * sizeof(char *) + 1);
+	*ids = fastpath_arena_alloc(a, *n * sizeof(char *) + 1);
 	if (*ids == NULL)
 		return -1;
 	for (size_t i = 0; i < *n; i++, names += strlen(names) + 1)
@@ -486,7 +486,7 @@ static int do_list(const struct req *q, struct arena *a, size_t *out)
 	if (dir != NULL)
 		err = list_ids(dir, a, &ids, &n);
 	if (err == 0)
-		rows = arena_alloc(a, n * sizeof(struct row) + 1);
+		rows = fastpath_arena_alloc(a, n * sizeof(struct row) + 1);
 	for (size_t i = 0; err == 0 && rows != NULL && i < n; i++)
 		err = load_row(dirfd(dir), ids[i], a, &rows[i]);
 	if (dir != NULL)

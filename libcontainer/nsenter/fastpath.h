@@ -1,19 +1,20 @@
 // Shared by the constructors that answer commands from state.brief before
-// the Go runtime starts: fastpath.c (state, list) and fastops.c (start,
-// delete). The brief's format is documented in libcontainer/brief.go.
+// the Go runtime starts: fastpath.c (state, list), fastops.c (start,
+// delete) and fastexec.c (exec). The brief's format is documented in libcontainer/brief.go.
 #ifndef BERTH_FASTPATH_H
 #define BERTH_FASTPATH_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define BRIEF_MAX (1UL << 20)
 #define MAX_IDLEN 1024
-#define BRIEF_HEADER "berth-brief 2\n"
+#define BRIEF_HEADER "berth-brief 3\n"
 
 // Record order of state.brief: briefFields in brief.go.
 enum { F_ID, F_PID, F_START, F_EXE, F_STATEJSON, F_UID, F_FREEZER, F_FROZEN,
        F_BUNDLE, F_BUNDLEW, F_CREATED, F_OWNER, F_OWNERW, F_STATE, F_JSON,
-       F_FASTSTART, F_FASTDELETE, F_CGROUPS, F_COUNT };
+       F_FASTSTART, F_FASTDELETE, F_CGROUPS, F_EXECBOOT, F_EXECPLAN, F_COUNT };
 
 struct str {
 	const char *p;
@@ -45,6 +46,8 @@ struct row {
 int fastpath_enabled(void);
 // fastpath_valid_id is libcontainer.ValidateID.
 int fastpath_valid_id(const char *s);
+// fastpath_arena_alloc takes n bytes (8-aligned) from the arena, or NULL.
+void *fastpath_arena_alloc(struct arena *a, size_t n);
 // fastpath_parse_u64 accepts plain decimal digits only.
 int fastpath_parse_u64(struct str s, unsigned long long *v);
 // fastpath_parse_globals takes --root, --log and --log-format from argv[*i]
@@ -55,5 +58,17 @@ int fastpath_init_alive(unsigned long long pid, struct str start);
 // fastpath_load_row_at reads the brief of container id from its directory
 // dfd into the arena, checks it is current and derives the status.
 int fastpath_load_row_at(int dfd, const char *id, struct arena *a, struct row *r);
+
+// Error output as cmd/berth writes it (fastreport.c).
+// fastpath_plain_root accepts the --root values Go's messages print unchanged.
+int fastpath_plain_root(const char *p);
+// fastpath_open_log opens --log (if given) into *fd, as setupLogging does.
+int fastpath_open_log(const char *log, int *fd);
+// fastpath_write_all writes everything, ignoring errors as Go's output does.
+void fastpath_write_all(int fd, const char *p, size_t n);
+// fastpath_errno is the text Go gives an errno.
+const char *fastpath_errno(int e);
+// fastpath_vreport prints "berth: CMD ID: MSG" and logs it; it returns 1.
+int fastpath_vreport(const struct req *q, int logfd, const char *cmd, const char *fmt, va_list ap);
 
 #endif

@@ -1,8 +1,9 @@
 // Package nsenter holds the C constructors that run before the Go runtime
 // starts: nsexec.c joins and creates the container's namespaces (berth init),
-// fastpath.c answers plain `berth state` and `berth list` and fastops.c
-// plain `berth start` and `berth delete` from the pre-rendered state.brief
-// files (docs/performance.md), returning to Go for anything else.
+// fastpath.c answers plain `berth state` and `berth list`, fastops.c
+// plain `berth start` and `berth delete`, and fastexec.c runs a plain
+// `berth exec`, from the pre-rendered state.brief files
+// (docs/performance.md), returning to Go for anything else.
 //
 // setns into a user or mount namespace is refused for a multi-threaded process,
 // and entering a new pid namespace only affects children, so this work cannot
@@ -14,8 +15,8 @@
 // berth parent can wait for it), reports the init's pid and exits; the init
 // returns from the constructor into the Go runtime.
 //
-// The nsexec constructor below is the first; fastpath.c and fastops.c
-// declare their own.
+// The nsexec constructor below is the first; fastpath.c, fastops.c and
+// fastexec.c declare their own.
 //
 // Import it for its side effect only: import _ ".../libcontainer/nsenter".
 package nsenter

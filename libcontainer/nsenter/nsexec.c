@@ -42,8 +42,8 @@
 
 int berth_syncfd = -1;
 
-// report sends msg to the parent as a JSON error, with quotes and
-// backslashes escaped, or to stderr once the socket is closed; then exits.
+// report sends msg to the parent as a JSON error, with quotes, backslashes
+// and control bytes escaped, or to stderr once the socket is closed; then exits.
 static void report(const char *msg)
 {
 	char out[2304];
@@ -57,7 +57,15 @@ static void report(const char *msg)
 	for (const char *p = msg; *p && o < sizeof(out) - 8; p++) {
 		if (*p == '"' || *p == '\\')
 			out[o++] = '\\';
-		out[o++] = (*p == '\n') ? ' ' : *p;
+		if (*p == '\n') {
+			out[o++] = ' ';
+		} else if ((unsigned char)*p < 0x20) {
+			// JSON forbids raw control bytes in a string: Go would
+			// refuse the whole message.
+			o += snprintf(out + o, sizeof(out) - o, "\\u%04x", (unsigned char)*p);
+		} else {
+			out[o++] = *p;
+		}
 	}
 	o += snprintf(out + o, sizeof(out) - o, "\"}");
 	if (write(berth_syncfd, out, o) < 0) {
