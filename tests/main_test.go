@@ -66,6 +66,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer cleanup()
+	defer removeSdnotify()
 	return m.Run()
 }
 

@@ -16,9 +16,17 @@ import (
 
 var (
 	sdnotifyOnce sync.Once
+	sdnotifyDir  string // removed by TestMain (removeSdnotify)
 	sdnotifyBin  string
 	sdnotifyErr  error
 )
+
+// removeSdnotify removes the helper built by sdnotify, if it was.
+func removeSdnotify() {
+	if sdnotifyDir != "" {
+		os.RemoveAll(sdnotifyDir)
+	}
+}
 
 // sdnotify builds tests/testdata/sdnotify once, statically, so it runs in
 // a busybox rootfs.
@@ -34,6 +42,7 @@ func sdnotify(t *testing.T) string {
 			sdnotifyErr = err
 			return
 		}
+		sdnotifyDir = dir
 		sdnotifyBin = filepath.Join(dir, "sdnotify")
 		cmd := exec.Command(goBin, "build", "-o", sdnotifyBin, "./testdata/sdnotify")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
