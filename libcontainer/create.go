@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/internal/warmjson"
 	"github.com/berthrun/berth/libcontainer/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -164,6 +165,10 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 	}
 	plan := cinitPlan(c.st.Config, mode, params)
 	params.Helper = plan != nil
+	if params.Helper {
+		// The init's only Go process is then the rootfs helper: no spec to decode.
+		cmd.Env = append(cmd.Env, warmjson.SkipEnv+"=1")
+	}
 	err = cmd.Start()
 	initExe := fileID(c.init.sealed)
 	c.init.sealed.Close()
@@ -226,7 +231,11 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	params.HookState = c.st.hookState(Creating)
 	params.Trace = trace.Enabled()
 	sync := c.init.sync
-	if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: params}); err != nil {
+	msg := &message{Type: msgConfig, Config: cfg, Init: params}
+	if params.Helper {
+		msg = &message{Type: msgRootfs, Rootfs: helperJob(cfg, params)}
+	}
+	if err := sync.send(msg); err != nil {
 		return fmt.Errorf("send config to init: %w", sync.pendingError(err))
 	}
 	trace.Point("create:config-sent")

@@ -29,9 +29,10 @@ type initParams struct {
 	ConsoleFd int `json:"consoleFd,omitempty"`
 	// Trace asks the init to collect its phases for the parent's trace.
 	Trace bool `json:"trace,omitempty"`
-	// Helper: this is the C init's rootfs helper (cinit.go). It builds the
-	// root filesystem and exits 0; pid 1, in C, sets up the process.
-	Helper bool `json:"helper,omitempty"`
+	// Helper, the parent's note (never sent): the C init sets up the
+	// process (cinit.go) and its Go side is only the rootfs helper, which
+	// is sent a rootfsJob instead of the config.
+	Helper bool `json:"-"`
 }
 
 // errHelperDone ends a rootfs helper that did its part.
@@ -73,79 +74,37 @@ func InitMain() {
 }
 
 func runInit(sync *syncSocket) error {
-	m, err := sync.expect(msgConfig)
+	m, err := sync.expectOneOf(msgConfig, msgRootfs)
 	if err != nil {
 		return err
+	}
+	if m.Type == msgRootfs {
+		return runRootfsHelper(sync, m.Rootfs)
 	}
 	cfg, p := m.Config, m.Init
 	trace.Collect(p.Trace)
 	trace.Point("init:config")
 	spec := cfg.Spec
-	// Compile the seccomp filter now, before rlimits could starve it. A
-	// helper leaves it to the C init, which got it compiled.
-	var filter *seccompFilter
-	if !p.Helper {
-		if filter, err = compileSeccomp(spec.Linux.Seccomp, sync); err != nil {
-			return err
-		}
+	// Compile the seccomp filter now, before rlimits could starve it.
+	filter, err := compileSeccomp(spec.Linux.Seccomp, sync)
+	if err != nil {
+		return err
 	}
 	trace.Point("init:seccomp-compile")
 	if p.Exec {
 		return runExec(sync, spec, filter, p)
 	}
-	// Without a new mount namespace there is no root filesystem to build:
-	// mounting would change the runtime's own mount table. As runc does, the
-	// process is only chrooted into the rootfs and the mounts are ignored.
-	ownMounts := cfg.NewNamespace(specs.MountNamespace)
 	// exec.fifo is reopened through this host /proc/self/fd handle: the
 	// container may have no /proc of its own.
 	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /proc/self/fd: %w", err)
 	}
-	plan := rootfsPlan(cfg, p)
-	if ownMounts {
-		if err := rootfs.Prepare(plan); err != nil {
-			return fmt.Errorf("rootfs: %w", err)
-		}
-	}
-	trace.Point("init:rootfs-prepare")
-	if err := sync.send(&message{Type: msgHooks}); err != nil {
-		return err
-	}
-	if _, err := sync.expect(msgHooksDone); err != nil {
-		return err
-	}
-	trace.Point("init:wait-hooks")
-	if spec.Hooks != nil {
-		if err := runHooks("createContainer", spec.Hooks.CreateContainer, p.HookState); err != nil {
-			return err
-		}
-	}
-	trace.Point("init:createContainer-hooks")
-	if err := enterRoot(plan, ownMounts); err != nil {
-		return fmt.Errorf("rootfs: %w", err)
-	}
-	trace.Point("init:pivot")
-	// Before Finish: sysctls go to /proc/sys, which readonlyPaths usually
-	// makes read-only, and a missing cwd cannot be made under a read-only root.
-	if err := setupEnvironment(cfg, ownMounts, p.Helper); err != nil {
-		return err
-	}
-	trace.Point("init:environment")
-	if ownMounts {
-		if err := rootfs.Finish(plan); err != nil {
-			return fmt.Errorf("rootfs: %w", err)
-		}
-	}
-	trace.Point("init:rootfs-finish")
-	path, err := lookPath(spec.Process.Args[0], spec.Process.Env)
+	path, err := buildRootfs(sync, newRootfsJob(cfg, p), func() error { return setupProcessEnv(cfg) })
 	if err != nil {
 		return err
 	}
-	if p.Helper {
-		return helperDone(sync, p)
-	}
+	ownMounts := cfg.NewNamespace(specs.MountNamespace)
 	if spec.Process.Terminal {
 		if err := setupConsole(p.ConsoleFd, spec.Process, ownMounts); err != nil {
 			return err
@@ -184,8 +143,8 @@ func runInit(sync *syncSocket) error {
 
 // helperDone hands over to the C init, which waits for this process to
 // exit 0: the trace goes to the parent first, as "ready" would carry it.
-func helperDone(sync *syncSocket, p *initParams) error {
-	if p.Trace {
+func helperDone(sync *syncSocket, traced bool) error {
+	if traced {
 		if err := sync.send(&message{Type: msgTrace, Trace: trace.Collected()}); err != nil {
 			return err
 		}
@@ -225,36 +184,11 @@ func hasNamespace(cfg *Config, t specs.LinuxNamespaceType) bool {
 	return ok
 }
 
-// setupEnvironment applies what needs privileges inside the new root:
-// hostname, sysctls, rlimits, oom score, session keyring. A rootfs helper
-// stops after the cwd: the rest belongs to the process, which the C init is.
-func setupEnvironment(cfg *Config, ownMounts, helper bool) error {
+// setupProcessEnv applies the Go init's process settings that come before
+// the root is finished (buildRootfs): rlimits, oom score, session keyring.
+// The C init's pid 1 does the same from its plan (cinit.go).
+func setupProcessEnv(cfg *Config) error {
 	spec := cfg.Spec
-	if spec.Hostname != "" {
-		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
-			return fmt.Errorf("hostname %q: %w", spec.Hostname, err)
-		}
-	}
-	if spec.Domainname != "" {
-		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
-			return fmt.Errorf("domainname %q: %w", spec.Domainname, err)
-		}
-	}
-	for key, value := range spec.Linux.Sysctl {
-		if err := writeSysctl(key, value); err != nil {
-			return err
-		}
-	}
-	// runc creates a missing cwd; doing it here, as root, avoids permission
-	// surprises for a non-root process user.
-	if ownMounts {
-		if err := os.MkdirAll(spec.Process.Cwd, 0o755); err != nil {
-			return fmt.Errorf("process.cwd %q: %w", spec.Process.Cwd, err)
-		}
-	}
-	if helper {
-		return nil
-	}
 	if err := setRlimits(spec.Process.Rlimits); err != nil {
 		return err
 	}

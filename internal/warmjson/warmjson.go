@@ -17,6 +17,7 @@ package warmjson
 
 import (
 	"encoding/json"
+	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -35,7 +36,17 @@ const skeleton = `{"process":{"user":{"additionalGids":[0]},"args":[""],"env":["
 // Done is closed when the caches are built (for the tests).
 var Done = make(chan struct{})
 
+// SkipEnv, set to "1" in a process's environment, turns the warm-up off. The
+// parent sets it for the C init's rootfs helper (libcontainer/rootfs_job.go),
+// which decodes no spec: there the warm-up would only take CPU, page faults
+// and heap from the container's start, and lengthen the helper's exit.
+const SkipEnv = "_BERTH_NO_WARMJSON"
+
 func init() {
+	if os.Getenv(SkipEnv) == "1" {
+		close(Done)
+		return
+	}
 	go warm()
 }
 

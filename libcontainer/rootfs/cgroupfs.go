@@ -17,10 +17,12 @@ import (
 type cgroupSetup struct {
 	ns    bool              // the container has its own cgroup namespace
 	paths map[string]string // hierarchy mount name -> host dir of the container's cgroup
+	// hostOpts maps a v1 hierarchy mount name to its cgroup mount options
+	// (HostCgroupOptions): from the plan, else read by load when needed.
+	hostOpts map[string]string
 	// Filled in lazily by load.
-	loaded   bool
-	pureV2   bool
-	hostOpts map[string]string // v1 hierarchy mount name -> its cgroup mount options
+	loaded bool
+	pureV2 bool
 }
 
 // unifiedName is the hierarchy name of cgroup2 on a hybrid host.
@@ -35,18 +37,34 @@ func (c *cgroupSetup) load() error {
 		return fmt.Errorf("statfs /sys/fs/cgroup: %w", err)
 	}
 	c.pureV2 = st.Type == unix.CGROUP2_SUPER_MAGIC
-	c.hostOpts = map[string]string{}
-	if !c.pureV2 {
-		mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup"))
+	// Only v1 hierarchies mounted afresh, in a cgroup namespace, use the
+	// host's options; binds do not, and reading the mount table is one of
+	// the slower steps of a container's start.
+	if !c.pureV2 && c.ns && c.hostOpts == nil {
+		opts, err := HostCgroupOptions()
 		if err != nil {
-			return fmt.Errorf("read mountinfo: %w", err)
+			return err
 		}
-		for _, m := range mounts {
-			c.hostOpts[filepath.Base(m.Mountpoint)] = hierarchyOptions(m.VFSOptions)
-		}
+		c.hostOpts = opts
 	}
 	c.loaded = true
 	return nil
+}
+
+// HostCgroupOptions reads from the mount table the options of each v1
+// cgroup hierarchy, by its mount name: "cpu,cpuacct" -> "cpu,cpuacct",
+// "systemd" -> "name=systemd". A cgroup namespace mounts them again with
+// these (Plan.CgroupOptions).
+func HostCgroupOptions() (map[string]string, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup"))
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	opts := make(map[string]string, len(mounts))
+	for _, m := range mounts {
+		opts[filepath.Base(m.Mountpoint)] = hierarchyOptions(m.VFSOptions)
+	}
+	return opts, nil
 }
 
 // hierarchyOptions keeps the options that identify a v1 hierarchy

@@ -3,6 +3,8 @@ package rootfs
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -42,5 +44,46 @@ func TestLinkComounted(t *testing.T) {
 		if got, err := os.Readlink(filepath.Join(dir, link)); err != nil || got != target {
 			t.Errorf("%s -> %q (%v), want %q", link, got, err, target)
 		}
+	}
+}
+
+// TestRootfsCgroupNSOptions: in a cgroup namespace each v1 hierarchy is
+// mounted afresh with the host's options, whether Prepare reads them from
+// the mount table or the caller brings them in Plan.CgroupOptions (berth's
+// parent does, for the C init's rootfs helper).
+func TestRootfsCgroupNSOptions(t *testing.T) {
+	requireRoot(t)
+	if _, err := os.Stat("/proc/self/ns/cgroup"); err != nil {
+		t.Skip("skipping: no cgroup namespaces")
+	}
+	host, err := HostCgroupOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cgPaths := hostCgroupPaths(t)
+	checked := 0
+	for _, given := range []map[string]string{nil, host} {
+		h := newTestHost(t)
+		rep := h.run(t, &childRequest{Plan: Plan{
+			Root: h.root, Mounts: h.typicalMounts(), CgroupNS: true,
+			CgroupPaths: cgPaths, CgroupOptions: given,
+		}}, syscall.CLONE_NEWCGROUP)
+		if rep.Error != "" {
+			t.Fatalf("child (options given: %v) failed: %s", given != nil, rep.Error)
+		}
+		for name, want := range host {
+			if _, ok := cgPaths[name]; !ok {
+				continue
+			}
+			line := mountInfoAt(rep.MountInfo, "/sys/fs/cgroup/"+name)
+			f := strings.Fields(line)
+			if len(f) == 0 || f[len(f)-3] != "cgroup" || hierarchyOptions(f[len(f)-1]) != want {
+				t.Errorf("options given: %v: /sys/fs/cgroup/%s is %q, want a cgroup mount with %q", given != nil, name, line, want)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Skip("skipping: no v1 cgroup hierarchies on this host")
 	}
 }

@@ -24,6 +24,10 @@ type Plan struct {
 	// "cpu,cpuacct", "unified" for the hybrid cgroup2) to the absolute host
 	// dir of the container's cgroup in it.
 	CgroupPaths map[string]string
+	// CgroupOptions, when set, are HostCgroupOptions as the caller read
+	// them (the runtime, in the mount namespace the container's is a copy
+	// of); nil: Prepare reads them if it needs them.
+	CgroupOptions map[string]string
 }
 
 // Prepare runs in the container's mount namespace before the root is
@@ -50,8 +54,10 @@ func Prepare(p *Plan) error {
 		return err
 	}
 	root := filepath.Clean(p.Root)
-	if err := makeParentPrivate(root); err != nil {
-		return err
+	if mayLeaveShared(prop) {
+		if err := makeParentPrivate(root); err != nil {
+			return err
+		}
 	}
 	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind the rootfs %q on itself: %w", root, err)
@@ -63,7 +69,7 @@ func Prepare(p *Plan) error {
 	}
 	defer t.close()
 	t.procOK = true // checked above
-	cg := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths}
+	cg := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions}
 	for i := range p.Mounts {
 		if err := t.mountOne(&p.Mounts[i], cg); err != nil {
 			return fmt.Errorf("mounts[%d] destination %q: %w", i, p.Mounts[i].Destination, err)

@@ -28,3 +28,21 @@ func TestRootPropagation(t *testing.T) {
 		t.Error("rootPropagation(\"sideways\"): no error")
 	}
 }
+
+// TestMayLeaveShared: only a recursive slave, private or unbindable change
+// may skip the look-up of the rootfs parent mount.
+func TestMayLeaveShared(t *testing.T) {
+	tests := map[string]bool{
+		"": false, "rslave": false, "rprivate": false, "runbindable": false,
+		"slave": true, "private": true, "unbindable": true, "shared": true, "rshared": true,
+	}
+	for in, want := range tests {
+		flags, err := rootPropagation(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mayLeaveShared(flags); got != want {
+			t.Errorf("mayLeaveShared(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package libcontainer
+
+import (
+	"os"
+	"reflect"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestNewRootfsJob(t *testing.T) {
+	hook := specs.Hook{Path: "/bin/true"}
+	base := func() *Config {
+		return &Config{ID: "c1", Rootfs: "/r", Namespaces: []Namespace{{Type: specs.MountNamespace}},
+			Spec: &specs.Spec{
+				Hostname: "h", Domainname: "d",
+				Process: &specs.Process{Args: []string{"sh", "-c", "true"}, Env: []string{"PATH=/bin"}, Cwd: "/w"},
+				Root:    &specs.Root{Readonly: true},
+				Mounts:  []specs.Mount{{Destination: "/proc", Type: "proc"}},
+				Linux:   &specs.Linux{Sysctl: map[string]string{"kernel.msgmax": "9"}, MaskedPaths: []string{"/proc/kcore"}},
+			}}
+	}
+	state := &specs.State{ID: "c1", Status: specs.StateCreating}
+	tests := []struct {
+		name  string
+		edit  func(*Config)
+		check func(*rootfsJob) bool
+	}{
+		{"process and root settings", nil, func(j *rootfsJob) bool {
+			return j.OwnMounts && j.Hostname == "h" && j.Domainname == "d" && j.Cwd == "/w" && j.Arg0 == "sh" &&
+				reflect.DeepEqual(j.Env, []string{"PATH=/bin"}) && j.Sysctl["kernel.msgmax"] == "9" &&
+				j.HookState == state && j.Trace && j.CreateContainer == nil
+		}},
+		{"rootfs plan", nil, func(j *rootfsJob) bool {
+			return j.Plan.Root == "/r" && j.Plan.Readonly && len(j.Plan.Mounts) == 1 &&
+				j.Plan.MaskedPaths[0] == "/proc/kcore" && j.Plan.CgroupPaths["memory"] == "/sys/fs/cgroup/memory/c1"
+		}},
+		{"createContainer hooks only", func(c *Config) {
+			c.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{hook}, StartContainer: []specs.Hook{hook, hook}}
+		}, func(j *rootfsJob) bool { return len(j.CreateContainer) == 1 }},
+		{"joined mount namespace", func(c *Config) {
+			c.Namespaces = []Namespace{{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"}}
+		}, func(j *rootfsJob) bool { return !j.OwnMounts }},
+	}
+	for _, tt := range tests {
+		cfg := base()
+		if tt.edit != nil {
+			tt.edit(cfg)
+		}
+		p := &initParams{HookState: state, Trace: true, CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/c1"}}
+		if j := newRootfsJob(cfg, p); !tt.check(j) {
+			t.Errorf("%s: got %+v", tt.name, j)
+		}
+	}
+}
+
+// TestHelperTypesStaySmall guards the rootfs helper's start-up: encoding/json
+// builds encoders for every type reachable from a struct it decodes into, so
+// nothing the helper decodes (rootfsJob, reply) may reach the OCI spec.
+func TestHelperTypesStaySmall(t *testing.T) {
+	big := map[reflect.Type]bool{
+		reflect.TypeOf(Config{}): true, reflect.TypeOf(specs.Spec{}): true,
+		reflect.TypeOf(specs.Process{}): true, reflect.TypeOf(specs.Linux{}): true,
+	}
+	for _, root := range []reflect.Type{reflect.TypeOf(rootfsJob{}), reflect.TypeOf(reply{})} {
+		if path := reach(root, big, map[reflect.Type]bool{}); path != "" {
+			t.Errorf("%s reaches %s", root, path)
+		}
+	}
+}
+
+// reach returns the first type of big reachable from t, or "".
+func reach(t reflect.Type, big, seen map[reflect.Type]bool) string {
+	if big[t] {
+		return t.String()
+	}
+	if seen[t] {
+		return ""
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return reach(t.Elem(), big, seen)
+	case reflect.Map:
+		if p := reach(t.Key(), big, seen); p != "" {
+			return p
+		}
+		return reach(t.Elem(), big, seen)
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if p := reach(t.Field(i).Type, big, seen); p != "" {
+				return t.Field(i).Name + " -> " + p
+			}
+		}
+	}
+	return ""
+}
+
+// TestHelperJobCgroupOptions: the parent reads the host's cgroup options
+// for the helper only when a cgroup namespace mounts the hierarchies again.
+func TestHelperJobCgroupOptions(t *testing.T) {
+	if _, err := os.Stat("/proc/self/mountinfo"); err != nil {
+		t.Skip("skipping: no /proc/self/mountinfo")
+	}
+	cgroupMount := specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup"}
+	procMount := specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"}
+	tests := []struct {
+		name   string
+		cgNS   bool
+		mounts []specs.Mount
+		want   bool
+	}{
+		{"cgroup namespace and mount", true, []specs.Mount{procMount, cgroupMount}, true},
+		{"no cgroup namespace", false, []specs.Mount{procMount, cgroupMount}, false},
+		{"no cgroup mount", true, []specs.Mount{procMount}, false},
+	}
+	for _, tt := range tests {
+		cfg := &Config{ID: "c1", Rootfs: "/r", Namespaces: []Namespace{{Type: specs.MountNamespace}},
+			Spec: &specs.Spec{Process: &specs.Process{Args: []string{"sh"}}, Root: &specs.Root{},
+				Mounts: tt.mounts, Linux: &specs.Linux{}}}
+		if tt.cgNS {
+			cfg.Namespaces = append(cfg.Namespaces, Namespace{Type: specs.CgroupNamespace})
+		}
+		if got := helperJob(cfg, &initParams{}).Plan.CgroupOptions != nil; got != tt.want {
+			t.Errorf("%s: options read: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package libcontainer
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/libcontainer/rootfs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestSyncRoundTrip sends each kind of message over a real socket pair and
+// checks that the other end decodes what was sent.
+func TestSyncRoundTrip(t *testing.T) {
+	cfg := &Config{ID: "c1", Rootfs: "/r", Spec: &specs.Spec{
+		Process: &specs.Process{Args: []string{"sh"}, Cwd: "/"}, Linux: &specs.Linux{},
+	}}
+	job := &rootfsJob{
+		Plan:      rootfs.Plan{Root: "/r", Mounts: []specs.Mount{{Destination: "/proc", Type: "proc"}}},
+		OwnMounts: true, Hostname: "h", Cwd: "/w", Arg0: "sh", Env: []string{"PATH=/bin"},
+		Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, HookState: &specs.State{ID: "c1"},
+	}
+	tests := []*message{
+		{Type: msgPid, Pid: 42},
+		{Type: msgError, Msg: "rootfs: mounts[0]: boom"},
+		{Type: msgTrace, Trace: []trace.Span{{Point: "init:config", Phase: 3, Total: 5}}},
+		{Type: msgConfig, Config: cfg, Init: &initParams{FifoFd: 5, Trace: true}},
+		{Type: msgRootfs, Rootfs: job},
+	}
+	for _, want := range tests {
+		parent, child, err := newSyncPair()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := &syncSocket{f: parent}, &syncSocket{f: child}
+		if err := a.send(want); err != nil {
+			t.Fatalf("send %s: %v", want.Type, err)
+		}
+		got, err := b.recv()
+		a.close()
+		b.close()
+		if err != nil {
+			t.Fatalf("recv %s: %v", want.Type, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v, want %+v", want.Type, got, want)
+		}
+	}
+}
+
+// TestDecodeMessageRefuses: a config or rootfs message without its payload,
+// and a packet that is no JSON, are errors rather than nil payloads.
+func TestDecodeMessageRefuses(t *testing.T) {
+	tests := map[string]string{
+		`{"type":"config"}`:           "without its config",
+		`{"type":"config","init":{}}`: "without its config",
+		`{"type":"rootfs"}`:           "without its job",
+		`{"type":"pid","pid":"x"}`:    "cannot unmarshal",
+		`not json`:                    "invalid character",
+	}
+	for in, want := range tests {
+		if _, err := decodeMessage([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("decodeMessage(%s) = %v, want an error with %q", in, err, want)
+		}
+	}
+}
+
+// TestExpectOneOf keeps expect's error texts: the peer's own error, and the
+// wanted type(s) for an unexpected one.
+func TestExpectOneOf(t *testing.T) {
+	tests := []struct {
+		send    *message
+		want    []string
+		wantErr string
+	}{
+		{&message{Type: msgRootfs, Rootfs: &rootfsJob{}}, []string{msgConfig, msgRootfs}, ""},
+		{&message{Type: msgError, Msg: "init: boom"}, []string{msgConfig, msgRootfs}, "init: boom"},
+		{&message{Type: msgReady}, []string{msgHooks}, `sync: got "ready", want "hooks"`},
+		{&message{Type: msgReady}, []string{msgConfig, msgRootfs}, `sync: got "ready", want "config" or "rootfs"`},
+	}
+	for _, tt := range tests {
+		parent, child, err := newSyncPair()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := &syncSocket{f: parent}, &syncSocket{f: child}
+		if err := a.send(tt.send); err != nil {
+			t.Fatal(err)
+		}
+		m, err := b.expectOneOf(tt.want...)
+		a.close()
+		b.close()
+		switch {
+		case tt.wantErr == "" && (err != nil || m.Type != tt.send.Type):
+			t.Errorf("expectOneOf(%v) after %s: %v, %v", tt.want, tt.send.Type, m, err)
+		case tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr):
+			t.Errorf("expectOneOf(%v) after %s: error %v, want %q", tt.want, tt.send.Type, err, tt.wantErr)
+		}
+	}
+}
