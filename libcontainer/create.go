@@ -166,8 +166,12 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 	plan := cinitPlan(c.st.Config, mode, params)
 	params.Helper = plan != nil
 	if params.Helper {
-		// The init's only Go process is then the rootfs helper: no spec to decode.
-		cmd.Env = append(cmd.Env, warmjson.SkipEnv+"=1")
+		// The init's only Go process is then the rootfs helper: no spec to
+		// decode, and nothing to run in parallel. One P spares the runtime
+		// the spinning threads of an idle second one: ~14% less CPU on the
+		// container's side of a create on the development VM. (The C init
+		// execs the process with the plan's environment, not this one.)
+		cmd.Env = append(cmd.Env, warmjson.SkipEnv+"=1", "GOMAXPROCS=1")
 	}
 	err = cmd.Start()
 	initExe := fileID(c.init.sealed)
