@@ -172,6 +172,7 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 		// container's side of a create on the development VM. (The C init
 		// execs the process with the plan's environment, not this one.)
 		cmd.Env = append(cmd.Env, warmjson.SkipEnv+"=1", "GOMAXPROCS=1")
+		go warmRootfsJob()
 	}
 	err = cmd.Start()
 	initExe := fileID(c.init.sealed)
