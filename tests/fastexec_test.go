@@ -1,6 +1,12 @@
 package tests
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -161,6 +167,48 @@ func TestFastExecLeavesTheRestToGo(t *testing.T) {
 		r := e.berthWay(byGo, tt.env, tt.args...)
 		if r.code != tt.wantCode {
 			t.Errorf("%s: %v, want exit %d", tt.name, r, tt.wantCode)
+		}
+	}
+}
+
+// execIgnoringSIGCHLD, in this test binary's environment, names a command
+// line (JSON) to exec with SIGCHLD ignored: the disposition survives execve,
+// and a runtime that relies on SIGCHLD must undo it.
+const execIgnoringSIGCHLD = "BERTH_TEST_EXEC_IGNORING_SIGCHLD"
+
+func init() {
+	argv := os.Getenv(execIgnoringSIGCHLD)
+	if argv == "" {
+		return
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(argv), &args); err != nil || len(args) == 0 {
+		os.Exit(2)
+	}
+	os.Unsetenv(execIgnoringSIGCHLD)
+	signal.Ignore(syscall.SIGCHLD)
+	syscall.Exec(args[0], args, os.Environ())
+	os.Exit(2)
+}
+
+// TestFastExecUndoesIgnoredSIGCHLD: started with SIGCHLD ignored, exec still
+// waits for its process and returns its status (else the kernel reaps it
+// unseen and exec waits forever).
+func TestFastExecUndoesIgnoredSIGCHLD(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.startSleeper()
+	for _, w := range bothWays {
+		argv, _ := json.Marshal([]string{berthBin, "--root", e.root, "exec", id, "sh", "-c", "exit 7"})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		cmd := exec.CommandContext(ctx, os.Args[0])
+		cmd.Env = append(append(os.Environ(), execIgnoringSIGCHLD+"="+string(argv), tagVar+"="+e.tag), w.env...)
+		err := cmd.Run()
+		timedOut := ctx.Err() != nil
+		cancel()
+		var ee *exec.ExitError
+		if timedOut || !errors.As(err, &ee) || ee.ExitCode() != 7 {
+			t.Errorf("%s: exec with SIGCHLD ignored: %v (timed out: %v), want exit 7", w.name, err, timedOut)
 		}
 	}
 }

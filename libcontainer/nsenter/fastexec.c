@@ -400,7 +400,7 @@ static int await_exec(struct xop *o)
 // wait_process is waitExec: forward every signal but SIGCHLD, SIGURG and
 // SIGPIPE to the process, reap orphans on the way (we are their subreaper),
 // and return the process's exit code, 128+N when killed by signal N.
-static int wait_process(pid_t pid)
+static int wait_process(struct xop *o)
 {
 	sigset_t all;
 	sigfillset(&all);
@@ -408,15 +408,17 @@ static int wait_process(pid_t pid)
 		int status;
 		pid_t got;
 		while ((got = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (got != pid)
+			if (got != o->pid)
 				continue;
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;
 			return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 		}
+		if (got < 0 && errno != EINTR) // reapUntil's error: never wait on nothing
+			return report(o, "wait for exec'd process: wait for pid %d: %s", o->pid, fastpath_errno(errno));
 		int sig = sigwaitinfo(&all, NULL);
 		if (sig > 0 && sig != SIGCHLD && sig != SIGURG && sig != SIGPIPE)
-			kill(pid, sig);
+			kill(o->pid, sig);
 	}
 }
 
@@ -430,6 +432,10 @@ static int run_exec(struct xop *o)
 		return FALLBACK;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &o->oldmask);
+	// An ignored SIGCHLD inherited from the caller would have the kernel
+	// reap our children unseen: no exit status to return, and the wait
+	// below would never end. (Go's signal.Notify undoes it the same way.)
+	sigaction(SIGCHLD, &(struct sigaction){.sa_handler = SIG_DFL}, NULL);
 	if (!o->detach && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		return report(o, "set child subreaper: %s", fastpath_errno(errno));
 	pid_t stage0 = spawn(o);
@@ -442,7 +448,7 @@ static int run_exec(struct xop *o)
 	}
 	if (bootstrap(o, stage0, plan) != 0 || await_exec(o) != 0)
 		return 1;
-	return o->detach ? 0 : wait_process(o->pid);
+	return o->detach ? 0 : wait_process(o);
 }
 
 __attribute__((constructor)) static void berth_fastexec(int argc, char **argv)
