@@ -73,11 +73,22 @@ func New(id, path string, systemd, rootless bool, opts ...Option) (*Manager, err
 	if err := CheckHost(cg.Resources, nil); err != nil {
 		return nil, err
 	}
-	m, err := manager.New(cg)
+	m, err := newManager(cg)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %q: %w", cg.Path, err)
 	}
 	return &Manager{m: m, res: cg.Resources, systemd: systemd}, nil
+}
+
+// newManager is manager.New, with the paths of a relative cgroupfs path on
+// a v1 or hybrid host worked out by relativePaths.
+func newManager(cg *cgroups.Cgroup) (cgroups.Manager, error) {
+	if !cg.Systemd && !cg.Rootless && cg.Path != "" && !filepath.IsAbs(cg.Path) && !cgroups.IsCgroup2UnifiedMode() {
+		if paths, ok := relativePaths(cg.Path); ok {
+			return manager.NewWithPaths(cg, paths)
+		}
+	}
+	return manager.New(cg)
 }
 
 // Prepare creates the cgroup and sets its resources with no process in it,

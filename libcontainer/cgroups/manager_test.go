@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	ocgroups "github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/manager"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -337,4 +340,25 @@ func testOOM(t *testing.T, m *Manager) *OOMWatch {
 		t.Errorf("OOMKillCount after the hog = %d, %v", n, err)
 	}
 	return watch
+}
+
+// TestRelativePathsMatchLibrary: for relative paths, relativePaths gives the
+// directories the library's own lookup gives on this host.
+func TestRelativePathsMatchLibrary(t *testing.T) {
+	if ocgroups.IsCgroup2UnifiedMode() {
+		t.Skip("skipping: a cgroup2-only host has no per-hierarchy paths")
+	}
+	for _, path := range []string{"box", "a/b/c", "../../escape", "./x/../y"} {
+		got, ok := relativePaths(path)
+		if !ok {
+			t.Fatalf("%q: relativePaths gave up", path)
+		}
+		m, err := manager.New(&ocgroups.Cgroup{Path: path, Resources: &ocgroups.Resources{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := m.GetPaths(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: paths\n got %v\nwant %v", path, got, want)
+		}
+	}
 }
