@@ -43,6 +43,13 @@ type initProcess struct {
 
 // Create builds the container up to "created": its init waits for Start.
 // On any failure everything it made is removed again.
+// PrewarmCreate starts, in the background, the host reads a create will
+// need (the cgroup mount table), so that they overlap with parsing the
+// config instead of lengthening the create.
+func PrewarmCreate() {
+	go cgroups.Prewarm()
+}
+
 func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr error) {
 	if err := ValidateID(cfg.ID); err != nil {
 		return nil, err

@@ -51,6 +51,7 @@ func createContainer(c *cli.Context, id string, foreground bool) (*libcontainer.
 	if n < 0 {
 		return nil, nil, fmt.Errorf("--preserve-fds %d: must not be negative", n)
 	}
+	libcontainer.PrewarmCreate()
 	cfg, err := specconv.Load(c.String("bundle"), id, specconv.Options{
 		NoPivot:       c.Bool("no-pivot"),
 		NoNewKeyring:  c.Bool("no-new-keyring"),

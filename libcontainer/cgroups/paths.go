@@ -80,3 +80,12 @@ func cleanRelative(path string) string {
 	p, _ := filepath.Rel(string(os.PathSeparator), filepath.Clean(string(os.PathSeparator)+path))
 	return p
 }
+
+// Prewarm reads the host's cgroup mounts into the library's cache (New
+// needs them), so that a caller with time to spare, such as create while it
+// parses the config, takes the read off New's path.
+func Prewarm() {
+	if !cgroups.IsCgroup2UnifiedMode() {
+		cgroups.FindCgroupMountpointAndRoot("", "devices") //nolint:errcheck // New reports errors
+	}
+}
