@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,21 +36,21 @@ const rssTolerance = 2 << 20
 
 // soakSample is what the soak measures before and after.
 type soakSample struct {
-	hostMounts  int   // lines of our /proc/self/mountinfo (informational: other tests mount too)
-	testMounts  int   // of those, mounts at or below the test's directory
-	longMounts  int   // lines of the long container's mountinfo
-	cgroups     int   // soak containers' cgroup directories, every hierarchy
-	cgroupProcs int   // processes in those cgroups (the long container's init)
-	stateDirs   int   // entries in --root
-	zombies     int   // zombie children of the test, the run parent and the container's init
-	strays      int   // processes in the test's directories (an init that never pivoted)
-	tagged      int   // live processes carrying the test's tag (the run parent is one)
-	parentFDs   int   // open fds of the long run parent
-	parentRSSKB int64 // VmRSS of the long run parent
+	hostMounts  int      // lines of our /proc/self/mountinfo (informational: other tests mount too)
+	testMounts  int      // of those, mounts at or below the test's directory
+	longMounts  int      // lines of the long container's mountinfo
+	cgroups     int      // soak containers' cgroup directories, every hierarchy
+	cgroupProcs int      // processes in those cgroups (the long container's init)
+	stateDirs   int      // entries in --root
+	zombies     []string // lasting zombie children of the test, the run parent and the container's init
+	strays      int      // processes in the test's directories (an init that never pivoted)
+	tagged      int      // live processes carrying the test's tag (the run parent is one)
+	parentFDs   int      // open fds of the long run parent
+	parentRSSKB int64    // VmRSS of the long run parent
 }
 
 func (s soakSample) String() string {
-	return fmt.Sprintf("host mounts %d, test mounts %d, container mounts %d, cgroup dirs %d, processes in them %d, state dirs %d, zombies %d, processes in test dirs %d, tagged processes %d, run parent fds %d, run parent RSS %d kB",
+	return fmt.Sprintf("host mounts %d, test mounts %d, container mounts %d, cgroup dirs %d, processes in them %d, state dirs %d, zombies %v, processes in test dirs %d, tagged processes %d, run parent fds %d, run parent RSS %d kB",
 		s.hostMounts, s.testMounts, s.longMounts, s.cgroups, s.cgroupProcs, s.stateDirs, s.zombies, s.strays, s.tagged, s.parentFDs, s.parentRSSKB)
 }
 
@@ -265,13 +266,16 @@ func (s *soak) compare(before, after soakSample) {
 		{"cgroup directories", before.cgroups, after.cgroups},
 		{"processes in the containers' cgroups", before.cgroupProcs, after.cgroupProcs},
 		{"state directories", before.stateDirs, after.stateDirs},
-		{"zombies", before.zombies, after.zombies},
+		{"zombies", len(before.zombies), len(after.zombies)},
 		{"processes in the test's directories", before.strays, after.strays},
 		{"tagged processes", before.tagged, after.tagged},
 		{"open fds of the run parent", before.parentFDs, after.parentFDs},
 	} {
 		if c.after > c.before {
 			t.Errorf("soak: %s grew from %d to %d", c.what, c.before, c.after)
+			if c.what == "zombies" {
+				t.Errorf("soak: zombies after the cycles: %v", after.zombies)
+			}
 		}
 	}
 	if after.parentRSSKB == 0 || after.parentRSSKB-before.parentRSSKB > rssTolerance>>10 {
@@ -318,16 +322,38 @@ func cgroupProcs(dirs []string) int {
 	return len(pids)
 }
 
-// zombieChildren counts zombie processes whose parent is one of parents.
-func zombieChildren(parents ...int) int {
+// zombieChildren lists the zombie processes whose parent is one of parents
+// and which stay zombies: the test process is also the parent of other
+// parallel tests' berth commands, each a zombie for the moment between its
+// exit and its Wait, so a zombie counts only if it is still there 200 ms
+// later. Each is described as "pid (comm) of ppid".
+func zombieChildren(parents ...int) []string {
+	first := zombiesOf(parents)
+	if len(first) == 0 {
+		return nil
+	}
+	time.Sleep(200 * time.Millisecond)
+	var out []string
+	for pid, desc := range zombiesOf(parents) {
+		if first[pid] == desc {
+			out = append(out, desc)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// zombiesOf maps the pid of each zombie child of parents to its description.
+func zombiesOf(parents []int) map[int]string {
 	want := map[int]bool{}
 	for _, p := range parents {
 		want[p] = true
 	}
 	entries, _ := os.ReadDir("/proc")
-	n := 0
+	found := map[int]string{}
 	for _, de := range entries {
-		if _, err := strconv.Atoi(de.Name()); err != nil {
+		pid, err := strconv.Atoi(de.Name())
+		if err != nil {
 			continue
 		}
 		st, err := os.ReadFile("/proc/" + de.Name() + "/stat")
@@ -335,7 +361,8 @@ func zombieChildren(parents ...int) int {
 			continue
 		}
 		i := bytes.LastIndexByte(st, ')')
-		if i < 0 {
+		j := bytes.IndexByte(st, '(')
+		if i < 0 || j < 0 || j > i {
 			continue
 		}
 		f := strings.Fields(string(st[i+1:]))
@@ -343,10 +370,10 @@ func zombieChildren(parents ...int) int {
 			continue
 		}
 		if ppid, _ := strconv.Atoi(f[1]); want[ppid] {
-			n++
+			found[pid] = fmt.Sprintf("%d (%s) of %d", pid, st[j+1:i], ppid)
 		}
 	}
-	return n
+	return found
 }
 
 // statusKB reads a "Name: N kB" field of /proc/<pid>/status.
