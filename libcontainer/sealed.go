@@ -1,11 +1,13 @@
 package libcontainer
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 
 	"github.com/berthrun/berth/libcontainer/seal"
+	"golang.org/x/sys/unix"
 )
 
 // initCmd returns `berth init` run from a read-only handle of the runtime's
@@ -21,6 +23,9 @@ func (rt *Runtime) initCmd(stdin, stdout, stderr, syncEnd *os.File, preserveFDs 
 	if err != nil {
 		return nil, nil, err
 	}
+	if sealed, err = aboveChildFds(sealed, preserveFDs); err != nil {
+		return nil, nil, err
+	}
 	cmd := exec.Command("/proc/self/fd/"+strconv.Itoa(int(sealed.Fd())), "init")
 	cmd.Args[0] = exe
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
@@ -30,4 +35,22 @@ func (rt *Runtime) initCmd(stdin, stdout, stderr, syncEnd *os.File, preserveFDs 
 	cmd.Env = []string{"_BERTH_INITPIPE=" + strconv.Itoa(3+len(cmd.ExtraFiles))}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, syncEnd)
 	return cmd, sealed, nil
+}
+
+// aboveChildFds moves the sealed handle above every fd number the child
+// may write over before it execs /proc/self/fd/N: os/exec dups the n files
+// it passes onto 0..n-1, after first moving any that would be overwritten
+// to n and up (syscall/exec_linux.go), with its error pipe among them. A
+// handle left at a low number (as when a create passes a console socket and
+// exec.fifo) is replaced in the child, which then execs whatever landed
+// there and fails with EACCES. n is at most stdio, the preserved fds, the
+// sync socket, a console socket and exec.fifo.
+func aboveChildFds(sealed *os.File, preserveFDs int) (*os.File, error) {
+	n := 3 + preserveFDs + 3
+	fd, err := unix.FcntlInt(sealed.Fd(), unix.F_DUPFD_CLOEXEC, 2*n+2)
+	sealed.Close()
+	if err != nil {
+		return nil, fmt.Errorf("move the sealed binary's fd above %d (raise RLIMIT_NOFILE or pass fewer --preserve-fds): %w", 2*n+2, err)
+	}
+	return os.NewFile(uintptr(fd), "berth-sealed"), nil
 }
