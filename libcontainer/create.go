@@ -231,6 +231,10 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 		return fmt.Errorf("init pid %d: %w", pid, err)
 	}
 	c.st.InitPid, c.st.InitStartTime = pid, start
+	if err := c.rt.store().save(c.st); err != nil {
+		return err
+	}
+	trace.Point("create:pid-saved")
 	if err := c.setupNetwork(pid); err != nil {
 		return err
 	}
@@ -247,14 +251,6 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 		return fmt.Errorf("send config to init: %w", sync.pendingError(err))
 	}
 	trace.Point("create:config-sent")
-	// The pid goes to state.json while the init builds the root: the save
-	// (and the brief) is off the path. Until it lands, a crash leaves a
-	// "creating" state whose cgroup (saved first) holds the init, which is
-	// what delete --force kills, as at every earlier point.
-	if err := c.rt.store().save(c.st); err != nil {
-		return err
-	}
-	trace.Point("create:pid-saved")
 	if _, err := sync.expect(msgHooks); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
