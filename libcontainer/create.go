@@ -181,7 +181,7 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 		cmd.Env = append(cmd.Env, warmjson.SkipEnv+"=1", "GOMAXPROCS=1")
 		go warmRootfsJob()
 	}
-	err = cmd.Start()
+	cmd, c.init.sealed, err = c.rt.startSealed(cmd, c.init.sealed, opts.PreserveFDs)
 	initExe := fileID(c.init.sealed)
 	c.init.sealed.Close()
 	if err != nil {

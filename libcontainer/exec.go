@@ -76,7 +76,7 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
 	}
 	trace.Point("exec:sealed")
-	err = cmd.Start()
+	cmd, sealed, err = c.rt.startSealed(cmd, sealed, opts.PreserveFDs)
 	sealed.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start exec: %w", err)
