@@ -301,11 +301,11 @@ func planTags(plan []byte) map[uint32]int {
 
 func TestWithoutRecords(t *testing.T) {
 	w := &planWriter{}
-	w.u32(planMode, planExec)
-	w.str(planArg, "sh")
-	w.str(planEnv, "A=b")
-	w.str(planArg, "-c")
-	got := planTags(withoutRecords(w.b, planArg))
+	w.U32(planMode, planExec)
+	w.Str(planArg, "sh")
+	w.Str(planEnv, "A=b")
+	w.Str(planArg, "-c")
+	got := planTags(withoutRecords(w.B, planArg))
 	if len(got) != 2 || got[planMode] != 1 || got[planEnv] != 1 {
 		t.Errorf("records left: %v, want the mode and the env", got)
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/berthrun/berth/internal/tlv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -33,6 +34,7 @@ const (
 	planFifo
 	planKeyring
 	planOOM
+	planRootfs
 )
 
 // Plan modes.
@@ -91,32 +93,8 @@ func hasNUL(proc *specs.Process) bool {
 	return false
 }
 
-// planWriter appends records: tag, length, data, in host byte order.
-type planWriter struct{ b []byte }
-
-func (w *planWriter) rec(tag uint32, data []byte) {
-	w.b = binary.NativeEndian.AppendUint32(w.b, tag)
-	w.b = binary.NativeEndian.AppendUint32(w.b, uint32(len(data)))
-	w.b = append(w.b, data...)
-}
-
-func (w *planWriter) str(tag uint32, s string) { w.rec(tag, append([]byte(s), 0)) }
-
-func (w *planWriter) u32(tag uint32, vs ...uint32) {
-	var d []byte
-	for _, v := range vs {
-		d = binary.NativeEndian.AppendUint32(d, v)
-	}
-	w.rec(tag, d)
-}
-
-func (w *planWriter) u64(tag uint32, vs ...uint64) {
-	var d []byte
-	for _, v := range vs {
-		d = binary.NativeEndian.AppendUint64(d, v)
-	}
-	w.rec(tag, d)
-}
+// planWriter appends the plan's records (package tlv has the format).
+type planWriter = tlv.Writer
 
 // cinitPlan encodes the plan for cfg's process, or returns nil when the Go
 // init must do it (see cinitRefusal; a seccomp profile that does not
@@ -128,43 +106,43 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 	spec := cfg.Spec
 	proc := spec.Process
 	w := &planWriter{}
-	w.u32(planMode, mode)
+	w.U32(planMode, mode)
 	if s := spec.Linux.Seccomp; s != nil {
 		prog, err := compileSeccompOnce(s)
 		if err != nil || prog.Notifies() {
 			return nil
 		}
 		flags, insns := prog.Raw()
-		w.rec(planSeccomp, append(binary.NativeEndian.AppendUint32(nil, flags), insns...))
+		w.Rec(planSeccomp, append(binary.NativeEndian.AppendUint32(nil, flags), insns...))
 	}
 	for _, a := range proc.Args {
-		w.str(planArg, a)
+		w.Str(planArg, a)
 	}
 	for _, e := range proc.Env {
-		w.str(planEnv, e)
+		w.Str(planEnv, e)
 	}
-	w.str(planCwd, proc.Cwd)
+	w.Str(planCwd, proc.Cwd)
 	writeUser(w, proc.User)
 	if c := proc.Capabilities; c != nil {
 		perm, inh := maskOf(c.Permitted), maskOf(c.Inheritable)
-		w.u64(planCaps, uint64(maskOf(c.Bounding)), uint64(maskOf(c.Effective)),
+		w.U64(planCaps, uint64(maskOf(c.Bounding)), uint64(maskOf(c.Effective)),
 			uint64(perm), uint64(inh), uint64(maskOf(c.Ambient)&perm&inh))
 	}
 	if proc.NoNewPrivileges {
-		w.rec(planNoNewPrivs, nil)
+		w.Rec(planNoNewPrivs, nil)
 	}
 	for i, l := range proc.Rlimits {
 		d := binary.NativeEndian.AppendUint32(nil, uint32(rlimitNumbers[l.Type]))
 		d = binary.NativeEndian.AppendUint32(d, uint32(i))
 		d = binary.NativeEndian.AppendUint64(d, l.Soft)
 		d = binary.NativeEndian.AppendUint64(d, l.Hard)
-		w.rec(planRlimit, append(append(d, l.Type...), 0))
+		w.Rec(planRlimit, append(append(d, l.Type...), 0))
 	}
-	w.u32(planPreserveFDs, uint32(p.PreserveFDs))
+	w.U32(planPreserveFDs, uint32(p.PreserveFDs))
 	if mode != planExec {
 		writeInitOnly(w, cfg, p)
 	}
-	return w.b
+	return w.B
 }
 
 func writeUser(w *planWriter, u specs.User) {
@@ -172,9 +150,9 @@ func writeUser(w *planWriter, u specs.User) {
 	if u.Umask != nil {
 		umask = *u.Umask
 	}
-	w.u32(planUser, u.UID, u.GID, umask)
+	w.U32(planUser, u.UID, u.GID, umask)
 	if len(u.AdditionalGids) > 0 {
-		w.u32(planGroups, u.AdditionalGids...)
+		w.U32(planGroups, u.AdditionalGids...)
 	}
 }
 
@@ -182,12 +160,12 @@ func writeUser(w *planWriter, u specs.User) {
 // in init.go): exec.fifo, the oom score, the session keyring.
 func writeInitOnly(w *planWriter, cfg *Config, p *initParams) {
 	if p.FifoFd > 0 {
-		w.u32(planFifo, uint32(p.FifoFd))
+		w.U32(planFifo, uint32(p.FifoFd))
 	}
 	if adj := cfg.Spec.Process.OOMScoreAdj; adj != nil {
-		w.u32(planOOM, uint32(int32(*adj)))
+		w.U32(planOOM, uint32(int32(*adj)))
 	}
 	if !cfg.NoNewKeyring {
-		w.str(planKeyring, "_ses."+cfg.ID)
+		w.Str(planKeyring, "_ses."+cfg.ID)
 	}
 }

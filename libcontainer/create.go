@@ -139,6 +139,9 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 		return applyErr
 	}
 	trace.Point("create:cgroup")
+	if plan != nil {
+		plan = c.withRootfsProgram(plan, params)
+	}
 	pid, err := bootstrap(cmd, c.init.sync, cfg, plan)
 	if err != nil {
 		return err
@@ -243,14 +246,16 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	params.HookState = c.st.hookState(Creating)
 	params.Trace = trace.Enabled()
 	sync := c.init.sync
-	msg := &message{Type: msgConfig, Config: cfg, Init: params}
-	if params.Helper {
-		msg = &message{Type: msgRootfs, Rootfs: helperJob(cfg, params)}
+	if !params.CRootfs {
+		msg := &message{Type: msgConfig, Config: cfg, Init: params}
+		if params.Helper {
+			msg = &message{Type: msgRootfs, Rootfs: helperJob(cfg, params)}
+		}
+		if err := sync.send(msg); err != nil {
+			return fmt.Errorf("send config to init: %w", sync.pendingError(err))
+		}
+		trace.Point("create:config-sent")
 	}
-	if err := sync.send(msg); err != nil {
-		return fmt.Errorf("send config to init: %w", sync.pendingError(err))
-	}
-	trace.Point("create:config-sent")
 	if _, err := sync.expect(msgHooks); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}

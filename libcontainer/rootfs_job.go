@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/libcontainer/cgroups"
 	"github.com/berthrun/berth/libcontainer/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -78,6 +79,38 @@ func helperJob(cfg *Config, p *initParams) *rootfsJob {
 }
 
 func isCgroupMount(m specs.Mount) bool { return m.Type == "cgroup" }
+
+// withRootfsProgram appends to the C init's plan the program with which
+// its pid 1 builds the root itself, when rootfs.CheckC allows: then no Go
+// runtime starts inside the container (crootfs.c). Otherwise the plan goes
+// as it is, and pid 1 forks the Go rootfs helper.
+func (c *Container) withRootfsProgram(plan []byte, params *initParams) []byte {
+	cfg := c.st.Config
+	params.CgroupPaths = cgroups.MountPaths(c.st.CgroupPaths)
+	rp := rootfsPlan(cfg, params)
+	if rp.CgroupNS && slices.ContainsFunc(rp.Mounts, isCgroupMount) {
+		if opts, err := rootfs.HostCgroupOptions(); err == nil {
+			rp.CgroupOptions = opts
+		}
+	}
+	spec := cfg.Spec
+	s := &rootfs.CSettings{
+		Hostname:             spec.Hostname,
+		Domainname:           spec.Domainname,
+		Sysctl:               spec.Linux.Sysctl,
+		Cwd:                  spec.Process.Cwd,
+		Bundle:               cfg.Bundle,
+		CreateContainerHooks: spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0,
+	}
+	if err := rootfs.CheckC(rp, s); err != nil {
+		trace.Point("create:rootfs-by-go " + err.Error())
+		return plan
+	}
+	params.CRootfs = true
+	w := &planWriter{B: plan}
+	w.Rec(planRootfs, rootfs.CompileC(rp, s))
+	return w.B
+}
 
 // warmRootfsJob builds encoding/json's encoders for rootfsJob (marshalling
 // a zero value compiles them for every field's type) while create waits for

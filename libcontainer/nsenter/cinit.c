@@ -63,6 +63,7 @@ enum {
 	TAG_FIFO,      // u32: the O_PATH fd of exec.fifo (create)
 	TAG_KEYRING,   // string: session keyring to join
 	TAG_OOM,       // i32: oom_score_adj
+	TAG_ROOTFS,    // a rootfs program (crootfs.c): pid 1 builds the root itself
 };
 enum { MODE_EXEC = 1, MODE_CREATE = 2, MODE_RUN = 3 };
 enum { CAP_BND, CAP_EFF, CAP_PRM, CAP_INH, CAP_AMB };
@@ -90,6 +91,8 @@ struct cinit_plan {
 	uint32_t filter_flags;
 	int has_filter, filter_installed;
 	int preserve_fds, fifo_fd, has_oom, oom;
+	char *rootfs;
+	uint32_t rootfs_len;
 };
 
 static uint32_t u32_at(const char *p)
@@ -201,6 +204,7 @@ static void parse_one(struct cinit_plan *p, uint32_t tag, char *d, uint32_t len)
 	case TAG_PRESERVE: need(len, 4, "preserve"); p->preserve_fds = u32_at(d); break;
 	case TAG_FIFO: need(len, 4, "fifo"); p->fifo_fd = u32_at(d); break;
 	case TAG_OOM: need(len, 4, "oom"); p->oom = (int32_t)u32_at(d); p->has_oom = 1; break;
+	case TAG_ROOTFS: p->rootfs = d; p->rootfs_len = len; break;
 	default: berth_failx("plan: unknown record %u", tag);
 	}
 }
@@ -536,6 +540,26 @@ static void enter_new_root(const struct stat *host_root)
 		berth_fail("chdir /");
 }
 
+// build_in_helper has the Go helper build the root. It returns 0 in pid 1
+// once the helper is done, and 1 in the helper, which goes on into Go.
+static int build_in_helper(int fddir, int oomfd)
+{
+	struct stat host_root;
+	if (stat("/", &host_root) < 0)
+		berth_fail("stat /");
+	pid_t helper = fork_helper();
+	if (helper == 0) {
+		if (fddir >= 0)
+			close(fddir);
+		if (oomfd >= 0)
+			close(oomfd);
+		return 1;
+	}
+	wait_helper(helper);
+	enter_new_root(&host_root);
+	return 0;
+}
+
 static void run_exec(struct cinit_plan *p)
 {
 	set_rlimits(p);
@@ -557,19 +581,10 @@ void cinit_run(struct cinit_plan *p)
 	if (p->fifo_fd >= 0 && (fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		berth_fail("open /proc/self/fd");
 	int oomfd = open_oom(p);
-	struct stat host_root;
-	if (stat("/", &host_root) < 0)
-		berth_fail("stat /");
-	pid_t helper = fork_helper();
-	if (helper == 0) {
-		if (fddir >= 0)
-			close(fddir);
-		if (oomfd >= 0)
-			close(oomfd);
+	if (p->rootfs != NULL)
+		crootfs_build(p->rootfs, p->rootfs_len);
+	else if (build_in_helper(fddir, oomfd))
 		return;
-	}
-	wait_helper(helper);
-	enter_new_root(&host_root);
 	write_oom(p, oomfd);
 	set_rlimits(p);
 	if (p->keyring != NULL &&

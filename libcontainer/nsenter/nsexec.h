@@ -23,5 +23,8 @@ struct cinit_plan *cinit_parse(char *buf, size_t len);
 // create and run it returns only in the forked helper, which goes on into
 // the Go runtime to build the root filesystem.
 void cinit_run(struct cinit_plan *p);
+// crootfs_build runs a rootfs program (crootfs.c) in the container's pid 1:
+// the mounts, the parent's hooks, pivot_root and the root's settings.
+void crootfs_build(char *prog, size_t len);
 
 #endif

@@ -234,14 +234,26 @@ func openDirAt(dir *os.File, name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), dir.Name()+"/"+name), nil
 }
 
-// linkComounted adds, for a hierarchy holding several controllers like
-// "cpu,cpuacct", one symlink per controller ("cpu" -> "cpu,cpuacct"), as
-// hosts do and as tools looking for /sys/fs/cgroup/cpu expect.
+// linkComounted adds comountedLinks in the cgroup tmpfs top.
 func linkComounted(top *os.File, names []string) error {
+	for _, l := range comountedLinks(names) {
+		if err := unix.Symlinkat(l[1], int(top.Fd()), l[0]); err != nil && err != unix.EEXIST {
+			return fmt.Errorf("symlink %s -> %s: %w", l[0], l[1], err)
+		}
+	}
+	return nil
+}
+
+// comountedLinks lists, for a hierarchy holding several controllers like
+// "cpu,cpuacct", one symlink per controller ("cpu" -> "cpu,cpuacct"), as
+// hosts have and as tools looking for /sys/fs/cgroup/cpu expect: pairs of
+// name and target.
+func comountedLinks(names []string) [][2]string {
 	have := map[string]bool{}
 	for _, n := range names {
 		have[n] = true
 	}
+	var links [][2]string
 	for _, n := range names {
 		parts := strings.Split(n, ",")
 		if len(parts) < 2 {
@@ -251,11 +263,9 @@ func linkComounted(top *os.File, names []string) error {
 			if p == "" || have[p] || strings.ContainsAny(p, "=/") {
 				continue
 			}
-			if err := unix.Symlinkat(n, int(top.Fd()), p); err != nil && err != unix.EEXIST {
-				return fmt.Errorf("symlink %s -> %s: %w", p, n, err)
-			}
+			links = append(links, [2]string{p, n})
 			have[p] = true
 		}
 	}
-	return nil
+	return links
 }

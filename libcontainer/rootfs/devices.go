@@ -41,14 +41,7 @@ func needsDev(mounts []specs.Mount) bool {
 
 // setupDev creates the device nodes and the standard /dev symlinks.
 func (t *tree) setupDev(p *Plan) error {
-	listed := map[string]bool{}
-	for _, d := range p.Devices {
-		listed[filepath.Clean("/"+d.Path)] = true
-	}
-	for _, d := range defaultDevices {
-		if listed[d.Path] {
-			continue
-		}
+	for _, d := range missingDefaults(p.Devices) {
 		if err := t.createDevice(&d, p.InUserNS); err != nil {
 			return fmt.Errorf("default device %q: %w", d.Path, err)
 		}
@@ -62,6 +55,21 @@ func (t *tree) setupDev(p *Plan) error {
 		return fmt.Errorf("/dev symlinks: %w", err)
 	}
 	return nil
+}
+
+// missingDefaults returns the default devices that devices does not list.
+func missingDefaults(devices []specs.LinuxDevice) []specs.LinuxDevice {
+	listed := map[string]bool{}
+	for _, d := range devices {
+		listed[filepath.Clean("/"+d.Path)] = true
+	}
+	var missing []specs.LinuxDevice
+	for _, d := range defaultDevices {
+		if !listed[d.Path] {
+			missing = append(missing, d)
+		}
+	}
+	return missing
 }
 
 // deviceFileType maps the spec's device type to S_IFMT bits.

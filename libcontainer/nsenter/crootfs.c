@@ -1,0 +1,986 @@
+// The container's root filesystem built in C (docs/design-c-init.md, stage 2).
+//
+// For a config the parent can compile (libcontainer/crootfs.go decides and
+// encodes), the process plan carries a rootfs program: records executed in
+// order by the container's pid 1, in its own mount namespace, with no Go
+// runtime started. The program is the Go rootfs package's steps with every
+// decision already taken (options parsed, flags computed, devices listed,
+// paths cleaned); what is left here is the part that must look at the
+// filesystem, done the way package rootfs does it:
+//
+//   - every path inside the container is resolved from an O_PATH handle of
+//     the root with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so a
+//     symlink in the image cannot lead a mount out of the root;
+//   - mount(2) is given /proc/self/fd/N of the resolved handle, never a
+//     path, after /proc was checked to be a real procfs not overmounted;
+//   - a destination that resolves to the root or into a procfs is refused;
+//   - flags a bind cannot set are applied by a bind remount that carries
+//     over the flags the options do not mention (locked flags stay).
+//
+// Record format as in cinit.c: u32 tag, u32 length, data; a record's
+// numbers come first, then its NUL-terminated strings.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "nsexec.h"
+
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+// Program record tags: keep in step with libcontainer/crootfs.go.
+enum {
+	RF_CTX = 1,     // string: what the next steps' errors are about
+	RF_PROPAGATION, // u64: propagation of / in the new namespace
+	RF_ROOT,        // string: host path of the root; bind it on itself, open it
+	RF_FS,          // u64 flags; dest, source, fstype, data
+	RF_BIND,        // u64 flags, u64 set, u64 clear; dest, source
+	RF_MNT_PROP,    // u64: propagation for the last mount
+	RF_MNT_ATTR,    // u64 set, u64 clear: recursive attributes of the last mount
+	RF_CG_TMPFS,    // u64 flags; dest: the tmpfs holding v1 hierarchies
+	RF_CG_BIND,     // u64 set, u64 clear; name, host dir
+	RF_CG_FS,       // u64 flags; name, fstype, data
+	RF_CG_LINK,     // name, target
+	RF_CG_DONE,     // u64 set, u64 clear: remount the tmpfs read-only if set says so
+	RF_DEV,         // u32 type, major, minor, mode, uid, gid, userns; path
+	RF_DEVLINKS,    // u32: add /dev/core
+	RF_HOOKS,       // tell the parent to run its hooks, wait for it
+	RF_PIVOT,       // pivot_root into the root, detach the old one
+	RF_HOSTNAME,    // string
+	RF_DOMAINNAME,  // string
+	RF_SYSCTL,      // path below /proc/sys, value
+	RF_MKCWD,       // string: make the cwd if missing
+	RF_RO_ROOT,     // remount / read-only
+	RF_MASK,        // string: mask this path
+	RF_RO_PATH,     // string: make this path read-only
+	RF_FINAL_PROP,  // u64: propagation of / inside the new root
+};
+
+// The MS_* flags a bind remount changes on one mount (rootfs/remount.go).
+#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+#define PER_MOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME | \
+			 MS_NOSYMFOLLOW | ATIME_FLAGS)
+
+struct rec {
+	char *d;
+	uint32_t len, off;
+};
+
+// The state of the build: the root and the last mount made.
+struct build {
+	int root;           // O_PATH handle of the container root
+	char link[PATH_MAX]; // the kernel's name of root for this process
+	const char *root_path;
+	int proc_ok;        // /proc/self/fd checked
+	int last_dst;       // the directory the last mount covered
+	int last_mnt;       // that mount's root, once looked up
+	int cg_top;         // the cgroup tmpfs being filled
+	int procfs;         // a fresh procfs for sysctls
+};
+
+static char ctx[1024] = "rootfs";
+
+// rfail reports "<ctx>: <what>: <errno text>" and exits.
+static void __attribute__((noreturn, format(printf, 1, 2))) rfail(const char *fmt, ...)
+{
+	int saved = errno;
+	char what[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	errno = saved;
+	berth_fail("%s: %s", ctx, what);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) rfailx(const char *fmt, ...)
+{
+	char what[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	berth_failx("%s: %s", ctx, what);
+}
+
+static uint64_t get_u64(struct rec *r)
+{
+	uint64_t v;
+	if (r->len - r->off < 8)
+		berth_failx("rootfs program: short record");
+	memcpy(&v, r->d + r->off, 8);
+	r->off += 8;
+	return v;
+}
+
+static uint32_t get_u32(struct rec *r)
+{
+	uint32_t v;
+	if (r->len - r->off < 4)
+		berth_failx("rootfs program: short record");
+	memcpy(&v, r->d + r->off, 4);
+	r->off += 4;
+	return v;
+}
+
+static const char *get_str(struct rec *r)
+{
+	char *s = r->d + r->off;
+	size_t room = r->len - r->off;
+	size_t n = strnlen(s, room);
+	if (n == room)
+		berth_failx("rootfs program: unterminated string");
+	r->off += n + 1;
+	return s;
+}
+
+static void fd_path(char *buf, size_t size, int fd)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+// open_in_root resolves path inside the root (final symlink followed,
+// inside the root) and returns an O_PATH handle, or -1 with errno.
+static int open_in_root(struct build *b, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	for (int i = 0; i < 32; i++) {
+		int fd = syscall(SYS_openat2, b->root, path, &how, sizeof(how));
+		if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
+			return fd;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static mode_t type_of(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		rfail("stat");
+	return st.st_mode & S_IFMT;
+}
+
+// open_dir_step opens the prefix of path ending at end, creating its last
+// component in parent if it is missing. The prefix is resolved from the
+// root again, so a symlink on the way stays inside it.
+static int open_dir_step(struct build *b, char *path, char *end, int parent)
+{
+	char saved = *end;
+	*end = '\0';
+	int fd = open_in_root(b, path);
+	if (fd < 0 && errno == ENOENT && parent >= 0) {
+		const char *name = strrchr(path, '/') + 1;
+		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+			rfail("mkdir %s", path);
+		fd = open_in_root(b, path);
+	}
+	if (fd < 0)
+		rfail("open %s in the root", path);
+	if (type_of(fd) != S_IFDIR) {
+		errno = ENOTDIR;
+		rfail("%s", path);
+	}
+	*end = saved;
+	return fd;
+}
+
+// mkdir_all returns a handle of the directory path in the root, creating
+// it and its parents as needed. path is absolute and clean.
+static int mkdir_all(struct build *b, const char *path)
+{
+	int fd = open_in_root(b, path);
+	if (fd >= 0 && type_of(fd) == S_IFDIR)
+		return fd;
+	if (fd >= 0) {
+		errno = ENOTDIR;
+		rfail("%s", path);
+	}
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		rfailx("path too long");
+	int parent = dup(b->root);
+	if (parent < 0)
+		rfail("dup");
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		int next = open_dir_step(b, buf, p, parent);
+		close(parent);
+		parent = next;
+		if (*p == '\0')
+			return parent;
+	}
+}
+
+// mkfile returns a handle of path in the root, creating an empty regular
+// file (and its parent directories) if nothing is there.
+static int mkfile(struct build *b, const char *path)
+{
+	int fd = open_in_root(b, path);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		rfail("open %s in the root", path);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	const char *name = path + (slash - dir) + 1;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	int d = mkdir_all(b, dir);
+	fd = openat(d, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		rfail("create %s", path);
+	fd = openat(d, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	close(d);
+	if (fd < 0)
+		rfail("open %s", path);
+	if (type_of(fd) == S_IFLNK)
+		rfailx("%s was replaced by a symlink", path);
+	return fd;
+}
+
+// check_procfs makes sure /proc/self/fd is a real procfs with nothing
+// mounted over any part of it, before its magic links name mount targets.
+static void check_procfs(struct build *b)
+{
+	struct statfs sf;
+	struct statx proc, fds;
+
+	if (b->proc_ok)
+		return;
+	if (statfs("/proc/self/fd", &sf) < 0)
+		rfail("/proc/self/fd");
+	if (sf.f_type != PROC_SUPER_MAGIC)
+		rfailx("/proc/self/fd is not on procfs (type %#lx)", (unsigned long)sf.f_type);
+	if (statx(AT_FDCWD, "/proc", AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &proc) < 0 ||
+	    statx(AT_FDCWD, "/proc/self/fd", AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &fds) < 0)
+		rfail("statx /proc");
+	if (proc.stx_mnt_id != fds.stx_mnt_id || !(proc.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		rfailx("/proc/self/fd is overmounted");
+	b->proc_ok = 1;
+}
+
+// read_link returns the kernel's name of fd, which must be a path.
+static void read_link(int fd, char *out, size_t size)
+{
+	char p[64];
+	fd_path(p, sizeof(p), fd);
+	ssize_t n = readlink(p, out, size - 1);
+	if (n < 0)
+		rfail("readlink %s", p);
+	out[n] = '\0';
+	if (out[0] != '/')
+		rfailx("%s has no path (%s)", p, out);
+}
+
+// in_root_path turns fd's kernel name into its path inside the root.
+static void in_root_path(struct build *b, int fd, char *out, size_t size)
+{
+	char full[PATH_MAX];
+	size_t l = strlen(b->link);
+
+	check_procfs(b);
+	read_link(fd, full, sizeof(full));
+	if (strcmp(b->link, "/") == 0) {
+		snprintf(out, size, "%s", full);
+		return;
+	}
+	if (strncmp(full, b->link, l) != 0 || (full[l] != '/' && full[l] != '\0'))
+		rfailx("%s is outside the root %s", full, b->link);
+	snprintf(out, size, "%s", full[l] ? full + l : "/");
+}
+
+static void mount_id(int fd, uint64_t *id, int *is_root)
+{
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+		rfail("statx");
+	if (!(stx.stx_mask & STATX_MNT_ID) || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		rfailx("the kernel reports no mount id");
+	*id = stx.stx_mnt_id;
+	*is_root = !!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+// reopen_mount returns a handle of the mount just made on covered (which
+// still names the directory under it), checking it is a new mount's root.
+static int reopen_mount(struct build *b, int covered)
+{
+	char path[PATH_MAX];
+	uint64_t old_id, new_id;
+	int root_old, root_new;
+
+	in_root_path(b, covered, path, sizeof(path));
+	int h = open_in_root(b, path);
+	if (h < 0)
+		rfail("find the new mount %s", path);
+	mount_id(covered, &old_id, &root_old);
+	mount_id(h, &new_id, &root_new);
+	if (new_id == old_id || !root_new)
+		rfailx("find the new mount: %s is not the new mount", path);
+	return h;
+}
+
+static unsigned long statfs_flags(unsigned long st)
+{
+	static const struct { unsigned long st, ms; } map[] = {
+		{ ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV },
+		{ ST_NOEXEC, MS_NOEXEC }, { ST_NOATIME, MS_NOATIME },
+		{ ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+		{ 0x2000 /* ST_NOSYMFOLLOW */, MS_NOSYMFOLLOW },
+	};
+	unsigned long ms = 0;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (st & map[i].st)
+			ms |= map[i].ms;
+	if (!(ms & (MS_NOATIME | MS_RELATIME)))
+		ms |= MS_STRICTATIME;
+	return ms;
+}
+
+static unsigned long flags_of(int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		rfail("statfs");
+	return statfs_flags(sf.f_flags);
+}
+
+// remount_flags: MS_REMOUNT replaces every per-mount flag, so the ones the
+// options do not mention are carried over from have.
+static unsigned long remount_flags(unsigned long have, unsigned long set, unsigned long clr)
+{
+	unsigned long mentioned = set | clr;
+	if (mentioned & ATIME_FLAGS)
+		mentioned |= ATIME_FLAGS;
+	return (set & PER_MOUNT_FLAGS) | (have & PER_MOUNT_FLAGS & ~mentioned);
+}
+
+static int needs_remount(unsigned long have, unsigned long set, unsigned long clr)
+{
+	return remount_flags(have, set, clr) != (have & PER_MOUNT_FLAGS);
+}
+
+static void bind_remount(int mnt, unsigned long set, unsigned long clr)
+{
+	char p[64];
+	fd_path(p, sizeof(p), mnt);
+	unsigned long flags = MS_REMOUNT | MS_BIND | remount_flags(flags_of(mnt), set, clr);
+	if (mount("", p, NULL, flags, NULL) < 0)
+		rfail("remount %#lx", flags);
+}
+
+static int same_file(int a, int b)
+{
+	struct stat sa, sb;
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+// check_destination refuses a destination that resolved to the root or
+// into a procfs (the parent hands C no destination under /proc).
+static void check_destination(struct build *b, int dst)
+{
+	struct statfs sf;
+	if (same_file(dst, b->root))
+		rfailx("resolves to the container root");
+	if (fstatfs(dst, &sf) < 0)
+		rfail("statfs destination");
+	if (sf.f_type == PROC_SUPER_MAGIC) {
+		char path[PATH_MAX];
+		in_root_path(b, dst, path, sizeof(path));
+		rfailx("refusing to mount over procfs path \"%s\"", path);
+	}
+}
+
+// set_last records the directory the latest mount covered.
+static void set_last(struct build *b, int dst)
+{
+	close_fd(&b->last_dst);
+	close_fd(&b->last_mnt);
+	b->last_dst = dst;
+}
+
+static int last_mount(struct build *b)
+{
+	if (b->last_mnt < 0) {
+		if (b->last_dst < 0)
+			rfailx("rootfs program: no mount to change");
+		b->last_mnt = reopen_mount(b, b->last_dst);
+	}
+	return b->last_mnt;
+}
+
+static void do_fs(struct build *b, struct rec *r)
+{
+	unsigned long flags = get_u64(r);
+	const char *dest = get_str(r), *source = get_str(r);
+	const char *fstype = get_str(r), *data = get_str(r);
+	char p[64];
+
+	int dst = mkdir_all(b, dest);
+	check_destination(b, dst);
+	check_procfs(b);
+	fd_path(p, sizeof(p), dst);
+	if (mount(source, p, fstype, flags, *data ? data : NULL) < 0)
+		rfail("mount %s", fstype);
+	set_last(b, dst);
+}
+
+static void do_bind(struct build *b, struct rec *r)
+{
+	unsigned long flags = get_u64(r), set = get_u64(r), clr = get_u64(r);
+	const char *dest = get_str(r), *source = get_str(r);
+	char sp[64], dp[64];
+
+	int src = open(source, O_PATH | O_CLOEXEC);
+	if (src < 0)
+		rfail("open source \"%s\"", source);
+	int dst = type_of(src) == S_IFDIR ? mkdir_all(b, dest) : mkfile(b, dest);
+	check_destination(b, dst);
+	check_procfs(b);
+	fd_path(sp, sizeof(sp), src);
+	fd_path(dp, sizeof(dp), dst);
+	if (mount(sp, dp, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
+		rfail("bind %s", source);
+	unsigned long have = flags_of(src);
+	close(src);
+	set_last(b, dst);
+	if (needs_remount(have, set, clr))
+		bind_remount(last_mount(b), set, clr);
+}
+
+static void do_mnt_prop(struct build *b, struct rec *r)
+{
+	unsigned long flag = get_u64(r);
+	char p[64];
+	fd_path(p, sizeof(p), last_mount(b));
+	if (mount("", p, NULL, flag, NULL) < 0)
+		rfail("set propagation %#lx", flag);
+}
+
+static void do_mnt_attr(struct build *b, struct rec *r)
+{
+	struct mount_attr attr = { .attr_set = get_u64(r), .attr_clr = get_u64(r) };
+	if (mount_setattr(last_mount(b), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		rfail("mount_setattr (recursive attributes)");
+}
+
+static void do_cg_tmpfs(struct build *b, struct rec *r)
+{
+	unsigned long flags = get_u64(r);
+	const char *dest = get_str(r);
+	char p[64];
+
+	int dst = mkdir_all(b, dest);
+	check_destination(b, dst);
+	check_procfs(b);
+	fd_path(p, sizeof(p), dst);
+	if (mount("tmpfs", p, "tmpfs", flags, "mode=755") < 0)
+		rfail("mount tmpfs");
+	set_last(b, dst);
+	close_fd(&b->cg_top);
+	b->cg_top = reopen_mount(b, dst);
+}
+
+// cg_dir makes the directory of one hierarchy in the cgroup tmpfs, which
+// nothing else can see yet.
+static int cg_dir(struct build *b, const char *name)
+{
+	if (*name == '\0' || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		rfailx("cgroup \"%s\": invalid hierarchy name", name);
+	if (b->cg_top < 0)
+		rfailx("rootfs program: no cgroup tmpfs");
+	if (mkdirat(b->cg_top, name, 0755) < 0)
+		rfail("cgroup \"%s\": mkdir", name);
+	int fd = openat(b->cg_top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		rfail("cgroup \"%s\": open", name);
+	return fd;
+}
+
+static void do_cg_bind(struct build *b, struct rec *r)
+{
+	unsigned long set = get_u64(r), clr = get_u64(r);
+	const char *name = get_str(r), *host = get_str(r);
+	char sp[64], dp[64];
+
+	int dst = cg_dir(b, name);
+	int src = open(host, O_PATH | O_CLOEXEC);
+	if (src < 0)
+		rfail("cgroup \"%s\": open source \"%s\"", name, host);
+	fd_path(sp, sizeof(sp), src);
+	fd_path(dp, sizeof(dp), dst);
+	if (mount(sp, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
+		rfail("cgroup \"%s\": bind %s", name, host);
+	unsigned long have = flags_of(src);
+	close(src);
+	close(dst);
+	if (!needs_remount(have, set, clr))
+		return;
+	int mnt = openat(b->cg_top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mnt < 0)
+		rfail("cgroup \"%s\": open", name);
+	bind_remount(mnt, set, clr);
+	close(mnt);
+}
+
+static void do_cg_fs(struct build *b, struct rec *r)
+{
+	unsigned long flags = get_u64(r);
+	const char *name = get_str(r), *fstype = get_str(r), *data = get_str(r);
+	char p[64];
+
+	int dst = cg_dir(b, name);
+	fd_path(p, sizeof(p), dst);
+	if (mount(fstype, p, fstype, flags, *data ? data : NULL) < 0)
+		rfail("cgroup \"%s\": mount %s", name, fstype);
+	close(dst);
+}
+
+static void do_cg_link(struct build *b, struct rec *r)
+{
+	const char *name = get_str(r), *target = get_str(r);
+	if (b->cg_top < 0)
+		rfailx("rootfs program: no cgroup tmpfs");
+	if (symlinkat(target, b->cg_top, name) < 0 && errno != EEXIST)
+		rfail("symlink %s -> %s", name, target);
+}
+
+static void do_cg_done(struct build *b, struct rec *r)
+{
+	unsigned long set = get_u64(r), clr = get_u64(r);
+	if (set & MS_RDONLY)
+		bind_remount(b->cg_top, set, clr);
+	// Propagation and attributes that follow apply to the tmpfs.
+	close_fd(&b->last_mnt);
+	b->last_mnt = b->cg_top;
+	b->cg_top = -1;
+}
+
+// open_node opens name in dir without following it and checks it is the
+// node just made, so chown and chmod cannot land on anything else.
+static int open_node(int dir, const char *name, mode_t type, dev_t rdev)
+{
+	struct stat st;
+	int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		rfail("open");
+	if (fstat(fd, &st) < 0)
+		rfail("stat");
+	if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != rdev))
+		rfailx("the node was replaced");
+	return fd;
+}
+
+static void make_node(int dir, const char *name, mode_t type, dev_t rdev, uint32_t mode,
+		      uint32_t uid, uint32_t gid)
+{
+	char p[64];
+	if (mknodat(dir, name, type | 0600, rdev) < 0) {
+		// An image may ship its own /dev/null as a regular file; the
+		// spec's node must win.
+		if (errno != EEXIST || unlinkat(dir, name, 0) < 0 ||
+		    mknodat(dir, name, type | 0600, rdev) < 0)
+			rfail("mknod");
+	}
+	int node = open_node(dir, name, type, rdev);
+	if (fchownat(node, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		rfail("chown");
+	// Through the magic link: mknod obeys the umask and an O_PATH handle
+	// cannot be fchmod'ed.
+	fd_path(p, sizeof(p), node);
+	if (chmod(p, mode) < 0)
+		rfail("chmod");
+	close(node);
+}
+
+// bind_node binds the host's node over an empty file, for a user namespace
+// where mknod is denied.
+static void bind_node(int dir, const char *name, const char *path, mode_t type)
+{
+	char sp[64], dp[64];
+	struct stat st;
+
+	int host = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (host < 0)
+		rfail("open the host node");
+	if (fstat(host, &st) < 0)
+		rfail("stat the host node");
+	if ((st.st_mode & S_IFMT) != type)
+		rfailx("the host's %s is not a device of that type", path);
+	int fd = openat(dir, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		rfail("create %s", name);
+	int dst = open_node(dir, name, S_IFREG, 0);
+	fd_path(sp, sizeof(sp), host);
+	fd_path(dp, sizeof(dp), dst);
+	if (mount(sp, dp, NULL, MS_BIND, NULL) < 0)
+		rfail("bind the host node");
+	close(dst);
+	close(host);
+}
+
+static void do_dev(struct build *b, struct rec *r)
+{
+	uint32_t type = get_u32(r), major = get_u32(r), minor = get_u32(r);
+	uint32_t mode = get_u32(r), uid = get_u32(r), gid = get_u32(r);
+	uint32_t userns = get_u32(r);
+	const char *path = get_str(r);
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir || slash[1] == '\0')
+		rfailx("device path \"%s\" is not below a directory", path);
+	*slash = '\0';
+	int d = mkdir_all(b, dir);
+	dev_t rdev = type == S_IFIFO ? 0 : makedev(major, minor);
+	if (userns)
+		bind_node(d, slash + 1, path, type);
+	else
+		make_node(d, slash + 1, type, rdev, mode, uid, gid);
+	close(d);
+}
+
+static void do_devlinks(struct build *b, struct rec *r)
+{
+	static const char *links[][2] = {
+		{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+		{ "core", "/proc/kcore" }, { "ptmx", "pts/ptmx" },
+	};
+	uint32_t kcore = get_u32(r);
+	int dev = mkdir_all(b, "/dev");
+
+	if (unlinkat(dev, "ptmx", 0) < 0 && errno != ENOENT)
+		rfail("remove ptmx");
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		if (!kcore && !strcmp(links[i][0], "core"))
+			continue;
+		if (symlinkat(links[i][1], dev, links[i][0]) < 0 && errno != EEXIST)
+			rfail("symlink %s -> %s", links[i][0], links[i][1]);
+	}
+	close(dev);
+}
+
+// do_hooks meets the parent for its prestart and createRuntime hooks.
+static void do_hooks(void)
+{
+	static const char hooks[] = "{\"type\":\"hooks\"}";
+	char buf[512];
+
+	if (write(berth_syncfd, hooks, sizeof(hooks) - 1) != sizeof(hooks) - 1)
+		_exit(1); /* the parent gave up on us and reports why itself */
+	ssize_t n = recv(berth_syncfd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		_exit(1);
+	buf[n] = '\0';
+	if (strstr(buf, "\"hooks-done\"") == NULL)
+		berth_failx("sync: got %s, want hooks-done", buf);
+}
+
+// do_pivot makes the root "/" with pivot_root(".", "."), which stacks the
+// old root on the new one, then detaches the old root (rootfs/pivot.go).
+static void do_pivot(struct build *b)
+{
+	int old = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (old < 0)
+		rfail("open the old root");
+	int nroot = open(b->root_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (nroot < 0)
+		rfail("open the new root %s", b->root_path);
+	if (fchdir(nroot) < 0)
+		rfail("chdir to the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		rfail("pivot_root");
+	if (fchdir(old) < 0)
+		rfail("chdir to the old root");
+	// As a slave, the unmount cannot propagate to the host's peers.
+	if (mount("", ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		rfail("make the old root rslave");
+	if (umount2(".", MNT_DETACH) < 0)
+		rfail("detach the old root");
+	if (chdir("/") < 0)
+		rfail("chdir /");
+	close(old);
+	close(nroot);
+	// From now on the root is "/", named so without asking /proc.
+	close_fd(&b->root);
+	set_last(b, -1);
+	b->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->root < 0)
+		rfail("open /");
+	strcpy(b->link, "/");
+	b->proc_ok = 0; /* the container's /proc now */
+}
+
+static void do_root(struct build *b, struct rec *r)
+{
+	b->root_path = get_str(r);
+	check_procfs(b);
+	if (mount(b->root_path, b->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		rfail("bind the rootfs \"%s\" on itself", b->root_path);
+	// Opened after the bind, so that the handle is on the new mount.
+	b->root = open(b->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->root < 0)
+		rfail("open root \"%s\"", b->root_path);
+	read_link(b->root, b->link, sizeof(b->link));
+}
+
+static void do_propagation(const char *where, unsigned long flags)
+{
+	if (mount("", where, NULL, flags, NULL) < 0)
+		rfail("set the propagation of %s to %#lx", where, flags);
+}
+
+// open_procfs mounts a procfs instance of the container's pid namespace
+// attached nowhere: sysctls are written through it, not through a /proc
+// the container's mounts could have shaped (libcontainer/procfs).
+static int open_procfs(void)
+{
+	int fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		rfail("fsopen proc");
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		rfail("create procfs");
+	int m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (m < 0)
+		rfail("fsmount procfs");
+	close(fs);
+	return m;
+}
+
+static void do_sysctl(struct build *b, struct rec *r)
+{
+	const char *path = get_str(r), *value = get_str(r);
+	struct open_how how = {
+		.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	struct statfs sf;
+	char name[PATH_MAX];
+
+	if (b->procfs < 0)
+		b->procfs = open_procfs();
+	snprintf(name, sizeof(name), "sys/%s", path);
+	int fd = syscall(SYS_openat2, b->procfs, name, &how, sizeof(how));
+	if (fd < 0)
+		rfail("open /proc/%s", name);
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		rfailx("open /proc/%s: not on procfs", name);
+	ssize_t n = write(fd, value, strlen(value));
+	if (n != (ssize_t)strlen(value))
+		rfail("write /proc/%s", name);
+	if (close(fd) < 0)
+		rfail("write /proc/%s", name);
+}
+
+// mkdir_cwd makes a missing cwd as root, inside the new root.
+static void mkdir_cwd(const char *cwd)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(buf, sizeof(buf), "%s", cwd) >= (int)sizeof(buf))
+		rfailx("path too long");
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			rfail("mkdir %s", buf);
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	if (stat(cwd, &st) < 0)
+		rfail("stat %s", cwd);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		rfail("mkdir %s", cwd);
+	}
+}
+
+static void ro_root(void)
+{
+	struct statfs sf;
+	if (statfs("/", &sf) < 0)
+		rfail("statfs /");
+	unsigned long flags = remount_flags(statfs_flags(sf.f_flags), MS_RDONLY, 0);
+	if (mount("", "/", NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+		rfail("remount /");
+}
+
+// open_present opens a path to mask or protect: -1 when it is absent.
+static int open_present(struct build *b, const char *path)
+{
+	int h = open_in_root(b, path);
+	if (h < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return -1;
+	if (h < 0)
+		rfail("openat2 in root %s", path);
+	check_procfs(b);
+	return h;
+}
+
+// open_null opens the container's /dev/null and checks it is the null
+// device: binding anything else over a masked path would expose it
+// (CVE-2025-31133).
+static int open_null(struct build *b)
+{
+	struct stat st;
+	int h = open_in_root(b, "/dev/null");
+	if (h < 0)
+		rfail("open /dev/null");
+	if (fstat(h, &st) < 0)
+		rfail("stat /dev/null");
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		rfailx("/dev/null in the container is not the null device");
+	return h;
+}
+
+static void do_mask(struct build *b, const char *path, int *null)
+{
+	char hp[64], np[64];
+	int h = open_present(b, path);
+	if (h < 0)
+		return; /* absent paths are skipped, as the spec allows */
+	fd_path(hp, sizeof(hp), h);
+	if (type_of(h) == S_IFDIR) {
+		if (mount("tmpfs", hp, "tmpfs", MS_RDONLY, NULL) < 0)
+			rfail("mount tmpfs");
+	} else {
+		if (*null < 0)
+			*null = open_null(b);
+		fd_path(np, sizeof(np), *null);
+		if (mount(np, hp, NULL, MS_BIND, NULL) < 0)
+			rfail("bind /dev/null");
+	}
+	close(h);
+}
+
+static void do_ro_path(struct build *b, const char *path)
+{
+	char hp[64];
+	int h = open_present(b, path);
+	if (h < 0)
+		return;
+	fd_path(hp, sizeof(hp), h);
+	if (mount(hp, hp, NULL, MS_BIND | MS_REC, NULL) < 0)
+		rfail("bind on itself");
+	int mnt = reopen_mount(b, h);
+	bind_remount(mnt, MS_RDONLY, 0);
+	close(mnt);
+	close(h);
+}
+
+static void step(struct build *b, uint32_t tag, struct rec *r, int *null)
+{
+	switch (tag) {
+	case RF_CTX: snprintf(ctx, sizeof(ctx), "%s", get_str(r)); break;
+	case RF_PROPAGATION: do_propagation("/", get_u64(r)); break;
+	case RF_ROOT: do_root(b, r); break;
+	case RF_FS: do_fs(b, r); break;
+	case RF_BIND: do_bind(b, r); break;
+	case RF_MNT_PROP: do_mnt_prop(b, r); break;
+	case RF_MNT_ATTR: do_mnt_attr(b, r); break;
+	case RF_CG_TMPFS: do_cg_tmpfs(b, r); break;
+	case RF_CG_BIND: do_cg_bind(b, r); break;
+	case RF_CG_FS: do_cg_fs(b, r); break;
+	case RF_CG_LINK: do_cg_link(b, r); break;
+	case RF_CG_DONE: do_cg_done(b, r); break;
+	case RF_DEV: do_dev(b, r); break;
+	case RF_DEVLINKS: do_devlinks(b, r); break;
+	case RF_HOOKS: do_hooks(); break;
+	case RF_PIVOT: do_pivot(b); break;
+	case RF_HOSTNAME: {
+		const char *h = get_str(r);
+		if (sethostname(h, strlen(h)) < 0)
+			rfail("sethostname");
+		break;
+	}
+	case RF_DOMAINNAME: {
+		const char *d = get_str(r);
+		if (setdomainname(d, strlen(d)) < 0)
+			rfail("setdomainname");
+		break;
+	}
+	case RF_SYSCTL: do_sysctl(b, r); break;
+	case RF_MKCWD: mkdir_cwd(get_str(r)); break;
+	case RF_RO_ROOT: ro_root(); break;
+	case RF_MASK: do_mask(b, get_str(r), null); break;
+	case RF_RO_PATH: do_ro_path(b, get_str(r)); break;
+	case RF_FINAL_PROP: do_propagation("/", get_u64(r)); break;
+	default: berth_failx("rootfs program: unknown record %u", tag);
+	}
+}
+
+void crootfs_build(char *prog, size_t len)
+{
+	struct build b = { .root = -1, .last_dst = -1, .last_mnt = -1, .cg_top = -1, .procfs = -1 };
+	char *cur = prog, *end = prog + len;
+	int null = -1;
+
+	while (cur != end) {
+		uint32_t tag, l;
+		if (end - cur < 8)
+			berth_failx("rootfs program: truncated record");
+		memcpy(&tag, cur, 4);
+		memcpy(&l, cur + 4, 4);
+		if ((size_t)(end - cur - 8) < l)
+			berth_failx("rootfs program: record %u overruns the program", tag);
+		struct rec r = { .d = cur + 8, .len = l, .off = 0 };
+		step(&b, tag, &r, &null);
+		cur += 8 + l;
+	}
+	close_fd(&null);
+	close_fd(&b.root);
+	close_fd(&b.procfs);
+	set_last(&b, -1);
+	close_fd(&b.cg_top);
+}

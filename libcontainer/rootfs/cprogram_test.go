@@ -1,0 +1,175 @@
+package rootfs
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// testRoot makes a rootfs with a directory, and a symlink to it, so that
+// CheckC's look at the image can be tested.
+func testRoot(t *testing.T) string {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "real/dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/real", filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func basePlan(root string) *Plan {
+	return &Plan{Root: root, Mounts: []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"mode=755"}},
+	}}
+}
+
+func TestCheckC(t *testing.T) {
+	root := testRoot(t)
+	mount := func(m specs.Mount) func(*Plan, *CSettings) {
+		return func(p *Plan, _ *CSettings) { p.Mounts = append(p.Mounts, m) }
+	}
+	tests := []struct {
+		name   string
+		change func(*Plan, *CSettings)
+		want   string // "" = accepted; else a part of the refusal
+	}{
+		{"the usual mounts", func(*Plan, *CSettings) {}, ""},
+		{"a bind from the host", mount(specs.Mount{Destination: "/data", Type: "bind", Source: "/etc", Options: []string{"rbind", "ro"}}), ""},
+		{"a relative bind source", mount(specs.Mount{Destination: "/data", Source: "data", Options: []string{"bind"}}), ""},
+		{"a device in /dev", func(p *Plan, _ *CSettings) {
+			p.Devices = []specs.LinuxDevice{{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200}}
+		}, ""},
+		{"private propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rprivate" }, ""},
+		{"createContainer hooks", func(_ *Plan, s *CSettings) { s.CreateContainerHooks = true }, "createContainer hooks"},
+		{"no pivot_root", func(p *Plan, _ *CSettings) { p.NoPivot = true }, "no pivot_root"},
+		{"a relative root", func(p *Plan, _ *CSettings) { p.Root = "rootfs" }, "not absolute"},
+		{"shared propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rshared" }, "rootfsPropagation"},
+		{"a destination in /proc", mount(specs.Mount{Destination: "/proc/cpuinfo", Type: "bind", Source: "/etc/hostname"}), `destination "/proc/cpuinfo"`},
+		{"the root as destination", mount(specs.Mount{Destination: "/", Type: "tmpfs"}), `destination "/"`},
+		{"no type", mount(specs.Mount{Destination: "/x"}), "no type"},
+		{"tmpcopyup", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"tmpcopyup"}}), "tmpcopyup"},
+		{"remount", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"remount"}}), "remount"},
+		{"a bad option", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/etc", Options: []string{"idmap"}}), "idmap"},
+		{"a symlink on the path", mount(specs.Mount{Destination: "/link/dir/x", Type: "tmpfs"}), "symlink"},
+		{"a bind source in the rootfs", mount(specs.Mount{Destination: "/x", Type: "bind", Source: root + "/real"}), "in the rootfs"},
+		{"a bind without source", mount(specs.Mount{Destination: "/x", Type: "bind"}), "without a source"},
+		{"devices in the image's /dev", func(p *Plan, _ *CSettings) { p.Mounts = p.Mounts[:1] }, "/dev is the image's"},
+		{"a device outside /dev", func(p *Plan, _ *CSettings) {
+			p.Devices = []specs.LinuxDevice{{Path: "/tun", Type: "c", Major: 10, Minor: 200}}
+		}, "linux.devices[0]"},
+		{"a device of unknown type", func(p *Plan, _ *CSettings) {
+			p.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "z"}}
+		}, "linux.devices[0]"},
+		{"a sysctl with a slash", func(_ *Plan, s *CSettings) { s.Sysctl = map[string]string{"net/ipv4": "1"} }, "sysctl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, s := basePlan(root), &CSettings{Cwd: "/", Bundle: "/bundle"}
+			tt.change(p, s)
+			err := CheckC(p, s)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("CheckC refused: %v", err)
+			case tt.want != "" && err == nil:
+				t.Fatalf("CheckC accepted, want a refusal naming %q", tt.want)
+			case tt.want != "" && !strings.Contains(err.Error(), tt.want):
+				t.Fatalf("CheckC = %v, want it to name %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("BERTH_NO_CROOTFS", func(t *testing.T) {
+		t.Setenv("BERTH_NO_CROOTFS", "1")
+		if err := CheckC(basePlan(root), &CSettings{}); err == nil {
+			t.Fatal("CheckC accepted with BERTH_NO_CROOTFS=1")
+		}
+	})
+}
+
+// record is one decoded program record: its tag and its strings (numbers
+// are checked separately where they matter).
+type record struct {
+	tag  uint32
+	data []byte
+}
+
+func decode(t *testing.T, b []byte) []record {
+	var out []record
+	for len(b) > 0 {
+		if len(b) < 8 {
+			t.Fatalf("truncated record")
+		}
+		tag, n := binary.NativeEndian.Uint32(b), binary.NativeEndian.Uint32(b[4:])
+		out = append(out, record{tag, b[8 : 8+n]})
+		b = b[8+n:]
+	}
+	return out
+}
+
+// strs returns the NUL-terminated strings after skip bytes of numbers.
+func (r record) strs(skip int) []string {
+	return strings.Split(strings.TrimSuffix(string(r.data[skip:]), "\x00"), "\x00")
+}
+
+func (r record) u64(i int) uint64 { return binary.NativeEndian.Uint64(r.data[8*i:]) }
+
+func TestCompileC(t *testing.T) {
+	p := basePlan("/r")
+	p.Mounts = append(p.Mounts,
+		specs.Mount{Destination: "/data", Type: "bind", Source: "data", Options: []string{"ro", "rprivate"}})
+	p.MaskedPaths = []string{"/proc/kcore"}
+	p.ReadonlyPaths = []string{"/proc/sys"}
+	p.Readonly = true
+	p.Propagation = "private"
+	s := &CSettings{Hostname: "h", Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, Cwd: "/w", Bundle: "/b"}
+	recs := decode(t, CompileC(p, s))
+
+	var tags []uint32
+	byTag := map[uint32][]record{}
+	for _, r := range recs {
+		if r.tag != rfCtx {
+			tags = append(tags, r.tag)
+		}
+		byTag[r.tag] = append(byTag[r.tag], r)
+	}
+	want := []uint32{rfPropagation, rfRoot, rfFS, rfFS, rfBind, rfMntProp}
+	for range missingDefaults(nil) {
+		want = append(want, rfDev)
+	}
+	want = append(want, rfDevLinks, rfHooks, rfPivot, rfHostname, rfSysctl, rfMkCwd,
+		rfRoRoot, rfMask, rfRoPath, rfFinalProp)
+	if !reflect.DeepEqual(tags, want) {
+		t.Fatalf("program steps = %v, want %v", tags, want)
+	}
+	if got := byTag[rfPropagation][0].u64(0); got != unix.MS_PRIVATE {
+		t.Errorf("first propagation = %#x, want MS_PRIVATE", got)
+	}
+	bind := byTag[rfBind][0]
+	if got := bind.strs(24); !reflect.DeepEqual(got, []string{"/data", "/b/data"}) {
+		t.Errorf("bind = %q, want the destination and the source made absolute in the bundle", got)
+	}
+	if bind.u64(0) != unix.MS_BIND || bind.u64(1)&unix.MS_RDONLY == 0 {
+		t.Errorf("bind flags %#x, set %#x: want MS_BIND, and ro to set", bind.u64(0), bind.u64(1))
+	}
+	if got := byTag[rfSysctl][0].strs(0); !reflect.DeepEqual(got, []string{"net/ipv4/ip_forward", "1"}) {
+		t.Errorf("sysctl = %q", got)
+	}
+	ctxs := map[string]bool{}
+	for _, r := range byTag[rfCtx] {
+		ctxs[r.strs(0)[0]] = true
+	}
+	for _, c := range []string{`rootfs: mounts[2] destination "/data"`, `linux.sysctl["net.ipv4.ip_forward"]`,
+		`rootfs: maskedPaths[0] "/proc/kcore"`, `process.cwd "/w"`} {
+		if !ctxs[c] {
+			t.Errorf("no error context %q in the program", c)
+		}
+	}
+}
