@@ -139,8 +139,8 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 		return applyErr
 	}
 	trace.Point("create:cgroup")
-	if plan != nil {
-		plan = c.withRootfsProgram(plan, params)
+	if params.crootfs != nil {
+		plan = params.crootfs.withProgram(plan, cgroups.MountPaths(c.st.CgroupPaths))
 	}
 	pid, err := bootstrap(cmd, c.init.sync, cfg, plan)
 	if err != nil {
@@ -174,7 +174,10 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 		mode = planRun
 	}
 	plan := cinitPlan(c.st.Config, mode, params)
-	params.Helper = plan != nil
+	if plan != nil {
+		params.crootfs = rootfsInC(c.st.Config)
+	}
+	params.Helper = plan != nil && params.crootfs == nil
 	if params.Helper {
 		// The init's only Go process is then the rootfs helper: no spec to
 		// decode, and nothing to run in parallel. One P spares the runtime
@@ -246,7 +249,7 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	params.HookState = c.st.hookState(Creating)
 	params.Trace = trace.Enabled()
 	sync := c.init.sync
-	if !params.CRootfs {
+	if params.crootfs == nil {
 		msg := &message{Type: msgConfig, Config: cfg, Init: params}
 		if params.Helper {
 			msg = &message{Type: msgRootfs, Rootfs: helperJob(cfg, params)}

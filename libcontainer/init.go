@@ -33,9 +33,9 @@ type initParams struct {
 	// process (cinit.go) and its Go side is only the rootfs helper, which
 	// is sent a rootfsJob instead of the config.
 	Helper bool `json:"-"`
-	// CRootfs, the parent's note (never sent): the C init's pid 1 builds
+	// crootfs, the parent's note (never sent): the C init's pid 1 builds
 	// the root from a program (crootfs.c); there is no helper to send to.
-	CRootfs bool `json:"-"`
+	crootfs *crootfsJob
 }
 
 // errHelperDone ends a rootfs helper that did its part.

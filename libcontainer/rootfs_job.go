@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/berthrun/berth/internal/trace"
-	"github.com/berthrun/berth/libcontainer/cgroups"
 	"github.com/berthrun/berth/libcontainer/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -80,35 +79,48 @@ func helperJob(cfg *Config, p *initParams) *rootfsJob {
 
 func isCgroupMount(m specs.Mount) bool { return m.Type == "cgroup" }
 
-// withRootfsProgram appends to the C init's plan the program with which
-// its pid 1 builds the root itself, when rootfs.CheckC allows: then no Go
-// runtime starts inside the container (crootfs.c). Otherwise the plan goes
-// as it is, and pid 1 forks the Go rootfs helper.
-func (c *Container) withRootfsProgram(plan []byte, params *initParams) []byte {
-	cfg := c.st.Config
-	params.CgroupPaths = cgroups.MountPaths(c.st.CgroupPaths)
-	rp := rootfsPlan(cfg, params)
-	if rp.CgroupNS && slices.ContainsFunc(rp.Mounts, isCgroupMount) {
+// crootfsJob is what the C init's pid 1 needs to build the root itself
+// (nsenter/crootfs.c), besides the cgroup paths: then no Go runtime starts
+// inside the container.
+type crootfsJob struct {
+	plan     *rootfs.Plan
+	settings *rootfs.CSettings
+}
+
+// rootfsInC returns cfg's job for the C builder, or nil when rootfs.CheckC
+// sends it to the Go helper (the trace says why).
+func rootfsInC(cfg *Config) *crootfsJob {
+	spec := cfg.Spec
+	j := &crootfsJob{
+		plan: rootfsPlan(cfg, &initParams{}),
+		settings: &rootfs.CSettings{
+			Hostname:             spec.Hostname,
+			Domainname:           spec.Domainname,
+			Sysctl:               spec.Linux.Sysctl,
+			Cwd:                  spec.Process.Cwd,
+			Bundle:               cfg.Bundle,
+			CreateContainerHooks: spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0,
+		},
+	}
+	if err := rootfs.CheckC(j.plan, j.settings); err != nil {
+		trace.Point("create:rootfs-by-go " + err.Error())
+		return nil
+	}
+	return j
+}
+
+// withProgram appends the job's program to the C init's plan, now that the
+// container's cgroup paths are known.
+func (j *crootfsJob) withProgram(plan []byte, cgroupPaths map[string]string) []byte {
+	j.plan.CgroupPaths = cgroupPaths
+	if j.plan.CgroupNS && slices.ContainsFunc(j.plan.Mounts, isCgroupMount) {
+		// On an error the hierarchies are mounted by their names.
 		if opts, err := rootfs.HostCgroupOptions(); err == nil {
-			rp.CgroupOptions = opts
+			j.plan.CgroupOptions = opts
 		}
 	}
-	spec := cfg.Spec
-	s := &rootfs.CSettings{
-		Hostname:             spec.Hostname,
-		Domainname:           spec.Domainname,
-		Sysctl:               spec.Linux.Sysctl,
-		Cwd:                  spec.Process.Cwd,
-		Bundle:               cfg.Bundle,
-		CreateContainerHooks: spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0,
-	}
-	if err := rootfs.CheckC(rp, s); err != nil {
-		trace.Point("create:rootfs-by-go " + err.Error())
-		return plan
-	}
-	params.CRootfs = true
 	w := &planWriter{B: plan}
-	w.Rec(planRootfs, rootfs.CompileC(rp, s))
+	w.Rec(planRootfs, rootfs.CompileC(j.plan, j.settings))
 	return w.B
 }
 

@@ -7,12 +7,14 @@
 //
 //   exec:        the cloned child applies the plan and execs; no Go runtime
 //                starts inside the container at all.
-//   create, run: the cloned child (the container's pid 1) forks a helper
-//                that returns into Go and builds the root filesystem as
-//                before (mounts, hooks, pivot_root, sysctls). pivot_root
-//                moves pid 1's root along with the helper's. When the helper
-//                exits 0, pid 1 applies the plan, says "ready", waits for
-//                start and execs. What waits in "created" is this C code.
+//   create, run: the cloned child (the container's pid 1) builds the root
+//                filesystem: itself, from the rootfs program the plan
+//                carries (crootfs.c), or, when the parent sent none, by
+//                forking a helper that returns into Go and builds it as
+//                before (mounts, hooks, pivot_root, sysctls; pivot_root
+//                moves pid 1's root along with the helper's). Then pid 1
+//                applies the plan, says "ready", waits for start and execs.
+//                What waits in "created" is this C code.
 //
 // The order of the steps is the Go init's (process.go, init.go), so both
 // paths give a container the same process; the e2e and escape suites run
