@@ -114,7 +114,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) rfail(const char *fm
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	errno = saved;
-	berth_fail("%s: %s", ctx, what);
+	// Bounded, so that berth_fail's line keeps room for the errno text.
+	berth_fail("%.400s: %.500s", ctx, what);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) rfailx(const char *fmt, ...)
@@ -125,7 +126,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) rfailx(const char *f
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	berth_failx("%s: %s", ctx, what);
+	berth_failx("%.400s: %.500s", ctx, what);
 }
 
 static uint64_t get_u64(struct rec *r)
@@ -171,6 +172,16 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+// copy_path copies a path into a PATH_MAX buffer, refusing one that does
+// not fit as the kernel would (ENAMETOOLONG), never truncating it.
+static void copy_path(char *dst, const char *src)
+{
+	if (snprintf(dst, PATH_MAX, "%s", src) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		rfail("%.80s...", src);
+	}
+}
+
 // open_in_root resolves path inside the root (final symlink followed,
 // inside the root) and returns an O_PATH handle, or -1 with errno.
 static int open_in_root(struct build *b, const char *path)
@@ -196,6 +207,16 @@ static mode_t type_of(int fd)
 	return st.st_mode & S_IFMT;
 }
 
+// is_link reports whether name in dir is a symlink. The Go builder follows
+// a dangling one to create its target inside the root; the C code refuses
+// it (rootfs.CheckC leaves such images to Go, so this only happens to an
+// image changed after the check).
+static int is_link(int dir, const char *name)
+{
+	struct stat st;
+	return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
 // open_dir_step opens the prefix of path ending at end, creating its last
 // component in parent if it is missing. The prefix is resolved from the
 // root again, so a symlink on the way stays inside it.
@@ -209,6 +230,8 @@ static int open_dir_step(struct build *b, char *path, char *end, int parent)
 		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
 			rfail("mkdir %s", path);
 		fd = open_in_root(b, path);
+		if (fd < 0 && errno == ENOENT && is_link(parent, name))
+			rfailx("%s is a dangling symlink", path);
 	}
 	if (fd < 0)
 		rfail("open %s in the root", path);
@@ -232,8 +255,7 @@ static int mkdir_all(struct build *b, const char *path)
 		rfail("%s", path);
 	}
 	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		rfailx("path too long");
+	copy_path(buf, path);
 	int parent = dup(b->root);
 	if (parent < 0)
 		rfail("dup");
@@ -258,7 +280,7 @@ static int mkfile(struct build *b, const char *path)
 	if (errno != ENOENT)
 		rfail("open %s in the root", path);
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", path);
+	copy_path(dir, path);
 	char *slash = strrchr(dir, '/');
 	const char *name = path + (slash - dir) + 1;
 	if (slash == dir)
@@ -276,7 +298,7 @@ static int mkfile(struct build *b, const char *path)
 	if (fd < 0)
 		rfail("open %s", path);
 	if (type_of(fd) == S_IFLNK)
-		rfailx("%s was replaced by a symlink", path);
+		rfailx("%s is a dangling symlink", path); /* it did not resolve above */
 	return fd;
 }
 
@@ -672,7 +694,7 @@ static void do_dev(struct build *b, struct rec *r)
 	const char *path = get_str(r);
 	char dir[PATH_MAX];
 
-	snprintf(dir, sizeof(dir), "%s", path);
+	copy_path(dir, path);
 	char *slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir || slash[1] == '\0')
 		rfailx("device path \"%s\" is not below a directory", path);
@@ -806,7 +828,10 @@ static void do_sysctl(struct build *b, struct rec *r)
 
 	if (b->procfs < 0)
 		b->procfs = open_procfs();
-	snprintf(name, sizeof(name), "sys/%s", path);
+	if (snprintf(name, sizeof(name), "sys/%s", path) >= (int)sizeof(name)) {
+		errno = ENAMETOOLONG;
+		rfail("open /proc/sys/%.80s...", path);
+	}
 	int fd = syscall(SYS_openat2, b->procfs, name, &how, sizeof(how));
 	if (fd < 0)
 		rfail("open /proc/%s", name);
@@ -825,8 +850,7 @@ static void mkdir_cwd(const char *cwd)
 	char buf[PATH_MAX];
 	struct stat st;
 
-	if (snprintf(buf, sizeof(buf), "%s", cwd) >= (int)sizeof(buf))
-		rfailx("path too long");
+	copy_path(buf, cwd);
 	for (char *p = buf + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;

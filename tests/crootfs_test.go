@@ -1,0 +1,483 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berthrun/berth/internal/hostscan"
+)
+
+// The C rootfs builder (libcontainer/nsenter/crootfs.c, program compiled by
+// rootfs.CheckC/CompileC) and the Go rootfs helper must build the same root.
+// Each config runs one probe both ways (BERTH_NO_CROOTFS=1 forces Go) and
+// compares what it saw; BERTH_TRACE=1 tells which builder ran: the Go
+// helper logs init:* points, the C builder none, and a refusal logs
+// create:rootfs-by-go.
+
+var (
+	cRootfs  = []string{"BERTH_TRACE=1"}
+	goRootfs = []string{"BERTH_TRACE=1", "BERTH_NO_CROOTFS=1"}
+	// cHostile skips the parent's symlink pre-check: the C code meets the
+	// image's symlinks as if they appeared after the check.
+	cHostile = []string{"BERTH_TRACE=1", "BERTH_TEST_CROOTFS_SYMLINKS=1"}
+)
+
+// rootProbe prints what the rootfs builder decides: the mount table
+// without ids, every node under /dev and /sys/fs/cgroup without times,
+// hostname, domainname, cwd and a sysctl.
+const rootProbe = `cut -d' ' -f4- /proc/self/mountinfo
+echo == dev
+find /dev | sort | while read -r f; do stat -c '%A %u %g %t:%T %N' "$f"; done
+echo == cgroup
+for f in /sys/fs/cgroup/*; do stat -c '%A %u %g %N' "$f"; done
+echo hostname=$(hostname) domainname=$(cat /proc/sys/kernel/domainname)
+echo cwd=$(pwd) ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)
+`
+
+// peerGroup: shared:N numbers are allocated afresh by every run.
+var peerGroup = regexp.MustCompile(`shared:[0-9]+`)
+
+// normalize takes out of a probe's output what differs between two runs
+// of the same config: the bundle's path, the container id (in cgroup
+// paths) and peer group numbers.
+func normalize(out, bundle, id string) string {
+	out = strings.NewReplacer(bundle, "$BUNDLE", id, "$ID").Replace(out)
+	return peerGroup.ReplaceAllString(out, "shared:N")
+}
+
+// traceShowsC tells whether the C builder ran (no Go rootfs helper, no
+// refusal), from the stderr of a run with BERTH_TRACE=1.
+func traceShowsC(stderr string) bool {
+	return !strings.Contains(stderr, "point=init:") && !strings.Contains(stderr, "rootfs-by-go")
+}
+
+// traceShowsGo tells whether the Go rootfs helper built the root.
+func traceShowsGo(stderr string) bool {
+	return strings.Contains(stderr, "point=init:rootfs-prepare")
+}
+
+// rootCase is one config of the parity table.
+type rootCase struct {
+	name   string
+	modify func(t *testing.T, e *env, s *specs.Spec) // host files made here serve both runs
+	image  func(t *testing.T, bundle string)         // applied to each run's own bundle
+	probe  string                                    // run after rootProbe
+	want   string                                    // in the output: the config took effect
+}
+
+// bindCase is a bind of a fresh host directory at /mnt/b with options.
+func bindCase(name string, opts ...string) rootCase {
+	return rootCase{name: name, modify: func(t *testing.T, e *env, s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt/b", Type: "bind", Source: hostDir(t, e, "bind", "x\n"), Options: opts})
+	}, probe: "cat /mnt/b/hello.txt; touch /mnt/b/new 2>&1; echo touch=$?", want: "/mnt/b "}
+}
+
+// flaggedBind binds a host tmpfs mounted nosuid,nodev,noexec,noatime at
+// /tmp/f (where a user namespace's root can make it) with opts: a bind
+// remount must carry over the flags opts do not mention (in a user
+// namespace they are locked).
+func flaggedBind(opts ...string) func(*testing.T, *env, *specs.Spec) {
+	return func(t *testing.T, e *env, s *specs.Spec) {
+		d := e.dir("flagged")
+		if err := syscall.Mount("tmpfs", d, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC|syscall.MS_NOATIME, "size=1m"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { syscall.Unmount(d, syscall.MNT_DETACH) })
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/tmp/f", Type: "bind", Source: d, Options: opts})
+	}
+}
+
+// addMount appends m to the spec's mounts.
+func addMount(m specs.Mount) func(*testing.T, *env, *specs.Spec) {
+	return func(_ *testing.T, _ *env, s *specs.Spec) { s.Mounts = append(s.Mounts, m) }
+}
+
+func rootCases() []rootCase {
+	fm := os.FileMode(0o600)
+	nullMode := os.FileMode(0o640)
+	return []rootCase{
+		{name: "default", want: "/sys/fs/cgroup"},
+		{name: "cgroupns", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		}, want: "/sys/fs/cgroup"},
+		{name: "no-cgroup-mount", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Mounts = s.Mounts[:len(s.Mounts)-1] // the last one is /sys/fs/cgroup
+		}},
+		bindCase("rbind-ro", "rbind", "ro"),
+		bindCase("bind-rw-nosuid-nodev-noexec", "bind", "rw", "nosuid", "nodev", "noexec"),
+		bindCase("rbind-rprivate", "rbind", "rprivate"),
+		{name: "bind-file-new-dest", modify: func(t *testing.T, e *env, s *specs.Spec) {
+			f := filepath.Join(hostDir(t, e, "file", "single\n"), "hello.txt")
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/new/single.txt", Type: "bind", Source: f, Options: []string{"bind", "ro", "rslave"}})
+		}, probe: "stat -c '%F %a %s' /etc/new /etc/new/single.txt; cat /etc/new/single.txt", want: "/etc/new/single.txt ro"},
+		{name: "bind-relative-source", modify: addMount(specs.Mount{Destination: "/data", Type: "bind", Source: "data", Options: []string{"rbind"}}),
+			image: func(t *testing.T, b string) { writeFile(t, filepath.Join(b, "data", "f"), "in-bundle\n") },
+			probe: "cat /data/f", want: "in-bundle"},
+		{name: "bind-nested-new-path", modify: func(t *testing.T, e *env, s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/a/b/c", Type: "bind", Source: hostDir(t, e, "nested", "deep\n"), Options: []string{"bind"}})
+		}, probe: "stat -c '%n %F %a %u' /a /a/b /a/b/c; cat /a/b/c/hello.txt", want: "deep"},
+		{name: "tmpfs-options", modify: addMount(specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m", "mode=700", "uid=1000"}}),
+			probe: "stat -c '%a %u %g' /scratch", want: "700 1000 0"},
+		{name: "bind-rro", modify: func(t *testing.T, e *env, s *specs.Spec) {
+			d := hostDir(t, e, "rro", "top\n")
+			sub := filepath.Join(d, "sub")
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			hostMount(t, sub) // recursive: the submount must be read-only too
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt/rro", Type: "bind", Source: d, Options: []string{"rbind", "rro"}})
+		}, probe: "touch /mnt/rro/sub/x 2>&1; echo touch=$?", want: "/mnt/rro/sub ro"},
+		{name: "devices", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{
+				{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200, FileMode: &fm, UID: u32(1000), GID: u32(1000)},
+				{Path: "/dev/null", Type: "c", Major: 1, Minor: 3, FileMode: &nullMode},
+			}
+		}, want: "crw-r----- 0 0 1:3 /dev/null"},
+		// The missing cwd must be made before the root turns read-only.
+		{name: "readonly-root", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Root.Readonly, s.Process.Cwd = true, "/work/here" },
+			probe: "touch /x 2>&1; echo touch=$? cwd=$(pwd)", want: "touch=1 cwd=/work/here"},
+		{name: "masked-paths", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, "/home", "/etc/hosts", "/no/such/path")
+		}, probe: "ls -A /home; wc -c < /etc/hosts", want: "/home ro"},
+		{name: "readonly-paths", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Linux.ReadonlyPaths = append(s.Linux.ReadonlyPaths, "/home", "/etc/passwd", "/no/such/path")
+		}, probe: "touch /home/x 2>&1; echo touch=$?", want: "/etc/passwd ro"},
+		{name: "sysctl", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			// A new net namespace here starts with ip_forward=1 already:
+			// shm_rmid_forced (0 in a new ipc namespace) shows the write.
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1", "kernel.shm_rmid_forced": "1"}
+		}, probe: "echo shm_rmid_forced=$(cat /proc/sys/kernel/shm_rmid_forced)", want: "ip_forward=1\nshm_rmid_forced=1"},
+		{name: "hostname-domainname", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Hostname, s.Domainname = "crbox", "example.org"
+		}, want: "hostname=crbox domainname=example.org"},
+		{name: "missing-cwd", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Process.Cwd = "/work/here" },
+			probe: "stat -c '%n %a %u' /work /work/here", want: "cwd=/work/here"},
+		// The parent's hooks run between the mounts and pivot_root: what a
+		// createRuntime hook writes into the rootfs is there at start.
+		{name: "createRuntime-hook", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c",
+				`b=$(sed -n 's/.*"bundle": *"\([^"]*\)".*/\1/p'); echo hooked > "$b/rootfs/hooked"`}}}}
+		}, probe: "cat /hooked", want: "hooked"},
+		{name: "propagation-private", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "private" }},
+		{name: "propagation-rprivate", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "rprivate" }},
+		{name: "propagation-runbindable", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "runbindable" },
+			want: "unbindable"},
+		{name: "bind-keeps-host-flags", modify: flaggedBind("bind", "ro"), want: "/tmp/f ro,nosuid,nodev,noexec,noatime"},
+		{name: "bind-atime-option", modify: flaggedBind("rbind", "relatime", "exec"), want: "/tmp/f rw,nosuid,nodev,relatime"},
+		{name: "userns", modify: func(t *testing.T, e *env, s *specs.Spec) {
+			userMapped(s)
+			flaggedBind("bind", "ro")(t, e, s)
+		}, probe: "cat /proc/self/uid_map", want: "/tmp/f ro,nosuid,nodev,noexec,noatime"},
+	}
+}
+
+// TestCRootfsSameRootAsGo: every config the C builder takes gives the
+// container the root the Go helper gives it.
+func TestCRootfsSameRootAsGo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range rootCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			spec := sh(rootProbe + tc.probe)
+			if tc.modify != nil {
+				tc.modify(t, e, spec)
+			}
+			outs := map[string]string{}
+			for name, env := range map[string][]string{"C": cRootfs, "Go": goRootfs} {
+				b := e.bundle(spec)
+				if tc.image != nil {
+					tc.image(t, b)
+				}
+				id := e.id("cr" + name)
+				r := e.berthOpts(runOpts{env: env}, "run", "--bundle", b, id)
+				if r.code != 0 {
+					t.Fatalf("%s builder: %v", name, r)
+				}
+				if ranC := traceShowsC(r.stderr); (name == "C") != ranC || (name == "Go") != traceShowsGo(r.stderr) {
+					t.Errorf("%s builder wanted, the trace says otherwise:\n%s", name, r.stderr)
+				}
+				outs[name] = normalize(r.stdout, b, id)
+			}
+			if outs["C"] != outs["Go"] {
+				t.Errorf("the roots differ\nC:\n%s\nGo:\n%s", outs["C"], outs["Go"])
+			}
+			if !strings.Contains(outs["C"], tc.want) {
+				t.Errorf("the output lacks %q:\n%s", tc.want, outs["C"])
+			}
+		})
+	}
+}
+
+// TestCRootfsRefusalsUseGo: configs the C program does not cover are
+// built by the Go helper, and still run.
+func TestCRootfsRefusalsUseGo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tt := range []struct {
+		name   string
+		spec   func() *specs.Spec
+		image  func(t *testing.T, rootfs string)
+		reason string // of the create:rootfs-by-go trace point
+		want   string // in the container's output
+	}{
+		{"createContainer hook", func() *specs.Spec {
+			s := sh("echo ran")
+			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
+			return s
+		}, nil, "createContainer hooks", "ran"},
+		{"tmpcopyup", func() *specs.Spec {
+			s := sh("ls /home; stat -f -c %T /home")
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/home", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}})
+			return s
+		}, nil, "mounts[7]: tmpcopyup", "user\ntmpfs"},
+		{"symlink on a destination", func() *specs.Spec {
+			s := sh("stat -f -c %T /mnt/x")
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/linkdir/x", Type: "tmpfs", Source: "tmpfs"})
+			return s
+		}, func(t *testing.T, rootfs string) {
+			if err := os.Symlink("/mnt", filepath.Join(rootfs, "linkdir")); err != nil {
+				t.Fatal(err)
+			}
+		}, "mounts[7]: a symlink on the path of", "tmpfs"},
+	} {
+		b := e.bundle(tt.spec())
+		if tt.image != nil {
+			tt.image(t, filepath.Join(b, "rootfs"))
+		}
+		r := e.berthOpts(runOpts{env: cRootfs}, "run", "--bundle", b, e.id("refused"))
+		if r.code != 0 {
+			t.Errorf("%s: %v", tt.name, r)
+			continue
+		}
+		if !strings.Contains(r.stderr, "create:rootfs-by-go "+tt.reason) || !traceShowsGo(r.stderr) {
+			t.Errorf("%s: want the Go helper for %q, the trace says:\n%s", tt.name, tt.reason, r.stderr)
+		}
+		if !strings.Contains(r.stdout, tt.want) {
+			t.Errorf("%s: output %q, want %q", tt.name, r.stdout, tt.want)
+		}
+	}
+}
+
+// withoutTrace drops the trace lines from a run's stderr, leaving the
+// error line the contract is about.
+func withoutTrace(r result) result {
+	var keep []string
+	for _, l := range strings.SplitAfter(r.stderr, "\n") {
+		if !strings.Contains(l, "msg=trace") {
+			keep = append(keep, l)
+		}
+	}
+	r.stderr = strings.Join(keep, "")
+	return r
+}
+
+// TestCRootfsErrors: what fails while building the root fails alike with
+// both builders, naming the same field; the leak check after the test
+// makes sure nothing is left behind.
+func TestCRootfsErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tt := range []struct {
+		name   string
+		modify func(s *specs.Spec)
+		want   []string
+	}{
+		{"bind source missing", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/no/such/dir-" + randHex(4), Options: []string{"bind"}})
+		}, []string{`mounts[7] destination "/x"`, "no such file or directory"}},
+		{"unknown sysctl", func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"net.ipv4.no_such_thing": "1"}
+		}, []string{`linux.sysctl["net.ipv4.no_such_thing"]`, "no such file or directory"}},
+		{"bad tmpfs option", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=bogus"}})
+		}, []string{`mounts[7] destination "/x"`, "invalid argument"}},
+		{"bind a directory onto a file", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/passwd", Type: "bind", Source: "/tmp", Options: []string{"bind"}})
+		}, []string{`mounts[7] destination "/etc/passwd"`, "not a directory"}},
+		{"mount over a second procfs", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt/p2", Type: "proc", Source: "proc"},
+				specs.Mount{Destination: "/mnt/p2/sys", Type: "tmpfs", Source: "tmpfs"})
+		}, []string{`mounts[8] destination "/mnt/p2/sys"`, "refusing to mount over procfs path"}},
+	} {
+		spec := sh("echo should-not-run")
+		tt.modify(spec)
+		for name, env := range map[string][]string{"C": cRootfs, "Go": goRootfs} {
+			r := e.berthOpts(runOpts{env: env}, "run", "--bundle", e.bundle(spec), e.id("err"+name))
+			if name == "C" && !traceShowsC(r.stderr) {
+				t.Errorf("%s: the C builder did not run:\n%s", tt.name, r.stderr)
+			}
+			assertError(t, withoutTrace(r), tt.want...)
+		}
+	}
+}
+
+// hostileCase is an image whose symlinks would lead a builder that
+// follows them naively out of the root. unique names a host path under
+// /tmp that nothing may create.
+type hostileCase struct {
+	name    string
+	spec    func(t *testing.T, e *env, unique string) *specs.Spec
+	image   func(t *testing.T, rootfs, unique string)
+	refusal []string // nil: the run must succeed
+	want    string   // in the output of a successful run
+	// inRoot: the run must have made /tmp/<unique> (the symlink's target,
+	// resolved in the root) inside the rootfs.
+	inRoot bool
+	// cRefusal, when set, is what the C builder must fail with where the
+	// Go helper succeeds: a dangling symlink, whose target Go creates
+	// inside the root and C refuses (rootfs.CheckC sends such images to
+	// Go; C meets one only if the image changed after the check).
+	cRefusal []string
+	// cOnly: the Go helper follows a magic link as the text it reads (the
+	// helper's cwd, a host path) and mounts there inside the rootfs; the
+	// case is about the C code's refusal (RESOLVE_NO_MAGICLINKS) only.
+	cOnly bool
+}
+
+// symlink makes rootfs/name a symlink to target, replacing what is there.
+func symlink(t *testing.T, rootfs, name, target string) {
+	t.Helper()
+	p := filepath.Join(rootfs, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeFile writes content to path, making its directory.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hostRootMounts counts the host's mounts on "/": a mount that escaped
+// the rootfs through a link to "/" adds one.
+func hostRootMounts() int {
+	n := 0
+	for _, m := range hostscan.Mounts() {
+		if m.Point == "/" {
+			n++
+		}
+	}
+	return n
+}
+
+// climbOut binds a host directory (or its file) at /evil, a symlink in
+// the image that climbs above "/" to /tmp/<unique>: the bind must land at
+// /tmp/<unique> inside the rootfs.
+func climbOut(name, file, cat string) hostileCase {
+	return hostileCase{name: name, spec: func(t *testing.T, e *env, _ string) *specs.Spec {
+		s := sh("cat " + cat)
+		src := filepath.Join(hostDir(t, e, "evil", "bound\n"), file)
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/evil", Type: "bind", Source: src, Options: []string{"bind"}})
+		return s
+	}, image: func(t *testing.T, rootfs, unique string) {
+		symlink(t, rootfs, "evil", "/../../../../tmp/"+unique)
+	}, want: "bound", inRoot: true, cRefusal: []string{`destination "/evil"`, "/evil is a dangling symlink"}}
+}
+
+func hostileCases() []hostileCase {
+	withMount := func(script string, m specs.Mount) func(*testing.T, *env, string) *specs.Spec {
+		return func(*testing.T, *env, string) *specs.Spec {
+			s := sh(script)
+			s.Mounts = append(s.Mounts, m)
+			return s
+		}
+	}
+	return []hostileCase{
+		{name: "dev-is-root", spec: func(*testing.T, *env, string) *specs.Spec { return sh("ls /dev") },
+			image:   func(t *testing.T, rootfs, _ string) { symlink(t, rootfs, "dev", "/") },
+			refusal: []string{`destination "/dev"`, "resolves to the container root"}},
+		climbOut("bind-dest-climbs-out", "", "/evil/hello.txt"),
+		climbOut("bind-file-dest-climbs-out", "hello.txt", "/evil"),
+		// As TestCVE2026_41579DevSymlink's absolute-host-dir: /dev is built
+		// at the link's target inside the rootfs.
+		{name: "dev-to-host-path", spec: func(*testing.T, *env, string) *specs.Spec { return sh("ls -l /dev/null") },
+			image: func(t *testing.T, rootfs, unique string) { symlink(t, rootfs, "dev", "/tmp/"+unique) },
+			want:  "1,   3", inRoot: true, cRefusal: []string{`destination "/dev"`, "/dev is a dangling symlink"}},
+		{name: "dest-into-proc-sys", spec: withMount("true", specs.Mount{Destination: "/mnt/x", Type: "tmpfs", Source: "tmpfs"}),
+			image:   func(t *testing.T, rootfs, _ string) { symlink(t, rootfs, "mnt/x", "/proc/sys/kernel") },
+			refusal: []string{`destination "/mnt/x"`, `refusing to mount over procfs path "/proc/sys/kernel"`}},
+		{name: "dest-magic-link", spec: withMount("true", specs.Mount{Destination: "/mnt/y", Type: "tmpfs", Source: "tmpfs"}),
+			image:   func(t *testing.T, rootfs, _ string) { symlink(t, rootfs, "mnt/y", "/proc/self/cwd") },
+			refusal: []string{`destination "/mnt/y"`, "symbolic links"}, cOnly: true},
+		{name: "masked-symlinks", spec: func(*testing.T, *env, string) *specs.Spec {
+			s := sh("echo inside=$(wc -c < /etc/inside.txt) hosts=$(wc -c < /etc/hosts) passwd=$(grep -q root /etc/passwd && echo kept)")
+			s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, "/masklink", "/masklink2")
+			return s
+		}, image: func(t *testing.T, rootfs, _ string) {
+			writeFile(t, filepath.Join(rootfs, "etc/inside.txt"), "inside\n")
+			symlink(t, rootfs, "masklink", "/etc/inside.txt")
+			symlink(t, rootfs, "masklink2", "../../../../../../../etc/hosts")
+		}, want: "inside=0 hosts=0 passwd=kept"},
+	}
+}
+
+// TestCRootfsHostileImage: the C code resolves every path of a hostile
+// image inside the root, as the Go helper does; each case runs with both
+// builders, and nothing lands on the host.
+func TestCRootfsHostileImage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range hostileCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			unique := "berth-crootfs-" + randHex(6)
+			hostPath := filepath.Join("/tmp", unique)
+			t.Cleanup(func() { os.RemoveAll(hostPath) })
+			spec := tc.spec(t, e, unique)
+			for name, env := range map[string][]string{"C": cHostile, "Go": goRootfs} {
+				if name == "Go" && tc.cOnly {
+					continue
+				}
+				b := e.bundle(spec)
+				rootfs := filepath.Join(b, "rootfs")
+				tc.image(t, rootfs, unique)
+				roots := hostRootMounts()
+				r := e.berthOpts(runOpts{env: env}, "run", "--bundle", b, e.id("hostile"+name))
+				if name == "C" && (strings.Contains(r.stderr, "rootfs-by-go") || r.code == 0 && !traceShowsC(r.stderr)) {
+					t.Errorf("C: the C builder did not run:\n%s", r.stderr)
+				}
+				r = withoutTrace(r)
+				refusal := tc.refusal
+				if name == "C" && tc.cRefusal != nil {
+					refusal = tc.cRefusal
+				}
+				switch {
+				case refusal != nil:
+					assertError(t, r, refusal...)
+				case r.code != 0:
+					t.Errorf("%s: %v", name, r)
+				case !strings.Contains(r.stdout, tc.want):
+					t.Errorf("%s: output %q, want %q", name, r.stdout, tc.want)
+				}
+				if n := hostRootMounts(); n != roots {
+					t.Errorf("%s: the host has %d mounts on / after the run, %d before", name, n, roots)
+				}
+				if _, err := os.Lstat(hostPath); err == nil {
+					t.Errorf("%s: %s was created on the host", name, hostPath)
+				}
+				if tc.inRoot && r.code == 0 {
+					if _, err := os.Lstat(filepath.Join(rootfs, "tmp", unique)); err != nil {
+						t.Errorf("%s: the destination was not made inside the rootfs: %v", name, err)
+					}
+				}
+			}
+		})
+	}
+}
