@@ -164,7 +164,6 @@ func rootCases() []rootCase {
 			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c",
 				`b=$(sed -n 's/.*"bundle": *"\([^"]*\)".*/\1/p'); echo hooked > "$b/rootfs/hooked"`}}}}
 		}, probe: "cat /hooked", want: "hooked"},
-		{name: "propagation-private", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "private" }},
 		{name: "propagation-rprivate", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "rprivate" }},
 		{name: "propagation-runbindable", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "runbindable" },
 			want: "unbindable"},
@@ -245,6 +244,13 @@ func TestCRootfsRefusalsUseGo(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "mounts[7]: a symlink on the path of", "tmpfs"},
+		// Non-recursive: the rootfs's parent mount may stay shared, and
+		// only the Go builder reads the mount table to make it private.
+		{"private propagation", func() *specs.Spec {
+			s := sh("echo ran")
+			s.Linux.RootfsPropagation = "private"
+			return s
+		}, nil, "linux.rootfsPropagation", "ran"},
 	} {
 		b := e.bundle(tt.spec())
 		if tt.image != nil {

@@ -81,9 +81,10 @@ func CheckC(p *Plan, s *CSettings) error {
 	case !kernelHasOpenat2():
 		return errors.New("no openat2 in this kernel")
 	}
-	switch p.Propagation {
-	case "", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable":
-	default:
+	// A shared or non-recursive propagation can leave the rootfs's parent
+	// mount shared, which Prepare finds in the mount table and makes
+	// private (makeParentPrivate) so that pivot_root works.
+	if prop, err := rootPropagation(p.Propagation); err != nil || mayLeaveShared(prop) {
 		return fmt.Errorf("linux.rootfsPropagation %q", p.Propagation)
 	}
 	for i := range p.Mounts {

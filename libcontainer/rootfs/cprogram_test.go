@@ -53,6 +53,8 @@ func TestCheckC(t *testing.T) {
 		{"no pivot_root", func(p *Plan, _ *CSettings) { p.NoPivot = true }, "no pivot_root"},
 		{"a relative root", func(p *Plan, _ *CSettings) { p.Root = "rootfs" }, "not absolute"},
 		{"shared propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rshared" }, "rootfsPropagation"},
+		{"non-recursive propagation", func(p *Plan, _ *CSettings) { p.Propagation = "private" }, "rootfsPropagation"},
+		{"unknown propagation", func(p *Plan, _ *CSettings) { p.Propagation = "sideways" }, "rootfsPropagation"},
 		{"a destination in /proc", mount(specs.Mount{Destination: "/proc/cpuinfo", Type: "bind", Source: "/etc/hostname"}), `destination "/proc/cpuinfo"`},
 		{"the root as destination", mount(specs.Mount{Destination: "/", Type: "tmpfs"}), `destination "/"`},
 		{"no type", mount(specs.Mount{Destination: "/x"}), "no type"},
@@ -128,7 +130,7 @@ func TestCompileC(t *testing.T) {
 	p.MaskedPaths = []string{"/proc/kcore"}
 	p.ReadonlyPaths = []string{"/proc/sys"}
 	p.Readonly = true
-	p.Propagation = "private"
+	p.Propagation = "rprivate"
 	s := &CSettings{Hostname: "h", Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, Cwd: "/w", Bundle: "/b"}
 	recs := decode(t, CompileC(p, s))
 
@@ -149,8 +151,8 @@ func TestCompileC(t *testing.T) {
 	if !reflect.DeepEqual(tags, want) {
 		t.Fatalf("program steps = %v, want %v", tags, want)
 	}
-	if got := byTag[rfPropagation][0].u64(0); got != unix.MS_PRIVATE {
-		t.Errorf("first propagation = %#x, want MS_PRIVATE", got)
+	if got := byTag[rfPropagation][0].u64(0); got != unix.MS_PRIVATE|unix.MS_REC {
+		t.Errorf("first propagation = %#x, want MS_PRIVATE|MS_REC", got)
 	}
 	bind := byTag[rfBind][0]
 	if got := bind.strs(24); !reflect.DeepEqual(got, []string{"/data", "/b/data"}) {
