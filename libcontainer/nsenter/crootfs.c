@@ -129,23 +129,26 @@ static void __attribute__((noreturn, format(printf, 1, 2))) rfailx(const char *f
 	berth_failx("%.400s: %.500s", ctx, what);
 }
 
+// take copies the record's next n bytes (a number: records are unaligned).
+static void take(struct rec *r, void *out, uint32_t n)
+{
+	if (r->len - r->off < n)
+		berth_failx("rootfs program: short record");
+	memcpy(out, r->d + r->off, n);
+	r->off += n;
+}
+
 static uint64_t get_u64(struct rec *r)
 {
 	uint64_t v;
-	if (r->len - r->off < 8)
-		berth_failx("rootfs program: short record");
-	memcpy(&v, r->d + r->off, 8);
-	r->off += 8;
+	take(r, &v, sizeof(v));
 	return v;
 }
 
 static uint32_t get_u32(struct rec *r)
 {
 	uint32_t v;
-	if (r->len - r->off < 4)
-		berth_failx("rootfs program: short record");
-	memcpy(&v, r->d + r->off, 4);
-	r->off += 4;
+	take(r, &v, sizeof(v));
 	return v;
 }
 

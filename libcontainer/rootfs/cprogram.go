@@ -337,17 +337,8 @@ func compileDev(w *tlv.Writer, p *Plan) {
 
 func devRec(w *tlv.Writer, d *specs.LinuxDevice, userNS bool) {
 	typ, _ := deviceFileType(d.Type)
-	mode := uint32(defaultDeviceMode)
-	if d.FileMode != nil {
-		mode = uint32(d.FileMode.Perm())
-	}
-	var uid, gid, ns uint32
-	if d.UID != nil {
-		uid = *d.UID
-	}
-	if d.GID != nil {
-		gid = *d.GID
-	}
+	mode, uid, gid := deviceModeOwner(d)
+	var ns uint32
 	if userNS {
 		ns = 1
 	}

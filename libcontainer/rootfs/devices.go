@@ -158,18 +158,8 @@ func openNode(dir *os.File, name string, typ uint32, rdev uint64) (*os.File, err
 }
 
 func setOwnerAndMode(node *os.File, d *specs.LinuxDevice) error {
-	mode := uint32(defaultDeviceMode)
-	if d.FileMode != nil {
-		mode = uint32(d.FileMode.Perm())
-	}
-	var uid, gid int
-	if d.UID != nil {
-		uid = int(*d.UID)
-	}
-	if d.GID != nil {
-		gid = int(*d.GID)
-	}
-	if err := unix.Fchownat(int(node.Fd()), "", uid, gid, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	mode, uid, gid := deviceModeOwner(d)
+	if err := unix.Fchownat(int(node.Fd()), "", int(uid), int(gid), unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("chown: %w", err)
 	}
 	// chmod through the magic link: mknod's mode is subject to the umask,
@@ -178,6 +168,22 @@ func setOwnerAndMode(node *os.File, d *specs.LinuxDevice) error {
 		return fmt.Errorf("chmod: %w", err)
 	}
 	return nil
+}
+
+// deviceModeOwner is the node's permission bits and owner, with the
+// defaults for what the spec leaves out (mode 0666, root).
+func deviceModeOwner(d *specs.LinuxDevice) (mode, uid, gid uint32) {
+	mode = defaultDeviceMode
+	if d.FileMode != nil {
+		mode = uint32(d.FileMode.Perm())
+	}
+	if d.UID != nil {
+		uid = *d.UID
+	}
+	if d.GID != nil {
+		gid = *d.GID
+	}
+	return mode, uid, gid
 }
 
 // bindDevice bind-mounts the host's node of the same path over an empty
