@@ -308,15 +308,25 @@ func (m *Manager) unifiedDir() string {
 
 // MountPaths maps each hierarchy's mount directory name under
 // /sys/fs/cgroup (e.g. "memory", "unified") to the container's cgroup in it,
-// which is what the container's cgroup mount binds.
+// which is what the container's cgroup mount binds. On a pure cgroup2 host
+// the one hierarchy is /sys/fs/cgroup itself: its name is "".
 func MountPaths(paths map[string]string) map[string]string {
+	return mountPaths(paths, cgroups.IsCgroup2UnifiedMode())
+}
+
+func mountPaths(paths map[string]string, pureV2 bool) map[string]string {
 	out := make(map[string]string, len(paths))
-	for _, p := range paths {
+	for key, p := range paths {
 		rel, err := filepath.Rel("/sys/fs/cgroup", p)
 		if err != nil || strings.HasPrefix(rel, "..") {
 			continue
 		}
 		name, _, _ := strings.Cut(rel, "/")
+		if pureV2 && key == "" {
+			// The first element is the container's own cgroup path
+			// here, not a hierarchy.
+			name = ""
+		}
 		out[name] = p
 	}
 	return out

@@ -46,6 +46,42 @@ func TestSplitSystemdPath(t *testing.T) {
 	}
 }
 
+// TestMountPaths: the names the container's cgroup mount uses, from the
+// paths the cgroup library reports, on each kind of host.
+func TestMountPaths(t *testing.T) {
+	hybrid := map[string]string{
+		"":             "/sys/fs/cgroup/unified/box",
+		"cpu":          "/sys/fs/cgroup/cpu,cpuacct/box",
+		"cpuacct":      "/sys/fs/cgroup/cpu,cpuacct/box",
+		"memory":       "/sys/fs/cgroup/memory/box",
+		"name=systemd": "/sys/fs/cgroup/systemd/box",
+	}
+	rows := []struct {
+		name   string
+		paths  map[string]string
+		pureV2 bool
+		want   map[string]string
+	}{
+		{"hybrid", hybrid, false, map[string]string{
+			"unified":     "/sys/fs/cgroup/unified/box",
+			"cpu,cpuacct": "/sys/fs/cgroup/cpu,cpuacct/box",
+			"memory":      "/sys/fs/cgroup/memory/box",
+			"systemd":     "/sys/fs/cgroup/systemd/box",
+		}},
+		{"pure v2", map[string]string{"": "/sys/fs/cgroup/box"}, true,
+			map[string]string{"": "/sys/fs/cgroup/box"}},
+		{"pure v2, nested path", map[string]string{"": "/sys/fs/cgroup/system.slice/box.scope"}, true,
+			map[string]string{"": "/sys/fs/cgroup/system.slice/box.scope"}},
+		{"outside /sys/fs/cgroup", map[string]string{"": "/elsewhere/box"}, true,
+			map[string]string{}},
+	}
+	for _, r := range rows {
+		if got := mountPaths(r.paths, r.pureV2); !reflect.DeepEqual(got, r.want) {
+			t.Errorf("%s: mountPaths = %v, want %v", r.name, got, r.want)
+		}
+	}
+}
+
 func TestSystemdDriverFailsFast(t *testing.T) {
 	if systemdRunning() {
 		t.Skip("systemd runs on this host; the fail-fast path is not reachable")

@@ -1,0 +1,64 @@
+package tests
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestPureCgroup2Host runs containers as on a host whose /sys/fs/cgroup is
+// cgroup2 alone: berth runs in a private mount namespace with cgroup2
+// mounted there. The CI host is hybrid (v1 controllers), so this is the
+// suite's pure-v2 case. Without a cgroup namespace the container's
+// /sys/fs/cgroup must be a read-only bind of its own cgroup, with either
+// root filesystem builder.
+func TestPureCgroup2Host(t *testing.T) {
+	e := newEnv(t)
+	unshare := requireTool(t, "unshare")
+	probe := `grep '^0::' /proc/self/cgroup
+grep ' /sys/fs/cgroup ' /proc/self/mountinfo | cut -d' ' -f4,5,6,9
+echo procs=$(cat /sys/fs/cgroup/cgroup.procs)
+mkdir /sys/fs/cgroup/sub 2>/dev/null && echo writable || echo read-only`
+	builders := []struct {
+		name string
+		env  []string
+		ran  func(stderr string) bool
+	}{
+		{"C builder", cRootfs, traceShowsC},
+		{"Go builder", goRootfs, traceShowsGo},
+	}
+	for _, b := range builders {
+		t.Run(b.name, func(t *testing.T) {
+			id := e.id("v2host")
+			bundle := e.bundle(sh(probe))
+			cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c",
+				`mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"`, "sh",
+				berthBin, "--root", e.root, "run", "--bundle", bundle, id)
+			cmd.Env = append(append(os.Environ(), tagVar+"="+e.tag), b.env...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("run on cgroup2: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+			}
+			if !b.ran(stderr.String()) {
+				t.Fatalf("the %s did not build the root; trace:\n%s", b.name, stderr.String())
+			}
+			out := stdout.String()
+			for _, want := range []string{
+				"0::/" + id + "\n",            // in its own cgroup
+				"/" + id + " /sys/fs/cgroup ", // which the mount binds
+				"procs=1 ",                    // holding pid 1 (and cat)
+				"read-only\n",                 // as the config's "ro" says
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("container output lacks %q:\n%s", want, out)
+				}
+			}
+			if !strings.Contains(out, " ro,") && !strings.Contains(out, " ro\n") {
+				t.Errorf("the cgroup mount is not mounted ro:\n%s", out)
+			}
+		})
+	}
+}
