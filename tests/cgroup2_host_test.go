@@ -6,17 +6,24 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestPureCgroup2Host runs containers as on a host whose /sys/fs/cgroup is
-// cgroup2 alone: berth runs in a private mount namespace with cgroup2
-// mounted there. The CI host is hybrid (v1 controllers), so this is the
-// suite's pure-v2 case. Without a cgroup namespace the container's
+// cgroup2 alone: on a hybrid host (CI's), berth runs in a private mount
+// namespace with cgroup2 mounted there. Without a cgroup namespace the container's
 // /sys/fs/cgroup must be a read-only bind of its own cgroup, with either
 // root filesystem builder.
 func TestPureCgroup2Host(t *testing.T) {
 	e := newEnv(t)
 	unshare := requireTool(t, "unshare")
+	// On a host that is pure cgroup2 already, berth runs as it is.
+	var st unix.Statfs_t
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
+		t.Fatal(err)
+	}
+	pureV2 := st.Type == unix.CGROUP2_SUPER_MAGIC
 	probe := `grep '^0::' /proc/self/cgroup
 grep ' /sys/fs/cgroup ' /proc/self/mountinfo | cut -d' ' -f4,5,6,9
 echo procs=$(cat /sys/fs/cgroup/cgroup.procs)
@@ -33,9 +40,12 @@ mkdir /sys/fs/cgroup/sub 2>/dev/null && echo writable || echo read-only`
 		t.Run(b.name, func(t *testing.T) {
 			id := e.id("v2host")
 			bundle := e.bundle(sh(probe))
-			cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c",
-				`mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"`, "sh",
-				berthBin, "--root", e.root, "run", "--bundle", bundle, id)
+			args := []string{berthBin, "--root", e.root, "run", "--bundle", bundle, id}
+			if !pureV2 {
+				args = append([]string{unshare, "--mount", "--propagation", "private", "sh", "-c",
+					`mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"`, "sh"}, args...)
+			}
+			cmd := exec.Command(args[0], args[1:]...)
 			cmd.Env = append(append(os.Environ(), tagVar+"="+e.tag), b.env...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
