@@ -12,9 +12,9 @@ import (
 
 // TestPureCgroup2Host runs containers as on a host whose /sys/fs/cgroup is
 // cgroup2 alone: on a hybrid host (CI's), berth runs in a private mount
-// namespace with cgroup2 mounted there. Without a cgroup namespace the container's
-// /sys/fs/cgroup must be a read-only bind of its own cgroup, with either
-// root filesystem builder.
+// namespace with cgroup2 mounted there. Without a cgroup namespace the
+// container's /sys/fs/cgroup must be a read-only bind of its own cgroup,
+// with either root filesystem builder.
 func TestPureCgroup2Host(t *testing.T) {
 	e := newEnv(t)
 	unshare := requireTool(t, "unshare")
@@ -26,7 +26,7 @@ func TestPureCgroup2Host(t *testing.T) {
 	pureV2 := st.Type == unix.CGROUP2_SUPER_MAGIC
 	probe := `grep '^0::' /proc/self/cgroup
 grep ' /sys/fs/cgroup ' /proc/self/mountinfo | cut -d' ' -f4,5,6,9
-echo procs=$(cat /sys/fs/cgroup/cgroup.procs)
+echo pid1-listed=$(grep -cx 1 /sys/fs/cgroup/cgroup.procs)
 mkdir /sys/fs/cgroup/sub 2>/dev/null && echo writable || echo read-only`
 	builders := []struct {
 		name string
@@ -59,7 +59,7 @@ mkdir /sys/fs/cgroup/sub 2>/dev/null && echo writable || echo read-only`
 			for _, want := range []string{
 				"0::/" + id + "\n",            // in its own cgroup
 				"/" + id + " /sys/fs/cgroup ", // which the mount binds
-				"procs=1 ",                    // holding pid 1 (and cat)
+				"pid1-listed=1\n",             // holding pid 1
 				"read-only\n",                 // as the config's "ro" says
 			} {
 				if !strings.Contains(out, want) {
