@@ -198,8 +198,14 @@ static void write_file(const char *path, const char *data)
 }
 
 // join_namespaces opens every path first (later setns calls may change what
-// a path means), then joins the user namespace before the others so that they
-// are joined with the capabilities it grants.
+// a path means), then joins what it can before the user namespace, and the
+// rest after it. A namespace the joined user namespace does not own (a
+// host network namespace beside another container's user namespace) can
+// only be joined while we still hold the host's capabilities; one that only
+// its own user namespace lets us into (a rootless caller's) only after it.
+// In a joined user namespace we become its root, so that what we create
+// (/dev/pts in a new mount namespace) is owned by a mapped id, not by an
+// unmapped one that fails with EOVERFLOW.
 static void join_namespaces(struct bootstrap *b)
 {
 	for (int i = 0; i < b->njoin; i++) {
@@ -207,14 +213,20 @@ static void join_namespaces(struct bootstrap *b)
 		if (b->joins[i].fd < 0)
 			fail("open namespace %s", b->joins[i].path);
 	}
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (int i = 0; i < b->njoin; i++) {
 			struct join *j = &b->joins[i];
-			if ((pass == 0) != (j->flag == CLONE_NEWUSER))
+			if (j->fd < 0 || (pass == 1) != (j->flag == CLONE_NEWUSER))
 				continue;
-			if (setns(j->fd, j->flag) < 0)
+			if (setns(j->fd, j->flag) < 0) {
+				if (pass == 0 && errno == EPERM)
+					continue; /* after the user namespace */
 				fail("setns %s", j->path);
+			}
 			close(j->fd);
+			j->fd = -1;
+			if (j->flag == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+				fail("become root in user namespace %s", j->path);
 		}
 	}
 }
@@ -365,6 +377,14 @@ void berth_nsexec(void)
 		plan = cinit_parse(pbuf, plen);
 	}
 
+	// timens_offsets is written after the unshare of the time namespace,
+	// but opened now: the write is allowed by the opener's capabilities,
+	// and in a new user namespace this process is no longer the host's
+	// root (a non-dumpable process's /proc/self files stay the host
+	// root's), so opening it later fails with EPERM.
+	int timens_fd = -1;
+	if (b.timens != NULL && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
+		fail("open /proc/self/timens_offsets");
 	join_namespaces(&b);
 	if (b.clone_flags & CLONE_NEWUSER)
 		map_user_namespace(&b);
@@ -373,8 +393,12 @@ void berth_nsexec(void)
 		fail("unshare namespaces 0x%x", rest);
 	if (rest & CLONE_NEWNET)
 		loopback_up();
-	if (b.timens != NULL)
-		write_file("/proc/self/timens_offsets", b.timens);
+	if (timens_fd >= 0) {
+		ssize_t n = strlen(b.timens);
+		if (write(timens_fd, b.timens, n) != n)
+			fail("write /proc/self/timens_offsets");
+		close(timens_fd);
+	}
 
 	// The C init must not write to the sync socket before the pid is
 	// there: it waits for this gate to close, at this stage's exit.
