@@ -112,6 +112,12 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 	go func() {
 		var err error
 		if cg, err = newCgroup(); err == nil {
+			err = checkCgroupUnused(cfg, cg)
+		}
+		// The paths are only recorded for a cgroup berth may use: what
+		// is recorded, a failed create's cleanup kills and removes, and a
+		// cgroup refused above is somebody else's.
+		if err == nil {
 			c.st.CgroupPaths = cg.Paths()
 			if err = c.rt.store().save(c.st); err == nil {
 				err = cg.Prepare()
@@ -148,6 +154,19 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 	}
 	trace.Point("create:namespaces")
 	return c.finishCreate(pid, params)
+}
+
+// checkCgroupUnused refuses a cgroup that already has processes or is
+// frozen (cgroups.CheckUnused), naming the field that chose it.
+func checkCgroupUnused(cfg *Config, cg *cgroups.Manager) error {
+	err := cg.CheckUnused()
+	if err == nil {
+		return nil
+	}
+	if cfg.CgroupsPath == "" {
+		return fmt.Errorf("cgroup %q (no linux.cgroupsPath: the container id): %w", cfg.ID, err)
+	}
+	return fmt.Errorf("linux.cgroupsPath %q: %w", cfg.CgroupsPath, err)
 }
 
 // spawnInit makes exec.fifo (create) and the sync socket, works out the C
