@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -595,5 +596,64 @@ func TestMountDestinationSymlink(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("something was created in the host directory %s", outside)
+	}
+}
+
+// TestProcSysSymlinkRefused: an image whose /proc or /sys is a symlink (to a
+// directory of the image, or dangling) is refused as runc refuses it: procfs
+// and sysfs are only mounted on an ordinary directory, so that they land
+// where maskedPaths and readonlyPaths name them. Every builder refuses it:
+// the Go helper (which the C init hands such an image to), the Go init, and
+// the C builder meeting the symlink itself (BERTH_TEST_CROOTFS_SYMLINKS=1,
+// as if the image changed after the parent's check). The error names the
+// mount; the harness checks nothing is left behind.
+func TestProcSysSymlinkRefused(t *testing.T) {
+	t.Parallel()
+	builders := []struct {
+		name string
+		env  []string
+	}{
+		{"default", nil},
+		{"go-rootfs", []string{"BERTH_NO_CROOTFS=1"}},
+		{"go-init", []string{"BERTH_NO_CINIT=1"}},
+		{"c-rootfs", cHostile},
+	}
+	spec := sh("echo ran")
+	index := map[string]int{}
+	for i, m := range spec.Mounts {
+		index[m.Destination] = i
+	}
+	for _, c := range []struct{ dir, fstype string }{{"proc", "proc"}, {"sys", "sysfs"}} {
+		for _, target := range []string{"/tmp/fake", "/nowhere/"} {
+			name := c.dir + map[string]string{"/tmp/fake": "-to-image-dir", "/nowhere/": "-dangling"}[target]
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t)
+				for _, bl := range builders {
+					b := e.bundle(spec)
+					rootfs := filepath.Join(b, "rootfs")
+					if err := os.Remove(filepath.Join(rootfs, c.dir)); err != nil {
+						t.Fatal(err)
+					}
+					if target == "/tmp/fake" {
+						if err := os.Mkdir(filepath.Join(rootfs, "tmp/fake"+c.dir), 0o755); err != nil {
+							t.Fatal(err)
+						}
+					}
+					symlink(t, rootfs, c.dir, target+c.dir)
+					r := e.berthOpts(runOpts{env: bl.env}, "run", "--bundle", b, e.id("symlink-"+c.dir))
+					if bl.name == "c-rootfs" && strings.Contains(r.stderr, "rootfs-by-go") {
+						t.Errorf("%s: the C builder did not run:\n%s", bl.name, r.stderr)
+					}
+					r = withoutTrace(r)
+					i := index["/"+c.dir]
+					assertError(t, r, fmt.Sprintf(`mounts[%d] destination "/%s"`, i, c.dir),
+						fmt.Sprintf(`filesystem %q must be mounted on an ordinary directory: /%s is a symlink`, c.fstype, c.dir))
+					if t.Failed() {
+						t.Logf("builder %s", bl.name)
+					}
+				}
+			})
+		}
 	}
 }
