@@ -55,7 +55,7 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 		return nil, err
 	}
 	// Resource errors are config errors: report them before touching anything.
-	res, err := cgroups.Resources(cfg.Spec.Linux.Resources, cfg.Spec.Linux.Devices)
+	res, err := cgroups.Resources(cfg.Spec.Linux.Resources)
 	if err != nil {
 		return nil, err
 	}
