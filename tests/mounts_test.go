@@ -657,3 +657,61 @@ func TestProcSysSymlinkRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestNoPivotNoFreshProcfs: with --no-pivot the root is moved over "/" and
+// chrooted into, so the host's /proc and /sys stay in the container's mount
+// namespace. A process in the container (Docker's default capabilities, no
+// CAP_SYS_ADMIN) can make a user namespace of its own (a root moved over "/"
+// does not count as chrooted), whose copy of the mount table locks the
+// container's masks: its /proc no longer passes the kernel's "mount too
+// revealing" check, but the host's fully visible /proc and /sys did, and a
+// fresh, unmasked procfs (and a writable sysfs) could be mounted. As runc
+// does, berth detaches every procfs and sysfs mount outside the rootfs
+// before the move (in a user namespace, where they are locked, it covers
+// them, and the cover is locked in the nested copy). The mounts then fail as
+// they do with pivot_root (the control), and /proc's masked paths stay masked.
+func TestNoPivotNoFreshProcfs(t *testing.T) {
+	t.Parallel()
+	const script = `mkdir -p /tmp/p /tmp/s
+unshare -r -m -p -n -f sh -c '
+if mount -t proc proc /tmp/p 2>/dev/null; then echo proc=mounted; else echo proc=refused; fi
+if mount -t sysfs sysfs /tmp/s 2>/dev/null; then echo sysfs=mounted; else echo sysfs=refused; fi'
+echo unshare=$?
+for f in keys timer_list; do echo $f=$(wc -c </proc/$f) $(grep -c " /proc/$f " /proc/self/mountinfo); done`
+	dockerCaps := []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID",
+		"CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_SETFCAP"}
+	for _, tc := range []struct {
+		name   string
+		userns bool
+		extra  []string
+	}{
+		{"no-pivot", false, []string{"--no-pivot"}},
+		{"no-pivot-userns", true, []string{"--no-pivot"}},
+		{"pivot", false, nil},
+		{"pivot-userns", true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			spec := sh(script)
+			if tc.userns {
+				userMapped(spec)
+			}
+			spec.Process.Capabilities = &specs.LinuxCapabilities{Bounding: dockerCaps, Effective: dockerCaps, Permitted: dockerCaps}
+			kv := parseKV(e.mustRun(spec, tc.extra...))
+			if kv["unshare"] != "0" {
+				t.Fatalf("the container could not make a user namespace of its own (unshare=%q): the test proves nothing\n%v", kv["unshare"], kv)
+			}
+			for _, fs := range []string{"proc", "sysfs"} {
+				if kv[fs] != "refused" {
+					t.Errorf("mount -t %s in a user namespace of the container's: %q, want it refused", fs, kv[fs])
+				}
+			}
+			for _, f := range []string{"keys", "timer_list"} {
+				if _, err := os.Stat("/proc/" + f); err == nil && kv[f] != "0 1" {
+					t.Errorf("/proc/%s: %q (bytes, masks), want it masked: \"0 1\"", f, kv[f])
+				}
+			}
+		})
+	}
+}
