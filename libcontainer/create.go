@@ -55,7 +55,7 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 		return nil, err
 	}
 	// Resource errors are config errors: report them before touching anything.
-	res, err := cgroups.Resources(cfg.Spec.Linux.Resources, cfg.Spec.Linux.Devices)
+	res, err := cgroups.Resources(cfg.Spec.Linux.Resources)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,12 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 	go func() {
 		var err error
 		if cg, err = newCgroup(); err == nil {
+			err = checkCgroupUnused(cfg, cg)
+		}
+		// The paths are only recorded for a cgroup berth may use: what
+		// is recorded, a failed create's cleanup kills and removes, and a
+		// cgroup refused above is somebody else's.
+		if err == nil {
 			c.st.CgroupPaths = cg.Paths()
 			if err = c.rt.store().save(c.st); err == nil {
 				err = cg.Prepare()
@@ -148,6 +154,19 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 	}
 	trace.Point("create:namespaces")
 	return c.finishCreate(pid, params)
+}
+
+// checkCgroupUnused refuses a cgroup that already has processes or is
+// frozen (cgroups.CheckUnused), naming the field that chose it.
+func checkCgroupUnused(cfg *Config, cg *cgroups.Manager) error {
+	err := cg.CheckUnused()
+	if err == nil {
+		return nil
+	}
+	if cfg.CgroupsPath == "" {
+		return fmt.Errorf("cgroup %q (no linux.cgroupsPath: the container id): %w", cfg.ID, err)
+	}
+	return fmt.Errorf("linux.cgroupsPath %q: %w", cfg.CgroupsPath, err)
 }
 
 // spawnInit makes exec.fifo (create) and the sync socket, works out the C

@@ -46,6 +46,7 @@ const (
 	rfMask
 	rfRoPath
 	rfFinalProp
+	rfFSDir // as rfFS, on a destination that must be an ordinary directory (needsOrdinaryDir)
 )
 
 // CSettings are the root's settings applied after pivot_root, besides the
@@ -248,7 +249,11 @@ func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string) {
 		if src == "" {
 			src = m.Type
 		}
-		w.Rec(rfFS, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, src, m.Type, o.Data))
+		tag := rfFS
+		if needsOrdinaryDir(m.Type) {
+			tag = rfFSDir
+		}
+		w.Rec(tag, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, src, m.Type, o.Data))
 	}
 	afterMount(w, &o)
 }

@@ -142,7 +142,7 @@ func TestCompileC(t *testing.T) {
 		}
 		byTag[r.tag] = append(byTag[r.tag], r)
 	}
-	want := []uint32{rfPropagation, rfRoot, rfFS, rfFS, rfBind, rfMntProp}
+	want := []uint32{rfPropagation, rfRoot, rfFSDir, rfFS, rfBind, rfMntProp} // proc needs an ordinary directory, tmpfs not
 	for range missingDefaults(nil) {
 		want = append(want, rfDev)
 	}

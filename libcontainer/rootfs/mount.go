@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -129,7 +130,13 @@ func (t *tree) makeDestination(dest string, src *os.File) (*os.File, error) {
 // mountFS mounts a filesystem (tmpfs, proc, sysfs, mqueue, devpts, or any
 // other type with its data) on a directory.
 func (t *tree) mountFS(m *specs.Mount, o *Options) error {
-	dst, err := t.mkdirAll(m.Destination)
+	var dst *os.File
+	var err error
+	if needsOrdinaryDir(m.Type) {
+		dst, err = t.ordinaryDir(m.Destination, m.Type)
+	} else {
+		dst, err = t.mkdirAll(m.Destination)
+	}
 	if err != nil {
 		return err
 	}
@@ -144,6 +151,59 @@ func (t *tree) mountFS(m *specs.Mount, o *Options) error {
 		return err
 	}
 	return t.applyPropagation(dst, o)
+}
+
+// needsOrdinaryDir reports whether a filesystem of type fstype may only be
+// mounted on a directory of the image, never through a symlink there (as
+// runc refuses it). procfs and sysfs are where the kernel's knobs are, and
+// linux.maskedPaths and readonlyPaths name them at /proc and /sys: an image
+// whose /proc or /sys is a symlink moves the real filesystem to wherever the
+// link points, out from under the paths the config protects (and the image
+// can swap the link for a directory later). Both builders ask this.
+func needsOrdinaryDir(fstype string) bool {
+	return fstype == "proc" || fstype == "sysfs"
+}
+
+// ordinaryDir returns a handle of the directory path, made if missing, whose
+// last component is a directory of the image and not a symlink to one. The
+// parents are resolved in the root as for any destination; the last
+// component is opened with O_NOFOLLOW, so what was checked is what gets
+// mounted on.
+func (t *tree) ordinaryDir(path, fstype string) (*os.File, error) {
+	clean := filepath.Clean("/" + path)
+	parent, err := t.mkdirAll(filepath.Dir(clean))
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	name := filepath.Base(clean)
+	open := func() (int, error) {
+		return unix.Openat(int(parent.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
+	fd, err := open()
+	if errors.Is(err, unix.ENOENT) {
+		if err := unix.Mkdirat(int(parent.Fd()), name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+			return nil, fmt.Errorf("mkdir %s: %w", clean, err)
+		}
+		fd, err = open()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", clean, err)
+	}
+	h := os.NewFile(uintptr(fd), clean)
+	typ, err := fileType(h)
+	if err == nil && typ != unix.S_IFDIR {
+		what := "not a directory"
+		if typ == unix.S_IFLNK {
+			what = "a symlink"
+		}
+		err = fmt.Errorf("filesystem %q must be mounted on an ordinary directory: %s is %s", fstype, clean, what)
+	}
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
 }
 
 // mountOn mounts a new filesystem on the directory dst.
