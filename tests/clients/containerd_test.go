@@ -318,3 +318,13 @@ func metricAtLeast(metrics, name string, min int64) bool {
 	}
 	return false
 }
+
+// cpuQuota reads the CPU quota of pid's cgroup in microseconds per
+// period (v1 cpu.cfs_quota_us, or the first field of v2 cpu.max).
+func cpuQuota(t *testing.T, pid int) string {
+	t.Helper()
+	if onUnifiedOnly() {
+		return strings.Fields(cgroupFile(t, pid, "", "cpu.max"))[0]
+	}
+	return cgroupFile(t, pid, "cpu", "cpu.cfs_quota_us")
+}

@@ -2,11 +2,16 @@ package clients
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berthrun/berth/internal/hostscan"
 )
 
 // pod is a pod sandbox the test ran through crictl, and its config file,
@@ -70,6 +75,13 @@ type ctrSpec struct {
 // The container is removed with its pod.
 func (c *cri) create(t *testing.T, p *pod, s ctrSpec) string {
 	t.Helper()
+	return strings.TrimSpace(mustSucceed(t, c.crictl(t, c.createArgs(t, p, s)...)))
+}
+
+// createArgs writes the container config of s and returns the arguments
+// of crictl create.
+func (c *cri) createArgs(t *testing.T, p *pod, s ctrSpec) []string {
+	t.Helper()
 	linux := map[string]any{
 		"security_context": map[string]any{"namespace_options": map[string]any{"pid": pidNamespace(p.sharedPID)}},
 	}
@@ -84,7 +96,7 @@ func (c *cri) create(t *testing.T, p *pod, s ctrSpec) string {
 		"log_path": s.name + "-" + strconv.Itoa(s.attempt) + ".log",
 		"linux":    linux,
 	})
-	return strings.TrimSpace(mustSucceed(t, c.crictl(t, "create", p.id, cfg, p.config)))
+	return []string{"create", p.id, cfg, p.config}
 }
 
 // run creates and starts a container in p and returns its id.
@@ -172,5 +184,84 @@ func (c *cri) writeJSON(t *testing.T, path string, v any) {
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// containerProcs lists the processes in the cgroup of container id of p,
+// none when the cgroup is gone.
+func (c *cri) containerProcs(p *pod, id string) []string {
+	for _, root := range hostscan.CgroupMounts() {
+		b, err := os.ReadFile(filepath.Join(root, c.w.cgroup, p.name, id, "cgroup.procs"))
+		if err == nil {
+			return strings.Fields(string(b))
+		}
+	}
+	return nil
+}
+
+// wantContainerGone fails the test unless the container's init (pid, if
+// known) and every other process of its cgroup are gone within 5 s.
+func (c *cri) wantContainerGone(t *testing.T, p *pod, id string, pid int) {
+	t.Helper()
+	if !eventually(5*time.Second, func() bool { return (pid == 0 || !pidAlive(pid)) && len(c.containerProcs(p, id)) == 0 }) {
+		t.Errorf("container %s has exited, but its cgroup still holds %v (init %d alive: %v)", id, c.containerProcs(p, id), pid, pid != 0 && pidAlive(pid))
+	}
+}
+
+// wantNoZombies fails the test unless pause, pid 1 of a pod that shares
+// its pid namespace, reaps the orphans it inherits.
+func (c *cri) wantNoZombies(t *testing.T, p *pod) {
+	t.Helper()
+	pause := c.inspectPod(t, p.id).Info.Pid
+	var zombies []string
+	if !eventually(5*time.Second, func() bool {
+		zombies = nil
+		for _, child := range childrenOf(pause) {
+			if stat, err := os.ReadFile("/proc/" + child + "/stat"); err == nil && strings.Contains(string(stat), ") Z ") {
+				zombies = append(zombies, child)
+			}
+		}
+		return len(zombies) == 0
+	}) {
+		t.Errorf("pause (pid %d) leaves zombies %v unreaped", pause, zombies)
+	}
+}
+
+// pidAlive reports whether pid exists and is not a zombie.
+func pidAlive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && !strings.Contains(string(stat), ") Z ")
+}
+
+// wantNoBerthState fails the test if berth still holds the state of id.
+func (c *cri) wantNoBerthState(t *testing.T, id string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(c.berthRoot, id)); err == nil {
+		t.Errorf("berth still holds the state of %s after its removal", id)
+	}
+}
+
+// alreadyFinished are the errors the runc shim takes for "the process has
+// already finished" when a kill fails (and then goes on); any other error
+// of a kill fails the shim's task and, with it, the CRI's stop.
+var alreadyFinished = []string{"container not running", "process already finished", "no such process", "does not exist"}
+
+// checkBerthErrors fails the test on each error berth wrote to the
+// container's log (the shim's --log, in the bundle) that the shim cannot
+// take for "already finished".
+func (c *cri) checkBerthErrors(t *testing.T, id string) {
+	t.Helper()
+	b, err := os.ReadFile(c.w.path("state", "io.containerd.runtime.v2.task", "k8s.io", id, "log.json"))
+	if err != nil {
+		return // berth never logged anything
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		var entry struct{ Level, Msg string }
+		if json.Unmarshal([]byte(l), &entry) != nil || entry.Level != "error" {
+			continue
+		}
+		if !slices.ContainsFunc(alreadyFinished, func(s string) bool { return strings.Contains(entry.Msg, s) }) {
+			t.Errorf("berth told the shim of container %s: %q", id, entry.Msg)
+		}
 	}
 }

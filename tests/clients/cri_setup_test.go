@@ -191,8 +191,8 @@ func (c *cri) checkClean(t *testing.T) {
 	if m := hostscan.MountsBelow(c.w.dir); len(m) > 0 {
 		t.Errorf("leak: mounts left below %s: %v", c.w.dir, m)
 	}
-	if ns, _ := os.ReadDir(c.w.path("state", "netns")); len(ns) > 0 {
-		t.Errorf("leak: network namespaces left in %s: %d", c.w.path("state", "netns"), len(ns))
+	if ns, _ := os.ReadDir(c.w.path("state", "io.containerd.grpc.v1.cri", "netns")); len(ns) > 0 {
+		t.Errorf("leak: network namespaces left in %s: %d", c.w.path("state", "io.containerd.grpc.v1.cri", "netns"), len(ns))
 	}
 	for _, root := range hostscan.CgroupMounts() {
 		filepath.WalkDir(filepath.Join(root, c.w.cgroup), func(p string, d os.DirEntry, err error) error {
