@@ -44,8 +44,8 @@ var hostProbingPlugins = []string{"io.containerd.internal.v1.opt",
 // startContainerdDaemon starts a containerd of the world: root, state and
 // sockets below its directory, the host-probing plugins and disabled
 // turned off, and extra (TOML plugin sections) appended to its config.
-// It returns once ctr gets an answer on sock.
-func (w *world) startContainerdDaemon(sock string, disabled []string, extra string) {
+// It returns the daemon once ctr gets an answer on sock.
+func (w *world) startContainerdDaemon(sock string, disabled []string, extra string) *daemon {
 	w.t.Helper()
 	// The runc shim puts its socket in /run/containerd/s whatever the
 	// daemon's state directory.
@@ -67,7 +67,7 @@ disabled_plugins = [%s]
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		w.t.Fatal(err)
 	}
-	w.startDaemon("containerd", func() error {
+	return w.startDaemon("containerd", func() error {
 		return exec.Command("ctr", "--address", sock, "version").Run()
 	}, "containerd", "--config", cfg)
 }

@@ -183,4 +183,3 @@ func (c *cri) importImage(t *testing.T, img image) {
 	}
 	mustSucceed(t, runCmd(t, nil, "ctr", "--address", c.sock, "--namespace", "k8s.io", "images", "import", archive))
 }
-

@@ -1,11 +1,13 @@
 package clients
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +24,10 @@ type cri struct {
 	crictlCfg string
 	// berthRoot is berth's --root: the Root of the runtime options plus
 	// the CRI's containerd namespace, as the shim passes it.
-	berthRoot string
-	bridge    string
-	subnet    string // the pods' /24, as "10.A.B."
+	berthRoot  string
+	bridge     string
+	subnet     string // the pods' /24, as "10.A.B."
+	containerd *daemon
 }
 
 // The suite's two images: busybox for the containers, pause for the
@@ -48,7 +51,7 @@ func startCRI(t *testing.T) *cri {
 	c.berthRoot = filepath.Join(w.path("berth-root"), "k8s.io")
 	w.berthRoots = []string{c.berthRoot}
 	c.writeCNIConfig(t)
-	w.startContainerdDaemon(c.sock, nil, c.pluginConfig())
+	c.containerd = w.startContainerdDaemon(c.sock, nil, c.pluginConfig())
 	c.writeCrictlConfig(t)
 	pauseRootfs(t, w.path("pause-rootfs"))
 	c.importImage(t, image{ref: pauseRef, rootfs: w.path("pause-rootfs"), entrypoint: []string{"/pause"}})
@@ -208,4 +211,43 @@ func (c *cri) checkClean(t *testing.T) {
 	if ports := c.bridgePorts(t); len(ports) > 0 {
 		t.Errorf("leak: veths %v left on bridge %s", ports, c.bridge)
 	}
+}
+
+// listeningAddrs returns the local addresses ("127.0.0.1:PORT") of the
+// IPv4 TCP sockets that process pid listens on.
+func listeningAddrs(t *testing.T, pid int) []string {
+	t.Helper()
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	// The process's view of its network namespace: the host's.
+	tcp, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []string
+	for _, l := range strings.Split(string(tcp), "\n")[1:] {
+		// sl local_address rem_address st ... uid timeout inode
+		f := strings.Fields(l)
+		if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
+			continue
+		}
+		addrs = append(addrs, hexAddr(f[1]))
+	}
+	return addrs
+}
+
+// hexAddr turns /proc/net/tcp's "0100007F:1F90" into "127.0.0.1:8080".
+func hexAddr(s string) string {
+	ip, port, _ := strings.Cut(s, ":")
+	b, _ := hex.DecodeString(ip)
+	p, _ := strconv.ParseUint(port, 16, 16)
+	if len(b) != 4 {
+		return s
+	}
+	return fmt.Sprintf("%d.%d.%d.%d:%d", b[3], b[2], b[1], b[0], p)
 }

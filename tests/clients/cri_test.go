@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -136,15 +137,20 @@ func testCRIExecTTY(t *testing.T, c *cri) {
 	p := c.runPod(t, "tty", false)
 	id := c.run(t, p, ctrSpec{name: "main", command: []string{"sleep", "1000"}})
 	c.runningPid(t, id)
+	if addrs := listeningAddrs(t, c.containerd.cmd.Process.Pid); len(addrs) == 0 || slices.ContainsFunc(addrs, func(a string) bool { return !strings.HasPrefix(a, "127.0.0.1:") }) {
+		t.Errorf("containerd listens on TCP %v; want its stream server on 127.0.0.1 only", addrs)
+	}
 	s := startOnPTY(t, nil, crictlBin, "--config", c.crictlCfg, "exec", "-it", id, "sh")
 	s.expect("# ")
 	s.send("tty; echo marker-$((6*7)); exit 4\r")
 	s.expect("marker-42")
-	code := s.wait()
-	wantOutput(t, "crictl exec -it: tty inside", s.out.String(), "/dev/pts/")
-	if code == 0 {
-		t.Errorf("crictl exec -it of a shell that exits 4 exited 0; terminal: %q", s.out.String())
+	// crictl exits 1 whatever the shell's status, and names the status
+	// in its error.
+	s.expect("exit code 4")
+	if code := s.wait(); code != 1 {
+		t.Errorf("crictl exec -it of a shell that exits 4 exited %d, want 1; terminal: %q", code, s.out.String())
 	}
+	wantOutput(t, "crictl exec -it: tty inside", s.out.String(), "/dev/pts/")
 }
 
 // modeName names a pid-namespace mode in pod names.
