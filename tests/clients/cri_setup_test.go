@@ -213,8 +213,9 @@ func (c *cri) checkClean(t *testing.T) {
 	}
 }
 
-// listeningAddrs returns the local addresses ("127.0.0.1:PORT") of the
-// IPv4 TCP sockets that process pid listens on.
+// listeningAddrs returns the local addresses of the TCP sockets process
+// pid listens on: "127.0.0.1:PORT" for IPv4, the raw hex of
+// /proc/net/tcp6 for IPv6.
 func listeningAddrs(t *testing.T, pid int) []string {
 	t.Helper()
 	inodes := map[string]bool{}
@@ -224,24 +225,27 @@ func listeningAddrs(t *testing.T, pid int) []string {
 			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
 		}
 	}
-	// The process's view of its network namespace: the host's.
-	tcp, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var addrs []string
-	for _, l := range strings.Split(string(tcp), "\n")[1:] {
-		// sl local_address rem_address st ... uid timeout inode
-		f := strings.Fields(l)
-		if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
-			continue
+	for _, table := range []string{"tcp", "tcp6"} {
+		// The process's view of its network namespace: the host's.
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if err != nil {
+			t.Fatal(err)
 		}
-		addrs = append(addrs, hexAddr(f[1]))
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			// sl local_address rem_address st ... uid timeout inode
+			f := strings.Fields(l)
+			if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
+				continue
+			}
+			addrs = append(addrs, hexAddr(f[1]))
+		}
 	}
 	return addrs
 }
 
-// hexAddr turns /proc/net/tcp's "0100007F:1F90" into "127.0.0.1:8080".
+// hexAddr turns /proc/net/tcp's "0100007F:1F90" into "127.0.0.1:8080";
+// other forms (IPv6) are returned as they are.
 func hexAddr(s string) string {
 	ip, port, _ := strings.Cut(s, ":")
 	b, _ := hex.DecodeString(ip)

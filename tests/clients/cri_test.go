@@ -322,8 +322,14 @@ func testCRIExitReasons(t *testing.T, c *cri) {
 	}
 	for _, tc := range cases {
 		id := c.run(t, p, tc.spec)
-		s := c.waitState(t, id, "CONTAINER_EXITED")
-		if s.Status.ExitCode != tc.code || s.Status.Reason != tc.reason {
+		c.waitState(t, id, "CONTAINER_EXITED")
+		// The shim's OOM event and its exit event reach the CRI apart:
+		// give the reason a moment to settle.
+		var s ctrStatus
+		if !eventually(5*time.Second, func() bool {
+			s = c.inspect(t, id)
+			return s.Status.ExitCode == tc.code && s.Status.Reason == tc.reason
+		}) {
 			t.Errorf("%s: exit code %d, reason %q; want %d, %q", tc.spec.name, s.Status.ExitCode, s.Status.Reason, tc.code, tc.reason)
 		}
 		c.checkBerthErrors(t, id)
