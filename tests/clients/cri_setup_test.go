@@ -37,6 +37,10 @@ const (
 	pauseRef   = "berth.test/pause:cri"
 )
 
+// startCRI starts the CRI world: the bridge's name and subnet, the CNI
+// config, containerd, crictl's config, and the two images imported and
+// known to the CRI. It skips when the client suites cannot run or crictl
+// could not be built.
 func startCRI(t *testing.T) *cri {
 	if criSkipReason != "" && skipReason == "" {
 		t.Skip(criSkipReason)
@@ -77,7 +81,7 @@ func (c *cri) pluginConfig() string {
 	return fmt.Sprintf(`[plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = %q
   stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
+  stream_server_port = "0"  # a free port, which the exec URLs name
   netns_mounts_under_state_dir = true
   restrict_oom_score_adj = true
   enable_selinux = false
