@@ -201,13 +201,17 @@ func (c *cri) checkClean(t *testing.T) {
 	if ns, _ := os.ReadDir(c.w.path("state", "io.containerd.grpc.v1.cri", "netns")); len(ns) > 0 {
 		t.Errorf("leak: network namespaces left in %s: %d", c.w.path("state", "io.containerd.grpc.v1.cri", "netns"), len(ns))
 	}
+	// Once per cgroup, not once per hierarchy it is in.
+	reported := map[string]bool{}
 	for _, root := range hostscan.CgroupMounts() {
 		filepath.WalkDir(filepath.Join(root, c.w.cgroup), func(p string, d os.DirEntry, err error) error {
-			if err != nil || !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			if err != nil || !d.IsDir() || reported[rel] {
 				return nil
 			}
 			if procs, _ := os.ReadFile(filepath.Join(p, "cgroup.procs")); len(strings.TrimSpace(string(procs))) > 0 {
-				t.Errorf("leak: processes %q left in cgroup %s", procs, p)
+				reported[rel] = true
+				t.Errorf("leak: processes %q left in cgroup /%s", strings.Fields(string(procs)), rel)
 			}
 			return nil
 		})
