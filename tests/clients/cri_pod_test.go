@@ -52,8 +52,9 @@ func (c *cri) runPod(t *testing.T, name string, sharedPID bool) *pod {
 	return p
 }
 
-// removePod stops and removes a pod (crictl stopp, rmp) and fails the
-// test if either fails: both must work even when the pod is gone.
+// removePod stops and removes a pod (crictl stopp, rmp), whatever its
+// containers are doing, and fails the test if either fails. A pod the
+// test removed itself is left alone.
 func (c *cri) removePod(t *testing.T, id string) {
 	t.Helper()
 	if c.crictl(t, "inspectp", id).code != 0 {
