@@ -60,6 +60,8 @@ func InitMain() {
 		os.Exit(1)
 	}
 	os.Unsetenv("_BERTH_INITPIPE")
+	os.Unsetenv("GODEBUG") // initGodebug: read by the runtime already, not for hooks
+
 	sync := &syncSocket{f: os.NewFile(uintptr(fd), "sync")}
 	err = runInit(sync)
 	if errors.Is(err, errHelperDone) {
@@ -123,6 +125,8 @@ func runInit(sync *syncSocket) error {
 	if err := sync.send(&message{Type: msgReady, Trace: trace.Collected()}); err != nil {
 		return err
 	}
+	closeProcHandle()
+	closeProcfsFds(fdDir)
 	fifo, err := waitForStart(sync, fdDir, p.FifoFd)
 	if err != nil {
 		return err
@@ -222,17 +226,51 @@ func writeSysctl(key, value string) error {
 // open fifo; run waits for the start message on the sync socket and keeps
 // the socket for a later error.
 func waitForStart(sync *syncSocket, fdDir, fifoFd int) (int, error) {
-	defer unix.Close(fdDir)
 	if fifoFd == 0 {
+		defer unix.Close(fdDir)
 		_, err := sync.expect(msgStart)
 		return -1, err
 	}
 	// The parent of create is gone: later errors go to stderr.
 	sync.close()
-	fd, err := unix.Openat(fdDir, strconv.Itoa(fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	fd, err := reopenFifo(fifoFd, fdDir)
+	if err != nil {
+		return -1, err
+	}
+	unix.Close(fifoFd)
+	return fd, nil
+}
+
+// reopenFifo opens exec.fifo for writing, which blocks until start opens
+// it for reading; reopen_fifo in cinit.c is its twin. The host
+// /proc/self/fd handle is closed before the wait whenever the container's
+// own /proc can reopen the fifo: nothing of the host's procfs stays in the
+// waiting init. The opened file must be the fifo.
+func reopenFifo(fifoFd, fdDir int) (int, error) {
+	var want, got unix.Stat_t
+	if err := unix.Fstat(fifoFd, &want); err != nil {
+		return -1, fmt.Errorf("stat exec.fifo: %w", err)
+	}
+	same := func(a, b *unix.Stat_t) bool { return a.Dev == b.Dev && a.Ino == b.Ino }
+	name := strconv.Itoa(fifoFd)
+	path := "/proc/self/fd/" + name
+	var sf unix.Statfs_t
+	var fd int
+	var err error
+	if unix.Statfs("/proc/self/fd", &sf) == nil && sf.Type == unix.PROC_SUPER_MAGIC &&
+		unix.Stat(path, &got) == nil && same(&got, &want) {
+		unix.Close(fdDir)
+		fd, err = unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	} else {
+		fd, err = unix.Openat(fdDir, name, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		unix.Close(fdDir)
+	}
 	if err != nil {
 		return -1, fmt.Errorf("open exec.fifo: %w", err)
 	}
-	unix.Close(fifoFd)
+	if err := unix.Fstat(fd, &got); err != nil || !same(&got, &want) {
+		unix.Close(fd)
+		return -1, fmt.Errorf("open exec.fifo: %s is not exec.fifo", path)
+	}
 	return fd, nil
 }
