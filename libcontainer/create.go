@@ -148,10 +148,11 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 	if params.crootfs != nil {
 		plan = params.crootfs.withProgram(plan, cgroups.MountPaths(c.st.CgroupPaths))
 	}
-	pid, err := bootstrap(cmd, c.init.sync, cfg, plan)
+	pid, hostSrc, err := bootstrap(cmd, c.init.sync, cfg, plan)
 	if err != nil {
 		return err
 	}
+	params.HostSrc = hostSrc
 	trace.Point("create:namespaces")
 	return c.finishCreate(pid, params)
 }
@@ -220,7 +221,7 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 // bootstrap hands the nsenter stage (already in the container's cgroup) its
 // namespaces and returns the host pid of the process it forked into them.
 // A plan, when there is one, follows the bootstrap for the C init.
-func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, error) {
+func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, []int, error) {
 	err := sync.sendRaw(bootstrapMessage(cfg, plan))
 	if err == nil && plan != nil {
 		err = sync.sendRaw(plan)
@@ -228,14 +229,14 @@ func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, 
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return 0, fmt.Errorf("send bootstrap: %w", err)
+		return 0, nil, fmt.Errorf("send bootstrap: %w", err)
 	}
 	m, err := sync.expect(msgPid)
 	waitErr := cmd.Wait()
 	if err != nil {
-		return 0, fmt.Errorf("namespaces: %w", initError(err, waitErr))
+		return 0, nil, fmt.Errorf("namespaces: %w", initError(err, waitErr))
 	}
-	return m.Pid, nil
+	return m.Pid, m.HostSrc, nil
 }
 
 // initError prefers the init's own message over "socket closed".

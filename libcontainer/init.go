@@ -29,6 +29,9 @@ type initParams struct {
 	ConsoleFd int `json:"consoleFd,omitempty"`
 	// Trace asks the init to collect its phases for the parent's trace.
 	Trace bool `json:"trace,omitempty"`
+	// HostSrc are the fds, in the init, of the bind sources nsenter opened
+	// from the host side, by slot (rootfs.HostSources).
+	HostSrc []int `json:"hostSrc,omitempty"`
 	// Helper, the parent's note (never sent): the C init sets up the
 	// process (cinit.go) and its Go side is only the rootfs helper, which
 	// is sent a rootfsJob instead of the config.
@@ -109,6 +112,9 @@ func runInit(sync *syncSocket) error {
 	if err != nil {
 		return err
 	}
+	for _, fd := range p.HostSrc { // attached where they belong; not for the waiting init
+		unix.Close(fd)
+	}
 	ownMounts := cfg.NewNamespace(specs.MountNamespace)
 	if spec.Process.Terminal {
 		if err := setupConsole(p.ConsoleFd, spec.Process, ownMounts); err != nil {
@@ -171,7 +177,7 @@ func enterRoot(plan *rootfs.Plan, ownMounts bool) error {
 
 func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
 	spec := cfg.Spec
-	return &rootfs.Plan{
+	plan := &rootfs.Plan{
 		Root:          cfg.Rootfs,
 		Mounts:        spec.Mounts,
 		Devices:       spec.Linux.Devices,
@@ -184,6 +190,33 @@ func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
 		CgroupNS:      cfg.NewNamespace(specs.CgroupNamespace),
 		CgroupPaths:   p.CgroupPaths,
 	}
+	if len(p.HostSrc) > 0 {
+		plan.HostFds = map[int]int{}
+		for k, src := range rootfs.HostSources(plan, cfg.Bundle) {
+			if k < len(p.HostSrc) {
+				plan.HostFds[src.Index] = p.HostSrc[k]
+			}
+		}
+	}
+	return plan
+}
+
+// hostSourceEntries are the bootstrap's "hostsrc" entries: the bind
+// sources nsenter opens from the host side, in slot order. Only a create
+// with a mount namespace of its own mounts anything.
+func hostSourceEntries(cfg *Config) []string {
+	if !cfg.NewNamespace(specs.MountNamespace) || cfg.Spec.Linux == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range rootfs.HostSources(rootfsPlan(cfg, &initParams{}), cfg.Bundle) {
+		rec := "0"
+		if s.Recursive {
+			rec = "1"
+		}
+		out = append(out, rec+":"+s.Path)
+	}
+	return out
 }
 
 func hasNamespace(cfg *Config, t specs.LinuxNamespaceType) bool {

@@ -624,6 +624,7 @@ void cinit_run(struct cinit_plan *p)
 		crootfs_build(p->rootfs, p->rootfs_len);
 	else if (build_in_helper(fddir, oomfd))
 		return;
+	berth_close_hostsrc();
 	write_oom(p, oomfd);
 	set_rlimits(p);
 	if (p->keyring != NULL &&

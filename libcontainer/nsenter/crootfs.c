@@ -530,9 +530,14 @@ static void do_bind(struct build *b, struct rec *r)
 {
 	unsigned long flags = get_u64(r), set = get_u64(r), clr = get_u64(r);
 	const char *dest = get_str(r), *source = get_str(r);
+	uint32_t slot = get_u32(r);
 	char sp[64], dp[64];
 
-	int src = open(source, O_PATH | O_CLOEXEC);
+	// A source the host opened (slot, rootfs/hostsource.go) is a detached
+	// clone, attached with move_mount; any other is opened here.
+	if (slot > (uint32_t)berth_nhostsrc)
+		rfail("bind %s: no host-opened source in slot %u", source, slot);
+	int src = slot ? fcntl(berth_hostsrc[slot - 1], F_DUPFD_CLOEXEC, 3) : open(source, O_PATH | O_CLOEXEC);
 	if (src < 0)
 		rfail("open source \"%s\"", source);
 	int dst = type_of(src) == S_IFDIR ? mkdir_all(b, dest) : mkfile(b, dest);
@@ -540,7 +545,10 @@ static void do_bind(struct build *b, struct rec *r)
 	check_procfs(b);
 	fd_path(sp, sizeof(sp), src);
 	fd_path(dp, sizeof(dp), dst);
-	if (mount(sp, dp, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
+	if (slot) {
+		if (syscall(SYS_move_mount, src, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			rfail("bind %s: move_mount of the source opened by the host", source);
+	} else if (mount(sp, dp, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
 		rfail("bind %s", source);
 	unsigned long have = flags_of(src);
 	close(src);

@@ -10,6 +10,8 @@
 //   timens=<text>          /proc/self/timens_offsets contents for a new time ns
 //   cinit=1                a process plan packet follows: the container's
 //                          process is set up in C (cinit.c), not by Go
+//   hostsrc=<r>:<path>     a bind source to open from the host side (open_tree
+//                          clone; r=1 with its submounts), in slot order
 //   affinity=keep          keep the CPU affinity the parent set (an exec's
 //                          execCPUAffinity.initial); else every CPU the
 //                          cpuset allows
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -45,6 +48,8 @@
 #define MAX_JOIN 16
 
 int berth_syncfd = -1;
+int berth_hostsrc[BERTH_MAX_HOSTSRC];
+int berth_nhostsrc;
 
 // report sends msg to the parent as a JSON error, with quotes, backslashes
 // and control bytes escaped, or to stderr once the socket is closed; then exits.
@@ -131,6 +136,9 @@ struct bootstrap {
 	int setgroups_deny;
 	int cinit;
 	int keep_affinity;
+	char *hostsrc[BERTH_MAX_HOSTSRC];
+	int hostsrc_rec[BERTH_MAX_HOSTSRC];
+	int nhostsrc;
 };
 
 static int ns_flag(const char *name)
@@ -178,6 +186,11 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 			b->timens = val;
 		} else if (strcmp(entry, "cinit") == 0) {
 			b->cinit = strcmp(val, "1") == 0;
+		} else if (strcmp(entry, "hostsrc") == 0) {
+			if (b->nhostsrc == BERTH_MAX_HOSTSRC || (val[0] != '0' && val[0] != '1') || val[1] != ':')
+				fail("bootstrap: bad hostsrc entry");
+			b->hostsrc_rec[b->nhostsrc] = val[0] == '1';
+			b->hostsrc[b->nhostsrc++] = val + 2;
 		} else if (strcmp(entry, "affinity") == 0) {
 			b->keep_affinity = strcmp(val, "keep") == 0;
 		} else if (strcmp(entry, "setgroups") == 0) {
@@ -229,6 +242,27 @@ static void join_namespaces(struct bootstrap *b)
 				fail("become root in user namespace %s", j->path);
 		}
 	}
+}
+
+// open_host_sources clones each bind source the bootstrap names into a
+// detached mount while this process is still the host's root in the host's
+// mount namespace (rootfs/hostsource.go says why).
+static void open_host_sources(struct bootstrap *b)
+{
+	for (int i = 0; i < b->nhostsrc; i++) {
+		unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (b->hostsrc_rec[i] ? AT_RECURSIVE : 0);
+		int fd = syscall(SYS_open_tree, AT_FDCWD, b->hostsrc[i], flags);
+		if (fd < 0)
+			fail("open bind source \"%s\" from the host", b->hostsrc[i]);
+		berth_hostsrc[berth_nhostsrc++] = fd;
+	}
+}
+
+void berth_close_hostsrc(void)
+{
+	for (int i = 0; i < berth_nhostsrc; i++)
+		close(berth_hostsrc[i]);
+	berth_nhostsrc = 0;
 }
 
 // map_user_namespace creates a new user namespace and has a helper left in
@@ -385,6 +419,7 @@ void berth_nsexec(void)
 	int timens_fd = -1;
 	if (b.timens != NULL && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
 		fail("open /proc/self/timens_offsets");
+	open_host_sources(&b);
 	join_namespaces(&b);
 	if (b.clone_flags & CLONE_NEWUSER)
 		map_user_namespace(&b);
@@ -426,8 +461,13 @@ void berth_nsexec(void)
 		cinit_run(plan);
 		return; /* the rootfs helper, into the Go runtime */
 	}
-	char msg[64];
-	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d}", child);
+	// The Go builders find the host's bind sources by these fd numbers,
+	// which the clone shares.
+	char msg[64 + 12 * BERTH_MAX_HOSTSRC];
+	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d,\"hostsrc\":[", child);
+	for (int i = 0; i < berth_nhostsrc; i++)
+		n += snprintf(msg + n, sizeof(msg) - n, "%s%d", i ? "," : "", berth_hostsrc[i]);
+	n += snprintf(msg + n, sizeof(msg) - n, "]}");
 	if (write(berth_syncfd, msg, n) != n)
 		fail("report init pid");
 	_exit(0);

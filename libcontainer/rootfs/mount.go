@@ -14,8 +14,9 @@ import (
 // refuses them together with a real mount, so they are applied afterwards.
 const propagationFlags = unix.MS_SHARED | unix.MS_SLAVE | unix.MS_PRIVATE | unix.MS_UNBINDABLE
 
-// mountOne performs one spec mount inside the root.
-func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup) error {
+// mountOne performs one spec mount inside the root. hostFd, when not 0,
+// is the bind source as the host opened it (HostSources).
+func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup, hostFd int) error {
 	o, err := ParseOptions(m.Options)
 	if err != nil {
 		return err
@@ -33,7 +34,7 @@ func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup) error {
 	case o.Flags&unix.MS_REMOUNT != 0:
 		return t.remountExisting(m, &o)
 	case o.Flags&unix.MS_BIND != 0:
-		return t.bindMount(m, &o)
+		return t.bindMount(m, &o, hostFd)
 	case m.Type == "cgroup":
 		return t.mountCgroup(m, &o, cg)
 	case m.Type == "":
@@ -45,8 +46,8 @@ func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup) error {
 
 // bindMount binds a host path (or one relative to the current directory,
 // the bundle) onto the destination, then applies the flags bind ignores.
-func (t *tree) bindMount(m *specs.Mount, o *Options) error {
-	src, err := t.openBindSource(m.Source)
+func (t *tree) bindMount(m *specs.Mount, o *Options, hostFd int) error {
+	src, err := t.bindSourceHandle(m.Source, hostFd)
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,11 @@ func (t *tree) bindMount(m *specs.Mount, o *Options) error {
 	if err := checkDestination(t, dst); err != nil {
 		return err
 	}
-	if err := unix.Mount(procFd(src), procFd(dst), "", o.Flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
+	if hostFd > 0 {
+		if err := attachHostSource(hostFd, dst); err != nil {
+			return fmt.Errorf("bind %s: %w", m.Source, err)
+		}
+	} else if err := unix.Mount(procFd(src), procFd(dst), "", o.Flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
 		return fmt.Errorf("bind %s: %w", m.Source, err)
 	}
 	have, err := mountFlagsOf(src)
@@ -81,6 +86,19 @@ func (t *tree) bindMount(m *specs.Mount, o *Options) error {
 		}
 	}
 	return applyAfterMount(mnt, o)
+}
+
+// bindSourceHandle is the bind source: a copy of the host's handle when
+// the host opened it, else what openBindSource finds.
+func (t *tree) bindSourceHandle(source string, hostFd int) (*os.File, error) {
+	if hostFd <= 0 {
+		return t.openBindSource(source)
+	}
+	fd, err := unix.FcntlInt(uintptr(hostFd), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return nil, fmt.Errorf("source %q opened by the host: %w", source, err)
+	}
+	return os.NewFile(uintptr(fd), source), nil
 }
 
 // openBindSource opens a bind mount's source. A source inside the rootfs
