@@ -56,3 +56,33 @@ func TestBootstrapMessage(t *testing.T) {
 }
 
 func itoa(n int) string { return pidString(n) }
+
+// TestBootstrapHostSources: a create with a user and a mount namespace asks
+// nsenter to open its bind sources from the host, in slot order; an exec
+// (namespaces joined by path) or a container without a user namespace
+// does not.
+func TestBootstrapHostSources(t *testing.T) {
+	spec := &specs.Spec{Linux: &specs.Linux{}, Mounts: []specs.Mount{
+		{Destination: "/a", Type: "bind", Source: "/vol/a", Options: []string{"rbind"}},
+		{Destination: "/b", Type: "bind", Source: "/vol/b"},
+	}}
+	for _, tt := range []struct {
+		name string
+		ns   []Namespace
+		want []string
+	}{
+		{"user and mount namespaces", []Namespace{{Type: "user"}, {Type: "mount"}}, []string{"hostsrc=1:/vol/a", "hostsrc=0:/vol/b"}},
+		{"no user namespace", []Namespace{{Type: "mount"}}, nil},
+		{"exec", []Namespace{{Type: "user", Path: "/proc/1/ns/user"}, {Type: "mount", Path: "/proc/1/ns/mnt"}}, nil},
+	} {
+		var got []string
+		for _, e := range strings.Split(string(bootstrapMessage(&Config{Spec: spec, Rootfs: "/r", Namespaces: tt.ns}, nil)), "\x00") {
+			if strings.HasPrefix(e, "hostsrc=") {
+				got = append(got, e)
+			}
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -205,11 +205,12 @@ func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
 // sources nsenter opens from the host side, in slot order. Only a create
 // with a mount namespace of its own mounts anything.
 func hostSourceEntries(cfg *Config) []string {
-	if !cfg.NewNamespace(specs.MountNamespace) || cfg.Spec.Linux == nil {
+	if !cfg.NewNamespace(specs.MountNamespace) {
 		return nil
 	}
+	plan := &rootfs.Plan{Root: cfg.Rootfs, Mounts: cfg.Spec.Mounts, InUserNS: hasNamespace(cfg, specs.UserNamespace)}
 	var out []string
-	for _, s := range rootfs.HostSources(rootfsPlan(cfg, &initParams{}), cfg.Bundle) {
+	for _, s := range rootfs.HostSources(plan, cfg.Bundle) {
 		rec := "0"
 		if s.Recursive {
 			rec = "1"
