@@ -274,6 +274,21 @@ static int mkdir_all(struct build *b, const char *path)
 	}
 }
 
+// make_parent makes the directory that holds path (in the root) and
+// returns its fd, with *name set to path's last component.
+static int make_parent(struct build *b, const char *path, const char **name)
+{
+	char dir[PATH_MAX];
+	copy_path(dir, path);
+	char *slash = strrchr(dir, '/');
+	*name = path + (slash - dir) + 1;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return mkdir_all(b, dir);
+}
+
 // mkfile returns a handle of path in the root, creating an empty regular
 // file (and its parent directories) if nothing is there.
 static int mkfile(struct build *b, const char *path)
@@ -283,15 +298,8 @@ static int mkfile(struct build *b, const char *path)
 		return fd;
 	if (errno != ENOENT)
 		rfail("open %s in the root", path);
-	char dir[PATH_MAX];
-	copy_path(dir, path);
-	char *slash = strrchr(dir, '/');
-	const char *name = path + (slash - dir) + 1;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	int d = mkdir_all(b, dir);
+	const char *name;
+	int d = make_parent(b, path, &name);
 	fd = openat(d, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
@@ -485,15 +493,8 @@ static int last_mount(struct build *b)
 // checked is what gets mounted on.
 static int ordinary_dir(struct build *b, const char *path, const char *fstype)
 {
-	char dir[PATH_MAX];
-	copy_path(dir, path);
-	char *slash = strrchr(dir, '/');
-	const char *name = path + (slash - dir) + 1;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	int parent = mkdir_all(b, dir);
+	const char *name;
+	int parent = make_parent(b, path, &name);
 	int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
