@@ -104,7 +104,9 @@ mklayer() {
 path_env='"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"'
 
 # --- the busybox base layer -------------------------------------------------
-# Debian's static busybox with a link for every applet, the users and groups
+# Debian's static busybox with a hard link for every applet (as upstream:
+# critest masks /bin/ls with a bind mount, which through a symbolic link
+# would mask busybox itself, and sh with it), the users and groups
 # of the upstream busybox image (www-data is uid/gid 33, as there), and the
 # two commands critest runs that Debian's build lacks (ipcs, pgrep).
 base=$work/base
@@ -113,7 +115,7 @@ chmod 1777 "$base/tmp"
 chmod 700 "$base/root"
 cp /bin/busybox "$base/bin/busybox"
 for applet in $(/bin/busybox --list-full); do
-	[[ -e $base/$applet ]] || ln -s /bin/busybox "$base/$applet"
+	[[ -e $base/$applet ]] || ln "$base/bin/busybox" "$base/$applet"
 done
 cat >"$base/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
