@@ -38,6 +38,11 @@ func bootstrapMessage(cfg *Config, plan []byte) []byte {
 	if plan != nil {
 		add("cinit", "1")
 	}
+	if p := cfg.Spec.Process; p != nil && p.ExecCPUAffinity != nil && p.ExecCPUAffinity.Initial != "" {
+		// The parent pinned the exec on purpose (setInitialCPUAffinity):
+		// nsexec.c must not widen it to every CPU as it does the caller's.
+		add("affinity", "keep")
+	}
 	linux := cfg.Spec.Linux
 	if flags&unix.CLONE_NEWUSER != 0 {
 		add("uidmap", idMap(linux.UIDMappings))

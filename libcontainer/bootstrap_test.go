@@ -33,6 +33,26 @@ func TestBootstrapMessage(t *testing.T) {
 			t.Errorf("%s: entries %q, want %q", tt.name, got, tt.want)
 		}
 	}
+	// An exec pinned by execCPUAffinity.initial keeps that affinity; any
+	// other process gets every CPU of its cpuset (no entry).
+	for _, tt := range []struct {
+		name string
+		proc *specs.Process
+		want []string
+	}{
+		{"exec with an initial affinity", &specs.Process{ExecCPUAffinity: &specs.CPUAffinity{Initial: "1"}},
+			[]string{"clone=0", "affinity=keep"}},
+		{"exec with a final affinity only", &specs.Process{ExecCPUAffinity: &specs.CPUAffinity{Final: "1"}},
+			[]string{"clone=0"}},
+		{"no affinity", &specs.Process{}, []string{"clone=0"}},
+	} {
+		s := *spec
+		s.Process = tt.proc
+		got := strings.Split(strings.TrimSuffix(string(bootstrapMessage(&Config{Spec: &s}, nil)), "\x00"), "\x00")
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%s: entries %q, want %q", tt.name, got, tt.want)
+		}
+	}
 }
 
 func itoa(n int) string { return pidString(n) }

@@ -84,8 +84,12 @@ func setupConsole(sockFd int, proc *specs.Process, bindConsole bool) error {
 		return fmt.Errorf("--console-socket: send the pty master: %w", err)
 	}
 	unix.Close(sockFd)
-	if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("process.terminal: setsid: %w", err)
+	// nsexec.c made this process a session leader already (a second
+	// setsid would fail with EPERM); only a process that is not gets one.
+	if sid, _ := unix.Getsid(0); sid != unix.Getpid() {
+		if _, err := unix.Setsid(); err != nil {
+			return fmt.Errorf("process.terminal: setsid: %w", err)
+		}
 	}
 	if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("process.terminal: set controlling terminal: %w", err)

@@ -141,14 +141,29 @@ func (rt *Runtime) List() ([]*StateSpec, error) {
 	return out, nil
 }
 
+// ErrNotRunning is kill's answer for a container with nothing to signal.
+// Its text is runc's: containerd's shim and CRI-O match "container not
+// running" and treat it as "already gone" (docs/clients.md).
+var ErrNotRunning = errors.New("container not running")
+
 // Signal sends sig to the init, or with all to every process in the cgroup.
+//
+// As runc does: a stopped container answers ErrNotRunning, except to all,
+// which still signals whatever is left in its cgroup (the rest of a shared
+// pid namespace) and succeeds — the shims' cleanup of an exited container
+// is `kill --all ID KILL`. SIGKILL to a container without a pid namespace
+// of its own goes to every process in the cgroup: the init's death takes
+// nothing else along there.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
 	status := c.Status()
 	if status == Stopped || status == Creating {
-		return fmt.Errorf("container %q is %s: nothing to signal", c.st.ID, status)
+		if all && len(c.st.CgroupPaths) > 0 {
+			return c.signalAll(sig)
+		}
+		return ErrNotRunning
 	}
 	var err error
-	if all {
+	if all || (sig == unix.SIGKILL && !c.st.Config.NewNamespace(specs.PIDNamespace)) {
 		err = c.signalAll(sig)
 	} else {
 		err = signalPid(c.st.InitPid, c.st.InitStartTime, sig)
@@ -196,6 +211,9 @@ func (c *Container) signalAll(sig unix.Signal) error {
 		return err
 	}
 	pids, err := m.Pids()
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // removed with the last process (systemd) or by a delete
+	}
 	if err != nil {
 		return fmt.Errorf("list container processes: %w", err)
 	}

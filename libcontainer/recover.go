@@ -1,9 +1,7 @@
 package libcontainer
 
 import (
-	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -70,28 +68,4 @@ func fileID(f *os.File) string {
 
 func statID(st *unix.Stat_t) string {
 	return strconv.FormatUint(st.Dev, 10) + ":" + strconv.FormatUint(st.Ino, 10)
-}
-
-// RemoveIncomplete is delete --force of a container that does not exist as
-// far as state.json goes: a create killed between making the state
-// directory and saving the first state leaves the directory alone (no
-// cgroup, process or fifo exists yet). The check runs under the lock, so a
-// create still in progress is waited for and then left alone.
-func (rt *Runtime) RemoveIncomplete(id string) error {
-	if err := ValidateID(id); err != nil {
-		return err
-	}
-	s := rt.store()
-	lock, err := s.lock(id)
-	if errors.Is(err, ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if _, err := os.Lstat(filepath.Join(s.dir(id), stateFile)); !errors.Is(err, os.ErrNotExist) {
-		return nil // a create finished meanwhile: not ours to remove
-	}
-	return s.remove(id)
 }

@@ -120,60 +120,72 @@ func TestInitExeced(t *testing.T) {
 	}
 }
 
-func TestRemoveIncomplete(t *testing.T) {
+// TestUnsavedCreate: a state directory without state.json (a create killed
+// before its first save, or one still before it) is shown by Load and List,
+// removed by Delete, and replaced by a new create of the same id once its
+// creator is gone.
+func TestUnsavedCreate(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		withState bool
-		noDir     bool
-		locked    bool
-		wantGone  bool
-		wantErr   string
+		name       string
+		locked     bool // the create still runs
+		withState  bool
+		wantStatus string
+		recreate   string // "" = a new create succeeds, else its error
 	}{
-		{name: "state dir without state.json", wantGone: true},
-		{name: "complete container", withState: true, wantGone: false},
-		{name: "no directory", noDir: true, wantGone: true},
-		{name: "create in progress", locked: true, wantErr: "is locked by another berth command"},
+		{name: "create killed before its save", wantStatus: Stopped},
+		{name: "create still before its save", locked: true, wantStatus: Creating, recreate: "already exists"},
+		{name: "create killed after its save, before the init", withState: true, wantStatus: Stopped,
+			recreate: `already exists and is stopped; remove it with "berth delete box"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rt := &Runtime{Root: t.TempDir()}
 			s := rt.store()
-			if !tc.noDir {
-				lock, err := s.create("box")
+			lock, err := s.create("box")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.withState {
+				st := testState("box")
+				st.InitPid = 0
+				if err := s.save(st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.locked {
+				defer lock.Close()
+			} else {
+				lock.Close()
+			}
+			c, err := rt.Load("box")
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := c.State(); got.Status != tc.wantStatus || got.Pid != 0 || got.ID != "box" {
+				t.Errorf("state = %+v, want status %s, pid 0", got, tc.wantStatus)
+			}
+			list, err := rt.List()
+			if err != nil || len(list) != 1 || list[0].Status != tc.wantStatus {
+				t.Errorf("List = %v, %v; want one container, %s", list, err, tc.wantStatus)
+			}
+			_, err = s.create("box")
+			switch {
+			case tc.recreate == "" && err != nil:
+				t.Errorf("create again: %v", err)
+			case tc.recreate != "" && (err == nil || !strings.Contains(err.Error(), tc.recreate)):
+				t.Errorf("create again: %v, want an error saying %q", err, tc.recreate)
+			}
+			if err != nil && !tc.locked {
+				c, err := rt.LoadLocked("box")
 				if err != nil {
 					t.Fatal(err)
 				}
-				if tc.withState {
-					if err := s.save(testState("box")); err != nil {
-						t.Fatal(err)
-					}
+				if err := c.Delete(false); err != nil {
+					t.Fatalf("Delete: %v", err)
 				}
-				if tc.locked {
-					defer lock.Close()
-					t.Setenv(LockTimeoutEnv, "20ms")
-				} else {
-					lock.Close()
+				if _, err := os.Stat(s.dir("box")); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("state dir still there after Delete: %v", err)
 				}
-			}
-			err := rt.RemoveIncomplete("box")
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("RemoveIncomplete: %v, want an error saying %q", err, tc.wantErr)
-				}
-				if _, err := os.Stat(s.dir("box")); err != nil {
-					t.Errorf("the state dir of a create in progress went: %v", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("RemoveIncomplete: %v", err)
-			}
-			_, err = os.Stat(s.dir("box"))
-			if gone := errors.Is(err, os.ErrNotExist); gone != tc.wantGone {
-				t.Errorf("state dir gone: %v, want %v", gone, tc.wantGone)
 			}
 		})
-	}
-	if err := (&Runtime{Root: t.TempDir()}).RemoveIncomplete("../x"); err == nil {
-		t.Error("RemoveIncomplete accepted the id ../x")
 	}
 }

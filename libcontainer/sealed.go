@@ -20,6 +20,14 @@ func (rt *Runtime) initCmd(stdin, stdout, stderr, syncEnd *os.File, preserveFDs 
 	if exe == "" {
 		exe = "/proc/self/exe"
 	}
+	// Nothing the caller left open may reach the init (CVE-2024-21626's
+	// class): fds inherited without close-on-exec would otherwise pass
+	// through os/exec into a process that joins the container's
+	// namespaces, where /proc/<pid>/fd exposes them. Only stdio, the
+	// preserved fds (and LISTEN_FDS, counted in them) are handed on.
+	if err := unix.CloseRange(uint(3+preserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return nil, nil, fmt.Errorf("mark the caller's fds close-on-exec: %w", err)
+	}
 	sealed, err := sealedExe(exe, preserveFDs)
 	if err != nil {
 		return nil, nil, err

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,10 +36,14 @@ func (s stateStore) create(id string) (*os.File, error) {
 	if err := os.MkdirAll(s.root, 0o711); err != nil {
 		return nil, fmt.Errorf("state root %q: %w", s.root, err)
 	}
-	if err := os.Mkdir(s.dir(id), 0o711); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container %q already exists", id)
-		}
+	err := os.Mkdir(s.dir(id), 0o711)
+	if errors.Is(err, os.ErrExist) && s.removeAbandoned(id) {
+		err = os.Mkdir(s.dir(id), 0o711)
+	}
+	if errors.Is(err, os.ErrExist) {
+		return nil, s.existsError(id)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
 	lock, err := s.lock(id)
@@ -45,6 +52,34 @@ func (s stateStore) create(id string) (*os.File, error) {
 		return nil, err
 	}
 	return lock, nil
+}
+
+// removeAbandoned removes the directory of a create that died before its
+// first save: no state.json, and no create holds its lock. Nothing else of
+// such a create exists, so the new create of the same id may go ahead.
+func (s stateStore) removeAbandoned(id string) bool {
+	d, err := os.OpenFile(s.dir(id), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	if unix.Flock(int(d.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return false // its create is still running
+	}
+	if _, err := os.Lstat(filepath.Join(s.dir(id), stateFile)); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	return os.RemoveAll(s.dir(id)) == nil
+}
+
+// existsError says that id is taken; when what takes it is stopped (a
+// create that never finished leaves such a container too), it names the
+// command that removes it.
+func (s stateStore) existsError(id string) error {
+	if st, err := s.load(id); err == nil && st.status(s.dir(id)) == Stopped {
+		return fmt.Errorf("container %q already exists and is stopped; remove it with \"berth delete %s\"", id, id)
+	}
+	return fmt.Errorf("container %q already exists", id)
 }
 
 // lock takes the container's exclusive lock (flock on its directory),
@@ -107,13 +142,28 @@ func (s stateStore) save(st *savedState) error {
 
 func (s stateStore) load(id string) (*savedState, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir(id), stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return s.loadUnsaved(id)
+	}
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
-		}
 		return nil, err
 	}
 	return decodeState(id, b)
+}
+
+// loadUnsaved is the state of a container directory without state.json:
+// a create between its mkdir and its first save, or one killed there (a
+// kubelet cancelling its context). It is shown, not hidden: state and list
+// report it as creating, or stopped once its creator is dead (status.go),
+// and delete removes it. Nothing else of it exists yet: no process,
+// cgroup or network.
+func (s stateStore) loadUnsaved(id string) (*savedState, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(s.dir(id), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+	}
+	created := time.Unix(st.Mtim.Unix()).UTC()
+	return &savedState{ID: id, Created: created, Config: &Config{ID: id, Spec: &specs.Spec{}}}, nil
 }
 
 func (s stateStore) remove(id string) error {

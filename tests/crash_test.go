@@ -170,7 +170,11 @@ func (e *env) crashAt(c crashCase, point string) {
 	if r.code != 128+int(syscall.SIGKILL) {
 		t.Errorf("%s with the crash hook at %s: want death by SIGKILL (exit 137)\n%v", c.cmd, point, r)
 	}
-	e.checkAfterCrash(id, c.cmd+"@"+point)
+	var again []string
+	if c.cmd == "create" && point != "create:config" { // config: before the state dir exists
+		again = c.args(id)
+	}
+	e.checkAfterCrash(id, c.cmd+"@"+point, again)
 }
 
 // checkAfterCrash asserts that state and list agree on a sane status (or on
@@ -180,10 +184,31 @@ func (e *env) crashAt(c crashCase, point string) {
 // init that has yet to notice its parent died, or one that a killed start
 // had already released), so the status may move on between two looks —
 // created → running → stopped, creating → stopped — but never back.
-func (e *env) checkAfterCrash(id, where string) {
+//
+// A create killed after it made the state directory (createAgain is its
+// command line) must leave a container that state and list show, whatever
+// point it died at: a kubelet whose context was cancelled cleans up
+// through list and delete, and a leftover it cannot see would block the
+// id for good. The same create run again either succeeds or names the
+// command that removes the leftover, and a plain delete removes it.
+func (e *env) checkAfterCrash(id, where string, createAgain []string) {
 	t := e.t
 	t.Helper()
 	status := e.saneStatus(id, where)
+	if createAgain != nil {
+		if status == "" || e.listStatus(id) == "" {
+			t.Errorf("%s: the killed create left a container that state (%q) or list does not show", where, status)
+		}
+		if status == "creating" || status == "stopped" {
+			if r := e.berth(createAgain...); r.code != 0 {
+				assertError(t, r, "already exists", `"berth delete `+id+`"`)
+				if r := e.berth("delete", id); r.code != 0 {
+					t.Errorf("%s: delete (without --force) of the killed create: %v", where, r)
+				}
+			}
+			status = e.saneStatus(id, where)
+		}
+	}
 	if listed := e.listStatus(id); listed != status {
 		later := e.saneStatus(id, where)
 		if listed != later || statusRank[later] <= statusRank[status] {

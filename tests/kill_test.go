@@ -165,3 +165,107 @@ func TestKillSignalNames(t *testing.T) {
 	e.waitStatus(id, "stopped")
 	e.mustBerth("delete", id)
 }
+
+// withoutPidNamespace drops the pid namespace from spec: the container
+// shares the host's, so its init's death takes nothing else along.
+func withoutPidNamespace(spec *specs.Spec) *specs.Spec {
+	var ns []specs.LinuxNamespace
+	for _, n := range spec.Linux.Namespaces {
+		if n.Type != specs.PIDNamespace {
+			ns = append(ns, n)
+		}
+	}
+	spec.Linux.Namespaces = ns
+	return spec
+}
+
+// TestKillStopped is the cleanup containerd's runc shim runs once a
+// container's process has exited: `kill --all ID KILL` then `kill ID KILL`,
+// then delete. runc succeeds on the first, answers the second with
+// "container not running" (which the shim maps to "not found"), and
+// deletes; any other answer leaves CRI's StopContainer hanging. With a
+// shared pid namespace the exited init may leave processes behind, which
+// --all must kill.
+func TestKillStopped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name string
+		spec *specs.Spec
+		left bool // a process outlives the init
+	}{
+		{"own pid namespace", sh("exit 3"), false},
+		// The init leaves a sleep behind, and exits when told to.
+		{"host pid namespace", withoutPidNamespace(sh(
+			"sleep 1000 </dev/null >/dev/null 2>&1 & echo started; while [ ! -e /tmp/exit ]; do sleep 0.02; done")), true},
+	} {
+		for _, way := range []opsWay{inC, inGo} {
+			id := e.id("killstopped")
+			out := e.tempFile("out")
+			bundle := e.bundle(tc.spec)
+			if r := e.berthOpts(runOpts{stdout: out}, "run", "-d", "--bundle", bundle, id); r.code != 0 {
+				t.Fatalf("%s: %v", tc.name, r)
+			}
+			s := e.state(id)
+			var left []int
+			if tc.left {
+				waitOutput(t, out, "started")
+				// The background child may not have exec'd sleep yet.
+				for deadline := time.Now().Add(5 * time.Second); len(left) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+					for _, p := range cgroupPids(t, s.Pid) {
+						if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); string(cmd) == "sleep\x001000\x00" {
+							left = append(left, p)
+						}
+					}
+				}
+				if err := os.WriteFile(filepath.Join(bundle, "rootfs", "tmp", "exit"), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if len(left) == 0 {
+					t.Fatalf("%s: no process beside the init", tc.name)
+				}
+			}
+			e.waitStatus(id, "stopped")
+			for _, p := range left {
+				if !pidAlive(p) {
+					t.Fatalf("%s: pid %d did not outlive the init", tc.name, p)
+				}
+			}
+			if r := e.berthOpts(runOpts{env: way.env}, "kill", "--all", id, "KILL"); r.code != 0 {
+				t.Errorf("%s, %s: kill --all of a stopped container: %v", tc.name, way.name, r)
+			}
+			for _, p := range left {
+				waitGone(t, p)
+			}
+			assertError(t, e.berthOpts(runOpts{env: way.env}, "kill", id, "KILL"), "container not running")
+			if r := e.berthOpts(runOpts{env: way.env}, "delete", id); r.code != 0 {
+				t.Errorf("%s, %s: delete of a stopped container: %v", tc.name, way.name, r)
+			}
+			assertError(t, e.berth("state", id), "does not exist")
+		}
+	}
+}
+
+// TestKillNoPidNamespace: SIGKILL to a container that shares the host's
+// pid namespace reaches every process of its cgroup, as runc does: the
+// init's death alone would leave the rest running.
+func TestKillNoPidNamespace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("kill-hostpid")
+	out := e.tempFile("out")
+	spec := withoutPidNamespace(sh(`sleep 1000 & sleep 1000 & echo started; wait`))
+	if r := e.berthOpts(runOpts{stdout: out}, "run", "-d", "--bundle", e.bundle(spec), id); r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	waitOutput(t, out, "started")
+	pids := cgroupPids(t, e.state(id).Pid)
+	if len(pids) < 3 {
+		t.Fatalf("want 3 processes in the container's cgroup, got %v", pids)
+	}
+	e.mustBerth("kill", id, "KILL")
+	for _, p := range pids {
+		waitGone(t, p)
+	}
+	e.mustBerth("delete", id)
+}

@@ -169,6 +169,9 @@ type runOpts struct {
 	stderr     *os.File // likewise for stderr
 	dir        string   // working directory of the command
 	env        []string // added to the command's environment
+	// wrap runs berth through this command line (e.g. taskset -c 0):
+	// wrap..., berth, args...
+	wrap []string
 }
 
 // berth runs the binary with --root and args and returns what it did. Its
@@ -192,6 +195,9 @@ func (e *env) berthOpts(o runOpts, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, berthBin, full...)
+	if len(o.wrap) > 0 {
+		cmd = exec.CommandContext(ctx, o.wrap[0], append(append(o.wrap[1:], berthBin), full...)...)
+	}
 	cmd.Env = append(append(os.Environ(), tagVar+"="+e.tag), o.env...)
 	cmd.ExtraFiles = o.extraFiles
 	cmd.Dir = o.dir

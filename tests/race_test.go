@@ -88,7 +88,7 @@ func TestConcurrentKillDeleteState(t *testing.T) {
 			if r.code != 0 {
 				// Too late: the container is stopped or already gone.
 				assertError(t, r, id)
-				if !strings.Contains(r.stderr, "does not exist") && !strings.Contains(r.stderr, "nothing to signal") {
+				if !strings.Contains(r.stderr, "does not exist") && !strings.Contains(r.stderr, "container not running") {
 					t.Errorf("%s failed for an unexpected reason: %v", verb, r)
 				}
 				continue

@@ -201,7 +201,7 @@ func (s *soak) failures(id string) {
 	s.fail("not created", "start", id)
 	s.must("kill", id, "KILL")
 	s.e.waitStatus(id, "stopped")
-	s.fail("nothing to signal", "kill", id, "KILL")
+	s.fail("container not running", "kill", id, "KILL")
 	s.must("delete", id)
 	s.fail("does not exist", "kill", id)
 	s.fail("no-such-binary", "create", "--bundle", s.broken, id)

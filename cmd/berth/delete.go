@@ -24,7 +24,7 @@ var deleteCommand = &cli.Command{
 		if err != nil {
 			// runc: deleting a missing container with --force succeeds.
 			if c.Bool("force") && errors.Is(err, libcontainer.ErrNotExist) {
-				return runtimeFor(c).RemoveIncomplete(id) // left by a create killed early
+				return nil
 			}
 			return fmt.Errorf("delete %s: %w", id, err)
 		}

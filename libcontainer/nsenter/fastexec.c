@@ -42,6 +42,10 @@
 
 #include "fastpath.h"
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 #define FALLBACK (-1)
 #define XARENA (BRIEF_MAX + (128UL << 10))
 #define ARGS_MAX (64UL << 10)
@@ -215,7 +219,11 @@ static void exec_init(struct xop *o, int child_end, int errfd)
 	int seal = fcntl(o->sealfd, F_DUPFD_CLOEXEC, 10), err = fcntl(errfd, F_DUPFD_CLOEXEC, 10);
 	// dup2 onto itself would leave the close-on-exec flag set.
 	int sync_ok = child_end == SYNC_FD ? fcntl(SYNC_FD, F_SETFD, 0) == 0 : dup2(child_end, SYNC_FD) == SYNC_FD;
-	if (seal >= 0 && err >= 0 && sync_ok) {
+	// Nothing the caller left open may reach the init, which joins the
+	// container's namespaces (CVE-2024-21626's class): only stdio and the
+	// sync socket go on; seal and err are close-on-exec already.
+	int fds_ok = syscall(SYS_close_range, SYNC_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) == 0;
+	if (seal >= 0 && err >= 0 && sync_ok && fds_ok) {
 		sigprocmask(SIG_SETMASK, &o->oldmask, NULL);
 		syscall(SYS_execveat, seal, "", argv, envp, AT_EMPTY_PATH);
 	}

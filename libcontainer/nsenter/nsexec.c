@@ -10,6 +10,9 @@
 //   timens=<text>          /proc/self/timens_offsets contents for a new time ns
 //   cinit=1                a process plan packet follows: the container's
 //                          process is set up in C (cinit.c), not by Go
+//   affinity=keep          keep the CPU affinity the parent set (an exec's
+//                          execCPUAffinity.initial); else every CPU the
+//                          cpuset allows
 // Replies, as JSON packets: {"type":"pid","pid":N} or {"type":"error","msg":"..."}.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +130,7 @@ struct bootstrap {
 	char *uidmap, *gidmap, *timens;
 	int setgroups_deny;
 	int cinit;
+	int keep_affinity;
 };
 
 static int ns_flag(const char *name)
@@ -173,6 +178,8 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 			b->timens = val;
 		} else if (strcmp(entry, "cinit") == 0) {
 			b->cinit = strcmp(val, "1") == 0;
+		} else if (strcmp(entry, "affinity") == 0) {
+			b->keep_affinity = strcmp(val, "keep") == 0;
 		} else if (strcmp(entry, "setgroups") == 0) {
 			b->setgroups_deny = strcmp(val, "deny") == 0;
 		}
@@ -296,6 +303,42 @@ static char *read_packet(size_t *len)
 	return buf;
 }
 
+// reset_signals hands the container none of its caller's signal state:
+// an engine started under nohup or by a service manager that ignores
+// SIGHUP, or blocks signals, would otherwise pass that on through
+// every exec (an ignored disposition and the mask survive execve). Every
+// signal goes back to its default action and none stays blocked, as runc
+// does. The raw system call reaches the two signals glibc keeps to
+// itself (32, 33).
+static void reset_signals(void)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} dfl = { SIG_DFL, 0, NULL, 0 };
+	uint64_t none = 0;
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+}
+
+// reset_affinity lets the container use every CPU its cpuset allows
+// instead of the caller's pinning (`taskset -c 0 berth run`): the kernel
+// keeps a caller's affinity across a cpuset move, so the full mask is
+// asked for and the kernel cuts it down to the cpuset. The parent has
+// placed this process in the container's cgroup before the bootstrap.
+static void reset_affinity(void)
+{
+	cpu_set_t all;
+
+	memset(&all, 0xff, sizeof(all));
+	sched_setaffinity(0, sizeof(all), &all); /* best effort, as runc */
+}
+
 void berth_nsexec(void)
 {
 	const char *env = getenv("_BERTH_INITPIPE");
@@ -309,9 +352,12 @@ void berth_nsexec(void)
 	// files of this process while it holds host resources.
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
+	reset_signals();
 	memset(&b, 0, sizeof(b));
 	char *buf = read_packet(&len);
 	parse(buf, len, &b);
+	if (!b.keep_affinity)
+		reset_affinity();
 	struct cinit_plan *plan = NULL;
 	if (b.cinit) {
 		size_t plen;
@@ -342,6 +388,10 @@ void berth_nsexec(void)
 		fail("clone init");
 	if (child == 0) {
 		free(buf);
+		// A session of its own, as runc's init and exec'd processes
+		// have: the caller's terminal and job control stay the caller's.
+		if (setsid() < 0)
+			fail("setsid");
 		if (plan == NULL)
 			return; /* into the Go runtime, as the container's init */
 		char c;
