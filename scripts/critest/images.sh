@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # images.sh WORKDIR REGISTRY: build every image critest v1.37.0 pulls, from
-# Debian's busybox-static and two small C programs compiled here, and push
-# them to the plain-HTTP registry REGISTRY (host:port). There is no internet
-# on the test hosts, so nothing is pulled from anywhere.
+# Debian's busybox (the package, unpacked, not installed) and two small C
+# programs compiled here, and push them to the plain-HTTP registry REGISTRY
+# (host:port). There is no internet on the test hosts, so nothing is pulled
+# from anywhere.
 #
 # The names are the ones critest asks for, without their registry host
 # (registry.k8s.io, gcr.io, k8s.gcr.io): containerd is configured with
@@ -104,17 +105,35 @@ mklayer() {
 path_env='"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"'
 
 # --- the busybox base layer -------------------------------------------------
-# Debian's static busybox with a hard link for every applet (as upstream:
-# critest masks /bin/ls with a bind mount, which through a symbolic link
-# would mask busybox itself, and sh with it), the users and groups
-# of the upstream busybox image (www-data is uid/gid 33, as there), and the
-# two commands critest runs that Debian's build lacks (ipcs, pgrep).
+# Debian's busybox package, not busybox-static: the static build has
+# FEATURE_SH_STANDALONE, whose sh runs applets without looking in PATH, and
+# critest's MaskedPaths test needs `sh -c ls` to fail on a masked /bin/ls
+# with "/bin/sh: ls: Permission denied", as with upstream's busybox. The
+# package conflicts with busybox-static, so it is downloaded and unpacked
+# here, not installed; the C libraries it links come from the host (the same
+# Debian release). Every applet is a hard link (as upstream: a bind mount
+# over a symbolic link /bin/ls would mask busybox itself, and sh with it).
+# The users and groups are the upstream busybox image's (www-data is uid and
+# gid 33, as there), plus the two commands critest runs that Debian's busybox
+# lacks (ipcs, pgrep).
 base=$work/base
 mkdir -p "$base"/{bin,sbin,usr/bin,usr/sbin,etc,root,tmp,home,var/run,proc,sys,dev}
 chmod 1777 "$base/tmp"
 chmod 700 "$base/root"
-cp /bin/busybox "$base/bin/busybox"
-for applet in $(/bin/busybox --list-full); do
+mkdir -p "$work/deb"
+# APT::Sandbox::User=root: apt's _apt user cannot write our directory.
+if ! (cd "$work/deb" && apt-get -qq -o APT::Sandbox::User=root download busybox); then
+	apt-get update -qq
+	(cd "$work/deb" && apt-get -qq -o APT::Sandbox::User=root download busybox)
+fi
+dpkg-deb -x "$work"/deb/busybox_*.deb "$work/deb/root"
+busybox=$work/deb/root/bin/busybox
+cp "$busybox" "$base/bin/busybox"
+for lib in $(ldd "$busybox" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+	mkdir -p "$base$(dirname "$lib")"
+	cp -L "$lib" "$base$lib"
+done
+for applet in $("$busybox" --list-full); do
 	[[ -e $base/$applet ]] || ln "$base/bin/busybox" "$base/$applet"
 done
 cat >"$base/etc/passwd" <<'EOF'

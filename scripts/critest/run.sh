@@ -37,7 +37,7 @@ berth=$(readlink -f "$berth")
 
 # --- dependencies, all from Debian -----------------------------------------
 "$repo/scripts/install-deps.sh" containerd runc containernetworking-plugins docker-registry \
-	skopeo iptables util-linux curl jq gcc libc6-dev busybox-static
+	skopeo iptables util-linux curl jq gcc libc6-dev
 
 # --- critest and crictl, built from the module once per cache ---------------
 # critest is a test binary (cmd/critest has only _test.go files), so it is
