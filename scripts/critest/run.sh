@@ -60,7 +60,9 @@ mkdir -p "$results"
 results=$(cd "$results" && pwd)
 registry_pid=
 containerd_pid=
+critest_pid=
 bridge=
+network=
 current=
 
 # free_port: a TCP port nothing listens on, from a range of our own.
@@ -129,6 +131,26 @@ unmount_under() {
 	done
 }
 
+# remove_nat_rules: the NAT rules of pods whose CNI DEL never ran (a run
+# killed while a runtime could not stop its pods). The bridge plugin's
+# masquerade and portmap's DNAT rules carry a comment naming our network,
+# and their per-pod chains are named CNI-<hash>; portmap's three shared
+# CNI-HOSTPORT-* chains are left, as the plugin leaves them.
+remove_nat_rules() {
+	local rules rule chains chain
+	rules=$(iptables -w -t nat -S 2>/dev/null | grep -F "\\\"$network\\\"") || return 0
+	chains=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-A" || $i == "-j") print $(i + 1) }' <<<"$rules" |
+		grep '^CNI-' | grep -v '^CNI-HOSTPORT-' | sort -u) || true
+	while read -r rule; do
+		# The rule is printed in iptables-save's quoting: eval gives back its words.
+		eval "iptables -w -t nat -D ${rule#-A }" 2>/dev/null || true
+	done <<<"$rules"
+	for chain in $chains; do
+		iptables -w -t nat -F "$chain" 2>/dev/null || true
+		iptables -w -t nat -X "$chain" 2>/dev/null || true
+	done
+}
+
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
@@ -136,12 +158,17 @@ cleanup() {
 	# tee`): a write must not kill the cleanup half-way.
 	trap "" PIPE
 	exec >>"$results/cleanup.log" 2>&1
+	if [[ -n $critest_pid ]]; then
+		kill -TERM "$critest_pid" 2>/dev/null || true
+		wait "$critest_pid" 2>/dev/null || true
+	fi
 	[[ -n $current ]] && teardown_runtime "$current"
 	if [[ -n $registry_pid ]]; then
 		kill -TERM "$registry_pid" 2>/dev/null || true
 		wait "$registry_pid" 2>/dev/null || true
 	fi
 	[[ -n $bridge ]] && ip link del "$bridge" 2>/dev/null || true
+	[[ -n $network ]] && remove_nat_rules
 	unmount_under "$tmp"
 	rm -rf "$tmp"
 	exit "$rc"
@@ -187,6 +214,9 @@ done
 
 # --- CNI: a bridge and a subnet of our own ----------------------------------
 bridge=bcrit$(printf '%04x' $((RANDOM % 65536)))
+# The network name is in the comment of every NAT rule the plugins add: one
+# of our own lets the cleanup find the rules of this run, and no other.
+network=berth-critest-$bridge
 subnet=
 for _ in $(seq 50); do
 	candidate=10.$((200 + RANDOM % 50)).$((RANDOM % 256)).0/24
@@ -200,7 +230,7 @@ mkdir -p "$tmp/cni/net.d" "$tmp/cni/ipam"
 cat >"$tmp/cni/net.d/10-berth-critest.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
-  "name": "berth-critest",
+  "name": "$network",
   "plugins": [
     {
       "type": "bridge",
@@ -302,8 +332,14 @@ for name in $runtimes; do
 		-ginkgo.timeout=90m
 	)
 	[[ -n ${CRITEST_FOCUS:-} ]] && args+=(-ginkgo.focus="$CRITEST_FOCUS")
-	# critest exits non-zero when any test fails; the report says which.
-	(cd "$dir" && "$critest" "${args[@]}") >"$out/critest.log" 2>&1 || true
+	# In the background, and waited for: a Ctrl-C then runs our trap at once.
+	# critest in the foreground would catch the SIGINT itself and exit
+	# normally, and bash, seeing that, drops the signal and goes on to the next
+	# runtime. critest exits non-zero when any test fails; the report says which.
+	"$critest" "${args[@]}" >"$out/critest.log" 2>&1 &
+	critest_pid=$!
+	wait "$critest_pid" || true
+	critest_pid=
 	echo "$(($(date +%s) - t0))" >"$out/seconds"
 	echo "critest: $name: done in $(cat "$out/seconds")s"
 
