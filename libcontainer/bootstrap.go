@@ -38,6 +38,9 @@ func bootstrapMessage(cfg *Config, plan []byte) []byte {
 	if plan != nil {
 		add("cinit", "1")
 	}
+	for _, src := range hostSourceEntries(cfg) {
+		add("hostsrc", src)
+	}
 	if p := cfg.Spec.Process; p != nil && p.ExecCPUAffinity != nil && p.ExecCPUAffinity.Initial != "" {
 		// The parent pinned the exec on purpose (setInitialCPUAffinity):
 		// nsexec.c must not widen it to every CPU as it does the caller's.

@@ -55,7 +55,7 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 		return nil, err
 	}
 	// Resource errors are config errors: report them before touching anything.
-	res, err := cgroups.Resources(cfg.Spec.Linux.Resources, cfg.Spec.Linux.Devices)
+	res, err := cgroups.Resources(cfg.Spec.Linux.Resources)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,12 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 	go func() {
 		var err error
 		if cg, err = newCgroup(); err == nil {
+			err = checkCgroupUnused(cfg, cg)
+		}
+		// The paths are only recorded for a cgroup berth may use: what
+		// is recorded, a failed create's cleanup kills and removes, and a
+		// cgroup refused above is somebody else's.
+		if err == nil {
 			c.st.CgroupPaths = cg.Paths()
 			if err = c.rt.store().save(c.st); err == nil {
 				err = cg.Prepare()
@@ -142,12 +148,26 @@ func (c *Container) startInit(opts CreateOpts, newCgroup func() (*cgroups.Manage
 	if params.crootfs != nil {
 		plan = params.crootfs.withProgram(plan, cgroups.MountPaths(c.st.CgroupPaths))
 	}
-	pid, err := bootstrap(cmd, c.init.sync, cfg, plan)
+	pid, hostSrc, err := bootstrap(cmd, c.init.sync, cfg, plan)
 	if err != nil {
 		return err
 	}
+	params.HostSrc = hostSrc
 	trace.Point("create:namespaces")
 	return c.finishCreate(pid, params)
+}
+
+// checkCgroupUnused refuses a cgroup that already has processes or is
+// frozen (cgroups.CheckUnused), naming the field that chose it.
+func checkCgroupUnused(cfg *Config, cg *cgroups.Manager) error {
+	err := cg.CheckUnused()
+	if err == nil {
+		return nil
+	}
+	if cfg.CgroupsPath == "" {
+		return fmt.Errorf("cgroup %q (no linux.cgroupsPath: the container id): %w", cfg.ID, err)
+	}
+	return fmt.Errorf("linux.cgroupsPath %q: %w", cfg.CgroupsPath, err)
 }
 
 // spawnInit makes exec.fifo (create) and the sync socket, works out the C
@@ -201,7 +221,7 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 // bootstrap hands the nsenter stage (already in the container's cgroup) its
 // namespaces and returns the host pid of the process it forked into them.
 // A plan, when there is one, follows the bootstrap for the C init.
-func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, error) {
+func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, []int, error) {
 	err := sync.sendRaw(bootstrapMessage(cfg, plan))
 	if err == nil && plan != nil {
 		err = sync.sendRaw(plan)
@@ -209,14 +229,14 @@ func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, 
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return 0, fmt.Errorf("send bootstrap: %w", err)
+		return 0, nil, fmt.Errorf("send bootstrap: %w", err)
 	}
 	m, err := sync.expect(msgPid)
 	waitErr := cmd.Wait()
 	if err != nil {
-		return 0, fmt.Errorf("namespaces: %w", initError(err, waitErr))
+		return 0, nil, fmt.Errorf("namespaces: %w", initError(err, waitErr))
 	}
-	return m.Pid, nil
+	return m.Pid, m.HostSrc, nil
 }
 
 // initError prefers the init's own message over "socket closed".

@@ -130,7 +130,7 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, para
 		return 0, err
 	}
 	trace.Point("exec:cgroup")
-	pid, err := bootstrap(cmd, sync, cfg, plan)
+	pid, _, err := bootstrap(cmd, sync, cfg, plan)
 	if err != nil {
 		return 0, fmt.Errorf("exec: %w", err)
 	}

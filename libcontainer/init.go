@@ -29,6 +29,9 @@ type initParams struct {
 	ConsoleFd int `json:"consoleFd,omitempty"`
 	// Trace asks the init to collect its phases for the parent's trace.
 	Trace bool `json:"trace,omitempty"`
+	// HostSrc are the fds, in the init, of the bind sources nsenter opened
+	// from the host side, by slot (rootfs.HostSources).
+	HostSrc []int `json:"hostSrc,omitempty"`
 	// Helper, the parent's note (never sent): the C init sets up the
 	// process (cinit.go) and its Go side is only the rootfs helper, which
 	// is sent a rootfsJob instead of the config.
@@ -60,6 +63,8 @@ func InitMain() {
 		os.Exit(1)
 	}
 	os.Unsetenv("_BERTH_INITPIPE")
+	os.Unsetenv("GODEBUG") // initGodebug: read by the runtime already, not for hooks
+
 	sync := &syncSocket{f: os.NewFile(uintptr(fd), "sync")}
 	err = runInit(sync)
 	if errors.Is(err, errHelperDone) {
@@ -107,6 +112,9 @@ func runInit(sync *syncSocket) error {
 	if err != nil {
 		return err
 	}
+	for _, fd := range p.HostSrc { // attached where they belong; not for the waiting init
+		unix.Close(fd)
+	}
 	ownMounts := cfg.NewNamespace(specs.MountNamespace)
 	if spec.Process.Terminal {
 		if err := setupConsole(p.ConsoleFd, spec.Process, ownMounts); err != nil {
@@ -123,6 +131,8 @@ func runInit(sync *syncSocket) error {
 	if err := sync.send(&message{Type: msgReady, Trace: trace.Collected()}); err != nil {
 		return err
 	}
+	closeProcHandle()
+	closeProcfsFds(fdDir)
 	fifo, err := waitForStart(sync, fdDir, p.FifoFd)
 	if err != nil {
 		return err
@@ -167,7 +177,7 @@ func enterRoot(plan *rootfs.Plan, ownMounts bool) error {
 
 func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
 	spec := cfg.Spec
-	return &rootfs.Plan{
+	plan := &rootfs.Plan{
 		Root:          cfg.Rootfs,
 		Mounts:        spec.Mounts,
 		Devices:       spec.Linux.Devices,
@@ -180,6 +190,33 @@ func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
 		CgroupNS:      cfg.NewNamespace(specs.CgroupNamespace),
 		CgroupPaths:   p.CgroupPaths,
 	}
+	if len(p.HostSrc) > 0 {
+		plan.HostFds = map[int]int{}
+		for k, src := range rootfs.HostSources(plan, cfg.Bundle) {
+			if k < len(p.HostSrc) {
+				plan.HostFds[src.Index] = p.HostSrc[k]
+			}
+		}
+	}
+	return plan
+}
+
+// hostSourceEntries are the bootstrap's "hostsrc" entries: the bind
+// sources nsenter opens from the host side, in slot order. Only a create
+// with a mount namespace of its own mounts anything.
+func hostSourceEntries(cfg *Config) []string {
+	if !cfg.NewNamespace(specs.MountNamespace) || cfg.Spec.Linux == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range rootfs.HostSources(rootfsPlan(cfg, &initParams{}), cfg.Bundle) {
+		rec := "0"
+		if s.Recursive {
+			rec = "1"
+		}
+		out = append(out, rec+":"+s.Path)
+	}
+	return out
 }
 
 func hasNamespace(cfg *Config, t specs.LinuxNamespaceType) bool {
@@ -222,17 +259,51 @@ func writeSysctl(key, value string) error {
 // open fifo; run waits for the start message on the sync socket and keeps
 // the socket for a later error.
 func waitForStart(sync *syncSocket, fdDir, fifoFd int) (int, error) {
-	defer unix.Close(fdDir)
 	if fifoFd == 0 {
+		defer unix.Close(fdDir)
 		_, err := sync.expect(msgStart)
 		return -1, err
 	}
 	// The parent of create is gone: later errors go to stderr.
 	sync.close()
-	fd, err := unix.Openat(fdDir, strconv.Itoa(fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	fd, err := reopenFifo(fifoFd, fdDir)
+	if err != nil {
+		return -1, err
+	}
+	unix.Close(fifoFd)
+	return fd, nil
+}
+
+// reopenFifo opens exec.fifo for writing, which blocks until start opens
+// it for reading; reopen_fifo in cinit.c is its twin. The host
+// /proc/self/fd handle is closed before the wait whenever the container's
+// own /proc can reopen the fifo: nothing of the host's procfs stays in the
+// waiting init. The opened file must be the fifo.
+func reopenFifo(fifoFd, fdDir int) (int, error) {
+	var want, got unix.Stat_t
+	if err := unix.Fstat(fifoFd, &want); err != nil {
+		return -1, fmt.Errorf("stat exec.fifo: %w", err)
+	}
+	same := func(a, b *unix.Stat_t) bool { return a.Dev == b.Dev && a.Ino == b.Ino }
+	name := strconv.Itoa(fifoFd)
+	path := "/proc/self/fd/" + name
+	var sf unix.Statfs_t
+	var fd int
+	var err error
+	if unix.Statfs("/proc/self/fd", &sf) == nil && sf.Type == unix.PROC_SUPER_MAGIC &&
+		unix.Stat(path, &got) == nil && same(&got, &want) {
+		unix.Close(fdDir)
+		fd, err = unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	} else {
+		fd, err = unix.Openat(fdDir, name, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		unix.Close(fdDir)
+	}
 	if err != nil {
 		return -1, fmt.Errorf("open exec.fifo: %w", err)
 	}
-	unix.Close(fifoFd)
+	if err := unix.Fstat(fd, &got); err != nil || !same(&got, &want) {
+		unix.Close(fd)
+		return -1, fmt.Errorf("open exec.fifo: %s is not exec.fifo", path)
+	}
 	return fd, nil
 }

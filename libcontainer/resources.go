@@ -46,7 +46,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	}
 	linux := c.st.Config.Spec.Linux
 	merged := MergeResources(linux.Resources, r)
-	res, err := cgroups.Resources(merged, linux.Devices)
+	res, err := cgroups.Resources(merged)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err := m.Set(res); err != nil {
 		// Controllers are written one by one: put back what was saved, so
 		// a failed update changes nothing.
-		if old, cerr := cgroups.Resources(linux.Resources, linux.Devices); cerr == nil {
+		if old, cerr := cgroups.Resources(linux.Resources); cerr == nil {
 			old.SkipDevices = res.SkipDevices
 			m.Set(old)
 		}

@@ -38,10 +38,17 @@ func (rt *Runtime) initCmd(stdin, stdout, stderr, syncEnd *os.File, preserveFDs 
 	for i := 0; i < preserveFDs; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
 	}
-	cmd.Env = []string{"_BERTH_INITPIPE=" + strconv.Itoa(3+len(cmd.ExtraFiles))}
+	cmd.Env = []string{"_BERTH_INITPIPE=" + strconv.Itoa(3+len(cmd.ExtraFiles)), initGodebug}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, syncEnd)
 	return cmd, sealed, nil
 }
+
+// initGodebug keeps the Go runtime of a Go init from reading the cgroup's
+// CPU limit (Go 1.25+), which holds cpu.cfs_quota_us and cpu.cfs_period_us
+// open for the life of the process: a waiting init must hold nothing but
+// what start needs (issue 19). The container's process gets its own
+// environment from the spec, never this one.
+const initGodebug = "GODEBUG=containermaxprocs=0,updatemaxprocs=0"
 
 // aboveChildFds moves the sealed handle above every fd number the child
 // may write over before it execs /proc/self/fd/N: os/exec dups the n files

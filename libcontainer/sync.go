@@ -31,14 +31,17 @@ const (
 
 // message is one packet on the sync socket.
 type message struct {
-	Type   string       `json:"type"`
-	Pid    int          `json:"pid,omitempty"`
-	Msg    string       `json:"msg,omitempty"`
-	Config *Config      `json:"config,omitempty"`
-	Init   *initParams  `json:"init,omitempty"`
-	Rootfs *rootfsJob   `json:"rootfs,omitempty"` // with "rootfs"
-	Trace  []trace.Span `json:"trace,omitempty"`  // init → parent with "ready": its phases
-	fds    []int        // came with it by SCM_RIGHTS
+	Type string `json:"type"`
+	Pid  int    `json:"pid,omitempty"`
+	// HostSrc: with "pid", the fds of the bind sources nsenter opened from
+	// the host side, by slot (rootfs.HostSources).
+	HostSrc []int        `json:"hostsrc,omitempty"`
+	Msg     string       `json:"msg,omitempty"`
+	Config  *Config      `json:"config,omitempty"`
+	Init    *initParams  `json:"init,omitempty"`
+	Rootfs  *rootfsJob   `json:"rootfs,omitempty"` // with "rootfs"
+	Trace   []trace.Span `json:"trace,omitempty"`  // init → parent with "ready": its phases
+	fds     []int        // came with it by SCM_RIGHTS
 }
 
 // syncSocket is one end of the SOCK_SEQPACKET pair: each write is one
@@ -68,16 +71,17 @@ func (s *syncSocket) close() {
 // type it may hold; for message that is the whole OCI spec, ~1-2 ms in the
 // init, which never sends one.
 type reply struct {
-	Type  string       `json:"type"`
-	Pid   int          `json:"pid,omitempty"`
-	Msg   string       `json:"msg,omitempty"`
-	Trace []trace.Span `json:"trace,omitempty"`
+	Type    string       `json:"type"`
+	Pid     int          `json:"pid,omitempty"`
+	HostSrc []int        `json:"hostsrc,omitempty"`
+	Msg     string       `json:"msg,omitempty"`
+	Trace   []trace.Span `json:"trace,omitempty"`
 }
 
 func (s *syncSocket) send(m *message) error {
 	var v any = m
 	if m.Config == nil && m.Init == nil && m.Rootfs == nil {
-		v = &reply{Type: m.Type, Pid: m.Pid, Msg: m.Msg, Trace: m.Trace}
+		v = &reply{Type: m.Type, Pid: m.Pid, HostSrc: m.HostSrc, Msg: m.Msg, Trace: m.Trace}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -127,7 +131,7 @@ func decodeMessage(buf []byte) (*message, error) {
 	if err := json.Unmarshal(buf, &r); err != nil {
 		return nil, err
 	}
-	m := &message{Type: r.Type, Pid: r.Pid, Msg: r.Msg, Trace: r.Trace}
+	m := &message{Type: r.Type, Pid: r.Pid, HostSrc: r.HostSrc, Msg: r.Msg, Trace: r.Trace}
 	switch r.Type {
 	case msgConfig:
 		var c struct {

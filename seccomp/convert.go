@@ -59,9 +59,9 @@ func checkSyscall(s *specs.LinuxSeccomp, sc specs.LinuxSyscall) error {
 		if s.ListenerPath == "" {
 			return fmt.Errorf(".action: %q needs linux.seccomp.listenerPath, the agent's socket", sc.Action)
 		}
-		for _, name := range sc.Names {
-			if name == handOffSyscall {
-				return fmt.Errorf(".names: %q cannot be notified: berth hands the listener to the agent with it", name)
+		for j, name := range sc.Names {
+			if why, ok := unnotifiable[name]; ok {
+				return fmt.Errorf(".names[%d]: %q cannot be notified: %s", j, name, why)
 			}
 		}
 	}
@@ -76,10 +76,18 @@ func checkSyscall(s *specs.LinuxSeccomp, sc specs.LinuxSyscall) error {
 	return nil
 }
 
-// handOffSyscall carries the notify listener from the container's init to
-// berth: a filter notifying it would wait for an agent that never gets the
-// listener.
-const handOffSyscall = "sendmsg"
+// unnotifiable lists the syscalls a SCMP_ACT_NOTIFY rule may not name, each
+// with the reason: berth itself makes them inside the container after the
+// filter is installed and before the agent can answer, so the container would
+// wait for a reply that never comes. runc refuses write for the same reason.
+var unnotifiable = map[string]string{
+	// sendmsg carries the listener from the container's init to berth.
+	"sendmsg": "berth hands the listener to the agent with it",
+	// write: the init reports to berth and writes exec.fifo's byte (and the
+	// Go runtime writes to its own pipes) while the listener is not yet
+	// served.
+	"write": "berth writes to its sync socket and exec.fifo before the agent holds the listener",
+}
 
 // UnknownSyscalls lists the syscall names this libseccomp cannot resolve,
 // each with its JSON path. Compile skips them, as runc does, so that a

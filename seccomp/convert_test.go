@@ -48,7 +48,18 @@ func TestCheck(t *testing.T) {
 		{"notify on the hand-off syscall", ok(func(s *specs.LinuxSeccomp) {
 			s.Syscalls[0] = specs.LinuxSyscall{Names: []string{"mkdir", "sendmsg"}, Action: specs.ActNotify}
 			s.ListenerPath = "/a"
-		}), `linux.seccomp.syscalls[0].names: "sendmsg" cannot be notified`},
+		}), `linux.seccomp.syscalls[0].names[1]: "sendmsg" cannot be notified`},
+		{"notify on write", ok(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{"mkdir", "getpid", "write"}, Action: specs.ActNotify})
+			s.ListenerPath = "/a"
+		}), `linux.seccomp.syscalls[1].names[2]: "write" cannot be notified`},
+		{"notify on writev is allowed", ok(func(s *specs.LinuxSeccomp) {
+			s.Syscalls[0] = specs.LinuxSyscall{Names: []string{"writev", "pwrite64"}, Action: specs.ActNotify}
+			s.ListenerPath = "/a"
+		}), ""},
+		{"errno on write is allowed", ok(func(s *specs.LinuxSeccomp) {
+			s.Syscalls[0] = specs.LinuxSyscall{Names: []string{"write"}, Action: specs.ActErrno}
+		}), ""},
 		{"errnoRet on an allow rule", ok(func(s *specs.LinuxSeccomp) { s.Syscalls[0].ErrnoRet = &eacces }),
 			`linux.seccomp.syscalls[0].action: "SCMP_ACT_ALLOW" returns no errno`},
 		{"errnoRet on a trace rule", ok(func(s *specs.LinuxSeccomp) {

@@ -78,9 +78,12 @@ func TestKillAllReachesChildren(t *testing.T) {
 	waitOutput(t, out, "started")
 	s := e.state(id)
 	var sleeper int
-	for _, p := range pidsInNS(t, s.Pid) {
-		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); strings.HasPrefix(string(cmd), "sleep\x001000") {
-			sleeper = p
+	// "started" can come before the background child has exec'd sleep.
+	for deadline := time.Now().Add(5 * time.Second); sleeper == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, p := range pidsInNS(t, s.Pid) {
+			if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); strings.HasPrefix(string(cmd), "sleep\x001000") {
+				sleeper = p
+			}
 		}
 	}
 	if sleeper == 0 {

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -595,5 +596,122 @@ func TestMountDestinationSymlink(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("something was created in the host directory %s", outside)
+	}
+}
+
+// TestProcSysSymlinkRefused: an image whose /proc or /sys is a symlink (to a
+// directory of the image, or dangling) is refused as runc refuses it: procfs
+// and sysfs are only mounted on an ordinary directory, so that they land
+// where maskedPaths and readonlyPaths name them. Every builder refuses it:
+// the Go helper (which the C init hands such an image to), the Go init, and
+// the C builder meeting the symlink itself (BERTH_TEST_CROOTFS_SYMLINKS=1,
+// as if the image changed after the parent's check). The error names the
+// mount; the harness checks nothing is left behind.
+func TestProcSysSymlinkRefused(t *testing.T) {
+	t.Parallel()
+	builders := []struct {
+		name string
+		env  []string
+	}{
+		{"default", nil},
+		{"go-rootfs", []string{"BERTH_NO_CROOTFS=1"}},
+		{"go-init", []string{"BERTH_NO_CINIT=1"}},
+		{"c-rootfs", cHostile},
+	}
+	spec := sh("echo ran")
+	index := map[string]int{}
+	for i, m := range spec.Mounts {
+		index[m.Destination] = i
+	}
+	for _, c := range []struct{ dir, fstype string }{{"proc", "proc"}, {"sys", "sysfs"}} {
+		for _, target := range []string{"/tmp/fake", "/nowhere/"} {
+			name := c.dir + map[string]string{"/tmp/fake": "-to-image-dir", "/nowhere/": "-dangling"}[target]
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t)
+				for _, bl := range builders {
+					b := e.bundle(spec)
+					rootfs := filepath.Join(b, "rootfs")
+					if err := os.Remove(filepath.Join(rootfs, c.dir)); err != nil {
+						t.Fatal(err)
+					}
+					if target == "/tmp/fake" {
+						if err := os.Mkdir(filepath.Join(rootfs, "tmp/fake"+c.dir), 0o755); err != nil {
+							t.Fatal(err)
+						}
+					}
+					symlink(t, rootfs, c.dir, target+c.dir)
+					r := e.berthOpts(runOpts{env: bl.env}, "run", "--bundle", b, e.id("symlink-"+c.dir))
+					if bl.name == "c-rootfs" && strings.Contains(r.stderr, "rootfs-by-go") {
+						t.Errorf("%s: the C builder did not run:\n%s", bl.name, r.stderr)
+					}
+					r = withoutTrace(r)
+					i := index["/"+c.dir]
+					assertError(t, r, fmt.Sprintf(`mounts[%d] destination "/%s"`, i, c.dir),
+						fmt.Sprintf(`filesystem %q must be mounted on an ordinary directory: /%s is a symlink`, c.fstype, c.dir))
+					if t.Failed() {
+						t.Logf("builder %s", bl.name)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestNoPivotNoFreshProcfs: with --no-pivot the root is moved over "/" and
+// chrooted into, so the host's /proc and /sys stay in the container's mount
+// namespace. A process in the container (Docker's default capabilities, no
+// CAP_SYS_ADMIN) can make a user namespace of its own (a root moved over "/"
+// does not count as chrooted), whose copy of the mount table locks the
+// container's masks: its /proc no longer passes the kernel's "mount too
+// revealing" check, but the host's fully visible /proc and /sys did, and a
+// fresh, unmasked procfs (and a writable sysfs) could be mounted. As runc
+// does, berth detaches every procfs and sysfs mount outside the rootfs
+// before the move (in a user namespace, where they are locked, it covers
+// them, and the cover is locked in the nested copy). The mounts then fail as
+// they do with pivot_root (the control), and /proc's masked paths stay masked.
+func TestNoPivotNoFreshProcfs(t *testing.T) {
+	t.Parallel()
+	const script = `mkdir -p /tmp/p /tmp/s
+unshare -r -m -p -n -f sh -c '
+if mount -t proc proc /tmp/p 2>/dev/null; then echo proc=mounted; else echo proc=refused; fi
+if mount -t sysfs sysfs /tmp/s 2>/dev/null; then echo sysfs=mounted; else echo sysfs=refused; fi'
+echo unshare=$?
+for f in keys timer_list; do echo $f=$(wc -c </proc/$f) $(grep -c " /proc/$f " /proc/self/mountinfo); done`
+	dockerCaps := []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID",
+		"CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_SETFCAP"}
+	for _, tc := range []struct {
+		name   string
+		userns bool
+		extra  []string
+	}{
+		{"no-pivot", false, []string{"--no-pivot"}},
+		{"no-pivot-userns", true, []string{"--no-pivot"}},
+		{"pivot", false, nil},
+		{"pivot-userns", true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			spec := sh(script)
+			if tc.userns {
+				userMapped(spec)
+			}
+			spec.Process.Capabilities = &specs.LinuxCapabilities{Bounding: dockerCaps, Effective: dockerCaps, Permitted: dockerCaps}
+			kv := parseKV(e.mustRun(spec, tc.extra...))
+			if kv["unshare"] != "0" {
+				t.Fatalf("the container could not make a user namespace of its own (unshare=%q): the test proves nothing\n%v", kv["unshare"], kv)
+			}
+			for _, fs := range []string{"proc", "sysfs"} {
+				if kv[fs] != "refused" {
+					t.Errorf("mount -t %s in a user namespace of the container's: %q, want it refused", fs, kv[fs])
+				}
+			}
+			for _, f := range []string{"keys", "timer_list"} {
+				if _, err := os.Stat("/proc/" + f); err == nil && kv[f] != "0 1" {
+					t.Errorf("/proc/%s: %q (bytes, masks), want it masked: \"0 1\"", f, kv[f])
+				}
+			}
+		})
 	}
 }

@@ -363,3 +363,86 @@ func TestLoopbackUp(t *testing.T) {
 		t.Errorf("lo has no 127.0.0.1:\n%s", out)
 	}
 }
+
+// TestTimeNamespaceInUserNamespace: time offsets in a container that also
+// has a new user namespace. timens_offsets is written with the host's
+// capabilities (opened before the user namespace is made); opened after,
+// it failed with EPERM (issue 19, fault 8).
+func TestTimeNamespaceInUserNamespace(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skip("the kernel has no time namespaces")
+	}
+	e := newEnv(t)
+	for _, w := range runWays {
+		spec := sh(`cat /proc/self/timens_offsets`)
+		userMapped(spec)
+		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		spec.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 86400, Nanosecs: 7}}
+		r := e.berthOpts(runOpts{env: w.env}, "run", "--bundle", e.bundle(spec), e.id("timens-userns"))
+		if r.code != 0 {
+			t.Fatalf("%s: %v", w.name, r)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), "monotonic 86400 7") {
+			t.Errorf("%s: timens_offsets %q, want monotonic 86400 7", w.name, r.stdout)
+		}
+	}
+}
+
+// TestJoinOtherUserNamespace: a container that joins another
+// container's user namespace and a network namespace that user namespace
+// does not own (here the host's, by path), with a new mount namespace and
+// /dev/pts of its own. The network namespace can only be joined before the
+// user namespace, while berth still holds the host's capabilities; and in
+// the joined user namespace berth must become its root, or making
+// /dev/pts fails with EOVERFLOW (issue 19, fault 8).
+func TestJoinOtherUserNamespace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	owner := sh("sleep 1000")
+	userMapped(owner)
+	ownerID := e.id("userns-owner")
+	e.mustBerth("run", "-d", "--bundle", e.bundle(owner), ownerID)
+	ownerPid := e.state(ownerID).Pid
+	hostNet, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownerNet, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", ownerPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, netPath, wantNet string
+	}{
+		{"with the owner's network", fmt.Sprintf("/proc/%d/ns/net", ownerPid), ownerNet},
+		{"with the host's network", fmt.Sprintf("/proc/%d/ns/net", os.Getpid()), hostNet},
+	} {
+		for _, w := range runWays {
+			c, w := c, callerWay{c.name + ", " + w.name, w.env}
+			spec := sh(`readlink /proc/self/ns/net; id -u; ls -d /dev/pts`)
+			withNamespaces(spec, specs.MountNamespace, specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace)
+			spec.Linux.Namespaces = append(spec.Linux.Namespaces,
+				specs.LinuxNamespace{Type: specs.UserNamespace, Path: fmt.Sprintf("/proc/%d/ns/user", ownerPid)},
+				specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: c.netPath})
+			spec.Linux.UIDMappings, spec.Linux.GIDMappings = nil, nil
+			// sysfs cannot be mounted in a user namespace that does not own the
+			// network namespace; this test is about the joins, not /sys.
+			var mounts []specs.Mount
+			for _, m := range spec.Mounts {
+				if !strings.HasPrefix(m.Destination, "/sys") {
+					mounts = append(mounts, m)
+				}
+			}
+			spec.Mounts = mounts
+			r := e.berthOpts(runOpts{env: w.env}, "run", "--bundle", e.bundle(spec), e.id("join-userns"))
+			if r.code != 0 {
+				t.Fatalf("%s: %v", w.name, r)
+			}
+			out := lines(r.stdout)
+			if len(out) != 3 || out[0] != c.wantNet || out[1] != "0" || out[2] != "/dev/pts" {
+				t.Errorf("%s: got %q, want %s, uid 0 and /dev/pts", w.name, out, c.wantNet)
+			}
+		}
+	}
+}

@@ -413,6 +413,76 @@ head -c1 /dev/zero 2>&1 >/dev/null | head -n1 | sed 's/^/msg=/'`)
 	}
 }
 
+// kmsgProbe opens /dev/kmsg for writing and writes nothing (a write-only
+// open needs no CAP_SYSLOG, so a refusal is the device cgroup's), then
+// prints the outcome.
+// (true, not ":": a failed redirection of a special built-in ends the shell.)
+const kmsgProbe = `if true 2>/dev/null >/dev/kmsg; then echo kmsg=open; else echo "kmsg=$(true 2>&1 >/dev/kmsg | head -n1)"; fi`
+
+// TestDeviceNodeNotImplicitlyAllowed: a node linux.devices creates is only as
+// usable as linux.resources.devices makes it, as in runc: with every device
+// denied, /dev/kmsg (c 1:11) exists but opening it fails with EPERM, with
+// both inits, and still after update (with and without device rules in it);
+// an explicit allow rule makes it openable. berth used to allow every
+// linux.devices node.
+func TestDeviceNodeNotImplicitlyAllowed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	kmsg := specs.LinuxDevice{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11, FileMode: ptr(os.FileMode(0o666)), UID: ptr(uint32(0)), GID: ptr(uint32(0))}
+	denyAll := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
+	denied := func(t *testing.T, out, when string) {
+		t.Helper()
+		kv := parseKV(out)
+		if !strings.Contains(kv["kmsg"], "Operation not permitted") {
+			t.Errorf("%s: opening /dev/kmsg gave %q, want EPERM (Operation not permitted)\n%s", when, kv["kmsg"], out)
+		}
+	}
+	spec := sh("test -c /dev/kmsg && echo node=yes\n" + kmsgProbe)
+	spec.Linux.Devices = []specs.LinuxDevice{kmsg}
+	spec.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{denyAll}}
+	for _, env := range [][]string{nil, {"BERTH_NO_CINIT=1"}} {
+		r := e.berthOpts(runOpts{env: env}, "run", "--bundle", e.bundle(spec), e.id("kmsg"))
+		if r.code != 0 {
+			t.Fatalf("%v", r)
+		}
+		if parseKV(r.stdout)["node"] != "yes" {
+			t.Errorf("%v: /dev/kmsg was not created: %q", env, r.stdout)
+		}
+		denied(t, r.stdout, fmt.Sprintf("run %v", env))
+	}
+
+	// After update: one that leaves the device rules alone, one that
+	// restates them.
+	spec = sh(waitingScript)
+	spec.Linux.Devices = []specs.LinuxDevice{kmsg}
+	spec.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{denyAll}}
+	id, _, _ := e.startDetached("kmsg-update", spec)
+	for _, u := range []struct{ name, stdin string }{
+		{"pids only", `{"pids":{"limit":50}}`},
+		{"device rules", `{"devices":[{"allow":false,"access":"rwm"}],"pids":{"limit":60}}`},
+	} {
+		if r := e.berthOpts(runOpts{stdin: u.stdin}, "update", "--resources", "-", id); r.code != 0 {
+			t.Fatalf("update %s: %v", u.name, r)
+		}
+		r := e.berth("exec", id, "sh", "-c", kmsgProbe)
+		if r.code != 0 {
+			t.Fatalf("%v", r)
+		}
+		denied(t, r.stdout, "after update with "+u.name)
+	}
+	e.mustBerth("delete", "--force", id)
+
+	// Stated as Docker and containerd state it, the node opens.
+	spec = sh(kmsgProbe)
+	spec.Linux.Devices = []specs.LinuxDevice{kmsg}
+	spec.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+		denyAll, {Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(11)), Access: "rw"},
+	}}
+	if out := e.mustRun(spec); parseKV(out)["kmsg"] != "open" {
+		t.Errorf("with an allow rule for c 1:11: %q, want /dev/kmsg to open", out)
+	}
+}
+
 // TestUpdate: update changes the cgroup files; each change survives later
 // updates of other fields; --resources takes a file or stdin; a failing
 // update changes nothing (in the kernel or the saved state); update of a

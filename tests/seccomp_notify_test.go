@@ -307,5 +307,31 @@ func TestSeccompNotifyNoAgent(t *testing.T) {
 		assertError(t, e.run(spec), "linux.seccomp.listenerPath", "nobody.sock", "no such file")
 	}
 	spec.Linux.Seccomp.Syscalls[0].Names = append(spec.Linux.Seccomp.Syscalls[0].Names, "sendmsg")
-	assertError(t, e.run(spec), `linux.seccomp.syscalls[0].names: "sendmsg" cannot be notified`)
+	assertError(t, e.run(spec), `linux.seccomp.syscalls[0].names[3]: "sendmsg" cannot be notified`)
+}
+
+// TestSeccompNotifyWriteRefused: a notify rule on write is refused before
+// anything is made, as runc refuses it: berth's own writes inside the
+// container (the init's reports, the exec.fifo byte) would wait for an agent
+// that does not hold the listener yet. The check is the config's, so the C
+// and the Go init both see it; create and run both refuse.
+func TestSeccompNotifyWriteRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := newSeccompAgent(t, e.dir("agent"))
+	spec := sh("echo hello")
+	spec.Linux.Seccomp = notifyProfile(a)
+	spec.Linux.Seccomp.Syscalls[0].Names = append(spec.Linux.Seccomp.Syscalls[0].Names, "write")
+	b := e.bundle(spec)
+	want := `linux.seccomp.syscalls[0].names[3]: "write" cannot be notified`
+	for _, env := range [][]string{nil, {"BERTH_NO_CINIT=1"}} {
+		o := runOpts{env: env, timeout: 15 * time.Second}
+		assertError(t, e.berthOpts(o, "run", "--bundle", b, e.id("notify-write")), want)
+		assertError(t, e.berthOpts(o, "create", "--bundle", b, e.id("notify-write")), want)
+	}
+	// The same rule without write still runs: the refusal is about write.
+	spec.Linux.Seccomp = notifyProfile(a)
+	if out := e.mustRun(spec); strings.TrimSpace(out) != "hello" {
+		t.Errorf("output %q, want hello", out)
+	}
 }

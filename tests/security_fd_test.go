@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // CVE-2024-21626: a cwd of /proc/self/fd/N names a file descriptor the
@@ -125,4 +126,56 @@ func TestCVE2024_21626NoLeakedFds(t *testing.T) {
 	check("exec", e.berth("exec", id, "sh", "-c", list), 0)
 	r = e.berthOpts(runOpts{extraFiles: []*os.File{extra}}, "exec", "--preserve-fds", "1", id, "sh", "-c", list)
 	check("exec --preserve-fds 1", r, 1)
+}
+
+// TestWaitingInitFds: a created container's pid 1 waits for start holding
+// stdio and exec.fifo only, on both inits: no handle of the host's procfs
+// (the /proc/self/fd directory the fifo was reopened through, a private
+// procfs instance), no directory, no /dev/null of berth's. The Go init
+// also holds its runtime's epoll and eventfd, which a Go process cannot
+// shed. Until start, anything that can reach the init sees these fds.
+func TestWaitingInitFds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, w := range runWays {
+		id := e.id("waitfds")
+		spec := sh("sleep 1000")
+		spec.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} // a write through the init's procfs handle
+		if r := e.berthOpts(runOpts{env: w.env}, "create", "--bundle", e.bundle(spec), id); r.code != 0 {
+			t.Fatalf("create, %s: %v", w.name, r)
+		}
+		pid := e.state(id).Pid
+		waitBlockedOnFifo(t, pid)
+		fifo := filepath.Join(e.root, id, "exec.fifo")
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, de := range entries {
+			n, _ := strconv.Atoi(de.Name())
+			target, _ := os.Readlink(filepath.Join(dir, de.Name()))
+			switch {
+			case n < 3, target == fifo:
+			case w.env != nil && (target == "anon_inode:[eventpoll]" || target == "anon_inode:[eventfd]"):
+			default:
+				t.Errorf("%s: the waiting init holds fd %d on %q", w.name, n, target)
+			}
+		}
+		e.mustBerth("start", id)
+		e.waitStatus(id, "running")
+	}
+}
+
+// waitBlockedOnFifo waits until pid sleeps in the open of exec.fifo: create
+// returns at "ready", a moment before the init reaches its wait.
+func waitBlockedOnFifo(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid)); strings.Contains(string(b), "fifo") || string(b) == "wait_for_partner" {
+			return
+		}
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+	t.Fatalf("pid %d did not block on exec.fifo within 10s (wchan %q)", pid, b)
 }

@@ -50,7 +50,7 @@ func fakeV2(t *testing.T, ctrls ...string) *hostCgroups {
 
 func mustResources(t *testing.T, r *specs.LinuxResources) *cgroups.Resources {
 	t.Helper()
-	out, err := Resources(r, nil)
+	out, err := Resources(r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,37 +35,23 @@ func DefaultDeviceRules() []*devices.Rule {
 	}
 }
 
-// deviceRules builds the container's device rules: the defaults, an allow
-// for each linux.devices node, then linux.resources.devices in order.
+// deviceRules builds the container's device rules: the defaults, then
+// linux.resources.devices in order.
+//
+// linux.devices adds no rule: it says which nodes to create, not which the
+// container may open. Access follows the rules alone, as in runc, so a config
+// that denies every device and lists /dev/kmsg gets the node but cannot open
+// it; Docker and containerd write an allow rule beside each device they add.
 //
 // A config almost always starts linux.resources.devices with a deny-all
 // ({"allow": false, "access": "rwm"}) because runc appends its defaults
 // after the config's rules. berth puts its defaults first so that a config
-// can also deny a default device; a deny-all that comes before any other
-// rule restates the base and is skipped, so it does not wipe the defaults.
-// A deny-all later in the list is kept and does.
-func deviceRules(r *specs.LinuxResources, nodes []specs.LinuxDevice) ([]*devices.Rule, error) {
+// can also deny a default device (docs/cli.md, where berth differs from
+// runc on purpose); a deny-all that comes before any other rule restates
+// the base and is skipped, so it does not wipe the defaults. A deny-all
+// later in the list is kept and does.
+func deviceRules(r *specs.LinuxResources) ([]*devices.Rule, error) {
 	out := DefaultDeviceRules()
-	for i, d := range nodes {
-		var t devices.Type
-		switch d.Type {
-		case "c", "u":
-			t = devices.CharDevice
-		case "b":
-			t = devices.BlockDevice
-		case "p":
-			continue // fifos are not device-controlled
-		default:
-			return nil, fieldError(fmt.Sprintf("linux.devices[%d].type", i), d.Type, "want c, u, b or p")
-		}
-		if d.Major < 0 {
-			return nil, fieldError(fmt.Sprintf("linux.devices[%d].major", i), d.Major, "must be a device major number (0 or more)")
-		}
-		if d.Minor < 0 {
-			return nil, fieldError(fmt.Sprintf("linux.devices[%d].minor", i), d.Minor, "must be a device minor number (0 or more)")
-		}
-		out = append(out, rule(t, d.Major, d.Minor, "rwm", true))
-	}
 	if r == nil {
 		return out, nil
 	}

@@ -106,7 +106,7 @@ func TestNewRefusesWhatHostCannotApply(t *testing.T) {
 	if err != nil || mode == ModeV2 {
 		t.Skip("needs a cgroup v1 or hybrid host")
 	}
-	res, err := Resources(&specs.LinuxResources{Unified: map[string]string{"memory.max": "1G"}}, nil)
+	res, err := Resources(&specs.LinuxResources{Unified: map[string]string{"memory.max": "1G"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,13 +168,13 @@ func TestRealCgroup(t *testing.T) {
 	}
 	blkioOK := true
 	weightSpec := &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(500)}}
-	if r, _ := Resources(weightSpec, nil); CheckHost(r, nil) != nil {
+	if r, _ := Resources(weightSpec); CheckHost(r, nil) != nil {
 		blkioOK = false
 		t.Logf("blkio weight not tested: %v", CheckHost(r, nil))
 	} else {
 		spec.BlockIO = weightSpec.BlockIO
 	}
-	res, err := Resources(spec, nil)
+	res, err := Resources(spec)
 	if err != nil {
 		t.Fatal(err)
 	}

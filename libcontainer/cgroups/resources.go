@@ -9,26 +9,26 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Resources converts the OCI linux.resources (and linux.devices, which the
-// container is always allowed to use) into the cgroup manager's resources.
-// Every field is checked; a bad one is reported as one line naming its JSON
-// path and value, e.g.
+// Resources converts the OCI linux.resources into the cgroup manager's
+// resources. Every field is checked; a bad one is reported as one line
+// naming its JSON path and value, e.g.
 //
 //	linux.resources.memory.limit -5: must be -1 (unlimited) or positive
 //
 // The device rules always start from berth's default set (DefaultDeviceRules:
-// deny everything, then the standard /dev nodes and mknod), then allow each
-// linux.devices node, then append linux.resources.devices in order, so a
-// config can deny a default device or allow more. A nil r yields the default
+// deny everything, then the standard /dev nodes and mknod), then append
+// linux.resources.devices in order, so a config can deny a default device or
+// allow more. linux.devices plays no part: a node it creates is only as
+// usable as these rules make it (deviceRules). A nil r yields the default
 // device rules only.
 //
 // Zero values mean "unset", as in runc: memory.limit 0, cpu.shares 0,
 // cpu.quota 0, pids.limit 0 and blockIO.weight 0 leave the current value.
 // memory.kernel and memory.kernelTCP are validated but not applied (see
 // Ignored), as opencontainers/cgroups and runc ≥ 1.2 do.
-func Resources(r *specs.LinuxResources, devices []specs.LinuxDevice) (*cgroups.Resources, error) {
+func Resources(r *specs.LinuxResources) (*cgroups.Resources, error) {
 	out := &cgroups.Resources{}
-	rules, err := deviceRules(r, devices)
+	rules, err := deviceRules(r)
 	if err != nil {
 		return nil, err
 	}

@@ -31,10 +31,12 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/magic.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -445,12 +447,51 @@ static void send_ready(void)
 		_exit(1); /* the parent gave up on us and reports why itself */
 }
 
+// same_file reports whether a and b are the same inode.
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+// reopen_fifo opens exec.fifo for writing, which blocks until `berth
+// start` opens it for reading, and closes the host /proc/self/fd handle
+// before it does: nothing of the host's procfs may sit in the init for the
+// whole wait (issue 19). The container's own /proc is used when it is a
+// procfs whose fd/N is the fifo (only berth has mounted anything in the
+// container yet), and the opened file must be that fifo; a container
+// without a usable /proc keeps the handle for the open.
+static int reopen_fifo(int fifo_fd, int fddir)
+{
+	char path[64], name[16];
+	struct stat want, got;
+	struct statfs sf;
+	int fd;
+
+	if (fstat(fifo_fd, &want) < 0)
+		berth_fail("stat exec.fifo");
+	snprintf(name, sizeof(name), "%d", fifo_fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+	if (statfs("/proc/self/fd", &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC &&
+	    stat(path, &got) == 0 && same_file(&got, &want)) {
+		close(fddir);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	} else {
+		fd = openat(fddir, name, O_WRONLY | O_CLOEXEC);
+		close(fddir);
+	}
+	if (fd < 0)
+		berth_fail("open exec.fifo");
+	if (fstat(fd, &got) < 0 || !same_file(&got, &want))
+		berth_failx("open exec.fifo: /proc/self/fd/%d is not exec.fifo", fifo_fd);
+	return fd;
+}
+
 // wait_for_start blocks until `berth start` (create: exec.fifo, reopened for
 // writing through the host /proc/self/fd handle, then one byte) or the
 // "start" message (run).
 static void wait_for_start(struct cinit_plan *p, int fddir)
 {
-	char buf[256], name[16];
+	char buf[256];
 
 	if (p->mode == MODE_RUN) {
 		ssize_t n = recv(berth_syncfd, buf, sizeof(buf) - 1, 0);
@@ -464,12 +505,8 @@ static void wait_for_start(struct cinit_plan *p, int fddir)
 	// The parent of create is gone: later errors go to stderr.
 	close(berth_syncfd);
 	berth_syncfd = -1;
-	snprintf(name, sizeof(name), "%d", p->fifo_fd);
-	int fd = openat(fddir, name, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		berth_fail("open exec.fifo");
+	int fd = reopen_fifo(p->fifo_fd, fddir);
 	close(p->fifo_fd);
-	close(fddir);
 	// start sees the fifo close at the execve (close-on-exec).
 	if (write(fd, "0", 1) != 1)
 		berth_fail("write exec.fifo");
@@ -587,6 +624,7 @@ void cinit_run(struct cinit_plan *p)
 		crootfs_build(p->rootfs, p->rootfs_len);
 	else if (build_in_helper(fddir, oomfd))
 		return;
+	berth_close_hostsrc();
 	write_oom(p, oomfd);
 	set_rlimits(p);
 	if (p->keyring != NULL &&

@@ -77,6 +77,7 @@ enum {
 	RF_MASK,        // string: mask this path
 	RF_RO_PATH,     // string: make this path read-only
 	RF_FINAL_PROP,  // u64: propagation of / inside the new root
+	RF_FS_DIR,      // as RF_FS, on a destination that must be an ordinary directory
 };
 
 // The MS_* flags a bind remount changes on one mount (rootfs/remount.go).
@@ -477,14 +478,46 @@ static int last_mount(struct build *b)
 	return b->last_mnt;
 }
 
-static void do_fs(struct build *b, struct rec *r)
+// ordinary_dir returns a handle of the directory path, made if missing,
+// whose last component is no symlink (rootfs.needsOrdinaryDir says which
+// filesystems need one, and why). The parents resolve in the root as for any
+// destination; the last component is opened with O_NOFOLLOW, so what was
+// checked is what gets mounted on.
+static int ordinary_dir(struct build *b, const char *path, const char *fstype)
+{
+	char dir[PATH_MAX];
+	copy_path(dir, path);
+	char *slash = strrchr(dir, '/');
+	const char *name = path + (slash - dir) + 1;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	int parent = mkdir_all(b, dir);
+	int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+			rfail("mkdir %s", path);
+		fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	close(parent);
+	if (fd < 0)
+		rfail("open %s", path);
+	mode_t type = type_of(fd);
+	if (type != S_IFDIR)
+		rfailx("filesystem \"%s\" must be mounted on an ordinary directory: %s is %s",
+		       fstype, path, type == S_IFLNK ? "a symlink" : "not a directory");
+	return fd;
+}
+
+static void do_fs(struct build *b, struct rec *r, int ordinary)
 {
 	unsigned long flags = get_u64(r);
 	const char *dest = get_str(r), *source = get_str(r);
 	const char *fstype = get_str(r), *data = get_str(r);
 	char p[64];
 
-	int dst = mkdir_all(b, dest);
+	int dst = ordinary ? ordinary_dir(b, dest, fstype) : mkdir_all(b, dest);
 	check_destination(b, dst);
 	check_procfs(b);
 	fd_path(p, sizeof(p), dst);
@@ -497,9 +530,14 @@ static void do_bind(struct build *b, struct rec *r)
 {
 	unsigned long flags = get_u64(r), set = get_u64(r), clr = get_u64(r);
 	const char *dest = get_str(r), *source = get_str(r);
+	uint32_t slot = get_u32(r);
 	char sp[64], dp[64];
 
-	int src = open(source, O_PATH | O_CLOEXEC);
+	// A source the host opened (slot, rootfs/hostsource.go) is a detached
+	// clone, attached with move_mount; any other is opened here.
+	if (slot > (uint32_t)berth_nhostsrc)
+		rfail("bind %s: no host-opened source in slot %u", source, slot);
+	int src = slot ? fcntl(berth_hostsrc[slot - 1], F_DUPFD_CLOEXEC, 3) : open(source, O_PATH | O_CLOEXEC);
 	if (src < 0)
 		rfail("open source \"%s\"", source);
 	int dst = type_of(src) == S_IFDIR ? mkdir_all(b, dest) : mkfile(b, dest);
@@ -507,7 +545,10 @@ static void do_bind(struct build *b, struct rec *r)
 	check_procfs(b);
 	fd_path(sp, sizeof(sp), src);
 	fd_path(dp, sizeof(dp), dst);
-	if (mount(sp, dp, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
+	if (slot) {
+		if (syscall(SYS_move_mount, src, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			rfail("bind %s: move_mount of the source opened by the host", source);
+	} else if (mount(sp, dp, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
 		rfail("bind %s", source);
 	unsigned long have = flags_of(src);
 	close(src);
@@ -952,7 +993,8 @@ static void step(struct build *b, uint32_t tag, struct rec *r, int *null)
 	case RF_CTX: snprintf(ctx, sizeof(ctx), "%s", get_str(r)); break;
 	case RF_PROPAGATION: do_propagation("/", get_u64(r)); break;
 	case RF_ROOT: do_root(b, r); break;
-	case RF_FS: do_fs(b, r); break;
+	case RF_FS: do_fs(b, r, 0); break;
+	case RF_FS_DIR: do_fs(b, r, 1); break;
 	case RF_BIND: do_bind(b, r); break;
 	case RF_MNT_PROP: do_mnt_prop(b, r); break;
 	case RF_MNT_ATTR: do_mnt_attr(b, r); break;

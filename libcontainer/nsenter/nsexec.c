@@ -10,6 +10,8 @@
 //   timens=<text>          /proc/self/timens_offsets contents for a new time ns
 //   cinit=1                a process plan packet follows: the container's
 //                          process is set up in C (cinit.c), not by Go
+//   hostsrc=<r>:<path>     a bind source to open from the host side (open_tree
+//                          clone; r=1 with its submounts), in slot order
 //   affinity=keep          keep the CPU affinity the parent set (an exec's
 //                          execCPUAffinity.initial); else every CPU the
 //                          cpuset allows
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -45,6 +48,8 @@
 #define MAX_JOIN 16
 
 int berth_syncfd = -1;
+int berth_hostsrc[BERTH_MAX_HOSTSRC];
+int berth_nhostsrc;
 
 // report sends msg to the parent as a JSON error, with quotes, backslashes
 // and control bytes escaped, or to stderr once the socket is closed; then exits.
@@ -131,6 +136,9 @@ struct bootstrap {
 	int setgroups_deny;
 	int cinit;
 	int keep_affinity;
+	char *hostsrc[BERTH_MAX_HOSTSRC];
+	int hostsrc_rec[BERTH_MAX_HOSTSRC];
+	int nhostsrc;
 };
 
 static int ns_flag(const char *name)
@@ -178,6 +186,11 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 			b->timens = val;
 		} else if (strcmp(entry, "cinit") == 0) {
 			b->cinit = strcmp(val, "1") == 0;
+		} else if (strcmp(entry, "hostsrc") == 0) {
+			if (b->nhostsrc == BERTH_MAX_HOSTSRC || (val[0] != '0' && val[0] != '1') || val[1] != ':')
+				fail("bootstrap: bad hostsrc entry");
+			b->hostsrc_rec[b->nhostsrc] = val[0] == '1';
+			b->hostsrc[b->nhostsrc++] = val + 2;
 		} else if (strcmp(entry, "affinity") == 0) {
 			b->keep_affinity = strcmp(val, "keep") == 0;
 		} else if (strcmp(entry, "setgroups") == 0) {
@@ -198,8 +211,14 @@ static void write_file(const char *path, const char *data)
 }
 
 // join_namespaces opens every path first (later setns calls may change what
-// a path means), then joins the user namespace before the others so that they
-// are joined with the capabilities it grants.
+// a path means), then joins what it can before the user namespace, and the
+// rest after it. A namespace the joined user namespace does not own (a
+// host network namespace beside another container's user namespace) can
+// only be joined while we still hold the host's capabilities; one that only
+// its own user namespace lets us into (a rootless caller's) only after it.
+// In a joined user namespace we become its root, so that what we create
+// (/dev/pts in a new mount namespace) is owned by a mapped id, not by an
+// unmapped one that fails with EOVERFLOW.
 static void join_namespaces(struct bootstrap *b)
 {
 	for (int i = 0; i < b->njoin; i++) {
@@ -207,16 +226,43 @@ static void join_namespaces(struct bootstrap *b)
 		if (b->joins[i].fd < 0)
 			fail("open namespace %s", b->joins[i].path);
 	}
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (int i = 0; i < b->njoin; i++) {
 			struct join *j = &b->joins[i];
-			if ((pass == 0) != (j->flag == CLONE_NEWUSER))
+			if (j->fd < 0 || (pass == 1) != (j->flag == CLONE_NEWUSER))
 				continue;
-			if (setns(j->fd, j->flag) < 0)
+			if (setns(j->fd, j->flag) < 0) {
+				if (pass == 0 && errno == EPERM)
+					continue; /* after the user namespace */
 				fail("setns %s", j->path);
+			}
 			close(j->fd);
+			j->fd = -1;
+			if (j->flag == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+				fail("become root in user namespace %s", j->path);
 		}
 	}
+}
+
+// open_host_sources clones each bind source the bootstrap names into a
+// detached mount while this process is still the host's root in the host's
+// mount namespace (rootfs/hostsource.go says why).
+static void open_host_sources(struct bootstrap *b)
+{
+	for (int i = 0; i < b->nhostsrc; i++) {
+		unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (b->hostsrc_rec[i] ? AT_RECURSIVE : 0);
+		int fd = syscall(SYS_open_tree, AT_FDCWD, b->hostsrc[i], flags);
+		if (fd < 0)
+			fail("open bind source \"%s\" from the host", b->hostsrc[i]);
+		berth_hostsrc[berth_nhostsrc++] = fd;
+	}
+}
+
+void berth_close_hostsrc(void)
+{
+	for (int i = 0; i < berth_nhostsrc; i++)
+		close(berth_hostsrc[i]);
+	berth_nhostsrc = 0;
 }
 
 // map_user_namespace creates a new user namespace and has a helper left in
@@ -365,6 +411,15 @@ void berth_nsexec(void)
 		plan = cinit_parse(pbuf, plen);
 	}
 
+	// timens_offsets is written after the unshare of the time namespace,
+	// but opened now: the write is allowed by the opener's capabilities,
+	// and in a new user namespace this process is no longer the host's
+	// root (a non-dumpable process's /proc/self files stay the host
+	// root's), so opening it later fails with EPERM.
+	int timens_fd = -1;
+	if (b.timens != NULL && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
+		fail("open /proc/self/timens_offsets");
+	open_host_sources(&b);
 	join_namespaces(&b);
 	if (b.clone_flags & CLONE_NEWUSER)
 		map_user_namespace(&b);
@@ -373,8 +428,12 @@ void berth_nsexec(void)
 		fail("unshare namespaces 0x%x", rest);
 	if (rest & CLONE_NEWNET)
 		loopback_up();
-	if (b.timens != NULL)
-		write_file("/proc/self/timens_offsets", b.timens);
+	if (timens_fd >= 0) {
+		ssize_t n = strlen(b.timens);
+		if (write(timens_fd, b.timens, n) != n)
+			fail("write /proc/self/timens_offsets");
+		close(timens_fd);
+	}
 
 	// The C init must not write to the sync socket before the pid is
 	// there: it waits for this gate to close, at this stage's exit.
@@ -402,8 +461,13 @@ void berth_nsexec(void)
 		cinit_run(plan);
 		return; /* the rootfs helper, into the Go runtime */
 	}
-	char msg[64];
-	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d}", child);
+	// The Go builders find the host's bind sources by these fd numbers,
+	// which the clone shares.
+	char msg[64 + 12 * BERTH_MAX_HOSTSRC];
+	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d,\"hostsrc\":[", child);
+	for (int i = 0; i < berth_nhostsrc; i++)
+		n += snprintf(msg + n, sizeof(msg) - n, "%s%d", i ? "," : "", berth_hostsrc[i]);
+	n += snprintf(msg + n, sizeof(msg) - n, "]}");
 	if (write(berth_syncfd, msg, n) != n)
 		fail("report init pid");
 	_exit(0);

@@ -14,6 +14,16 @@ void berth_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1,
 // berth_failx is berth_fail without the errno text.
 void berth_failx(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+// The bind sources nsexec.c opened from the host side before entering the
+// user namespace (bootstrap "hostsrc", rootfs.HostSources): detached clones
+// (open_tree), by slot. A rootfs program's bind record names its slot.
+#define BERTH_MAX_HOSTSRC 64
+extern int berth_hostsrc[BERTH_MAX_HOSTSRC];
+extern int berth_nhostsrc;
+// berth_close_hostsrc closes them once the root is built: the waiting init
+// holds nothing of the host's.
+void berth_close_hostsrc(void);
+
 struct cinit_plan;
 
 // cinit_parse reads the process plan packet (cinit.c documents the format).

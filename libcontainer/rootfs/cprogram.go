@@ -46,6 +46,7 @@ const (
 	rfMask
 	rfRoPath
 	rfFinalProp
+	rfFSDir // as rfFS, on a destination that must be an ordinary directory (needsOrdinaryDir)
 )
 
 // CSettings are the root's settings applied after pivot_root, besides the
@@ -215,10 +216,11 @@ func CompileC(p *Plan, s *CSettings) []byte {
 	w.Str(rfCtx, "rootfs")
 	w.U64(rfPropagation, uint64(first))
 	w.Str(rfRoot, filepath.Clean(p.Root))
+	srcs := HostSources(p, s.Bundle)
 	for i := range p.Mounts {
 		m := &p.Mounts[i]
 		w.Str(rfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, m.Destination))
-		compileMount(w, p, m, s.Bundle)
+		compileMount(w, p, m, s.Bundle, hostSourceSlot(srcs, i))
 	}
 	if needsDev(p.Mounts) {
 		compileDev(w, p)
@@ -231,7 +233,9 @@ func CompileC(p *Plan, s *CSettings) []byte {
 	return w.B
 }
 
-func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string) {
+// compileMount writes mount m; slot is its source's place among the ones
+// the host opens (HostSources), plus one, or 0.
+func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string, slot uint32) {
 	o, _ := ParseOptions(m.Options)
 	if m.Type == "bind" {
 		o.Flags |= unix.MS_BIND
@@ -239,7 +243,7 @@ func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string) {
 	dest := filepath.Clean("/" + m.Destination)
 	switch {
 	case m.Type == "bind" || o.Flags&unix.MS_BIND != 0:
-		bindRec(w, &o, dest, bindSource(m.Source, bundle))
+		bindRec(w, &o, dest, bindSource(m.Source, bundle), slot)
 	case m.Type == "cgroup":
 		compileCgroup(w, p, &o, dest)
 		return // it applies its own propagation
@@ -248,14 +252,20 @@ func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string) {
 		if src == "" {
 			src = m.Type
 		}
-		w.Rec(rfFS, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, src, m.Type, o.Data))
+		tag := rfFS
+		if needsOrdinaryDir(m.Type) {
+			tag = rfFSDir
+		}
+		w.Rec(tag, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, src, m.Type, o.Data))
 	}
 	afterMount(w, &o)
 }
 
-func bindRec(w *tlv.Writer, o *Options, dest, src string) {
+// bindRec: a bind of src onto dest, or of the host's clone in slot (1-based;
+// 0: src is opened by the builder itself).
+func bindRec(w *tlv.Writer, o *Options, dest, src string, slot uint32) {
 	d := tlv.Data{}.U64(uint64(o.Flags&(unix.MS_BIND|unix.MS_REC)), uint64(o.Flags), uint64(o.ClearFlags))
-	w.Rec(rfBind, d.Str(dest, src))
+	w.Rec(rfBind, d.Str(dest, src).U32(slot))
 }
 
 // afterMount adds the propagation changes and recursive attributes of o,
@@ -280,7 +290,7 @@ func compileCgroup(w *tlv.Writer, p *Plan, o *Options, dest string) {
 		if c.ns {
 			w.Rec(rfFS, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, "cgroup2", "cgroup2", o.Data))
 		} else {
-			bindRec(w, &Options{Flags: o.Flags | unix.MS_BIND | unix.MS_REC, ClearFlags: o.ClearFlags}, dest, c.v2Path())
+			bindRec(w, &Options{Flags: o.Flags | unix.MS_BIND | unix.MS_REC, ClearFlags: o.ClearFlags}, dest, c.v2Path(), 0)
 		}
 		afterMount(w, o)
 		return

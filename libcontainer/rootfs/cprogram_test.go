@@ -123,6 +123,41 @@ func (r record) strs(skip int) []string {
 
 func (r record) u64(i int) uint64 { return binary.NativeEndian.Uint64(r.data[8*i:]) }
 
+// bindStrs and bindSlot split a bind record: three numbers, destination and
+// source, then the slot of a source the host opened.
+func bindStrs(r record) []string { return record{r.tag, r.data[:len(r.data)-4]}.strs(24) }
+func bindSlot(r record) uint32   { return binary.NativeEndian.Uint32(r.data[len(r.data)-4:]) }
+
+// TestHostSources: with a user namespace, every bind source outside the
+// rootfs is opened by the host, in order, and its bind record names its
+// slot; sources in the rootfs, remounts and other mounts are not.
+func TestHostSources(t *testing.T) {
+	p := basePlan("/r")
+	p.Mounts = []specs.Mount{
+		{Destination: "/a", Type: "bind", Source: "/vol/a", Options: []string{"rbind", "ro"}},
+		{Destination: "/t", Type: "tmpfs", Source: "tmpfs"},
+		{Destination: "/b", Source: "rel", Options: []string{"bind"}},
+		{Destination: "/in", Type: "bind", Source: "/r/inside"},
+	}
+	if got := HostSources(p, "/bundle"); got != nil {
+		t.Fatalf("without a user namespace: %v, want none", got)
+	}
+	p.InUserNS = true
+	want := []HostSource{{Index: 0, Path: "/vol/a", Recursive: true}, {Index: 2, Path: "/bundle/rel"}}
+	if got := HostSources(p, "/bundle"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("HostSources = %+v, want %+v", got, want)
+	}
+	var slots []uint32
+	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", Bundle: "/bundle"})) {
+		if r.tag == rfBind {
+			slots = append(slots, bindSlot(r))
+		}
+	}
+	if !reflect.DeepEqual(slots, []uint32{1, 2, 0}) {
+		t.Errorf("bind slots %v, want [1 2 0]", slots)
+	}
+}
+
 func TestCompileC(t *testing.T) {
 	p := basePlan("/r")
 	p.Mounts = append(p.Mounts,
@@ -142,7 +177,7 @@ func TestCompileC(t *testing.T) {
 		}
 		byTag[r.tag] = append(byTag[r.tag], r)
 	}
-	want := []uint32{rfPropagation, rfRoot, rfFS, rfFS, rfBind, rfMntProp}
+	want := []uint32{rfPropagation, rfRoot, rfFSDir, rfFS, rfBind, rfMntProp} // proc needs an ordinary directory, tmpfs not
 	for range missingDefaults(nil) {
 		want = append(want, rfDev)
 	}
@@ -155,8 +190,11 @@ func TestCompileC(t *testing.T) {
 		t.Errorf("first propagation = %#x, want MS_PRIVATE|MS_REC", got)
 	}
 	bind := byTag[rfBind][0]
-	if got := bind.strs(24); !reflect.DeepEqual(got, []string{"/data", "/b/data"}) {
+	if got := bindStrs(bind); !reflect.DeepEqual(got, []string{"/data", "/b/data"}) {
 		t.Errorf("bind = %q, want the destination and the source made absolute in the bundle", got)
+	}
+	if slot := bindSlot(bind); slot != 0 {
+		t.Errorf("bind slot %d without a user namespace, want 0 (the builder opens the source)", slot)
 	}
 	if bind.u64(0) != unix.MS_BIND || bind.u64(1)&unix.MS_RDONLY == 0 {
 		t.Errorf("bind flags %#x, set %#x: want MS_BIND, and ro to set", bind.u64(0), bind.u64(1))

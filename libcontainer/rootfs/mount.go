@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +14,9 @@ import (
 // refuses them together with a real mount, so they are applied afterwards.
 const propagationFlags = unix.MS_SHARED | unix.MS_SLAVE | unix.MS_PRIVATE | unix.MS_UNBINDABLE
 
-// mountOne performs one spec mount inside the root.
-func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup) error {
+// mountOne performs one spec mount inside the root. hostFd, when not 0,
+// is the bind source as the host opened it (HostSources).
+func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup, hostFd int) error {
 	o, err := ParseOptions(m.Options)
 	if err != nil {
 		return err
@@ -32,7 +34,7 @@ func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup) error {
 	case o.Flags&unix.MS_REMOUNT != 0:
 		return t.remountExisting(m, &o)
 	case o.Flags&unix.MS_BIND != 0:
-		return t.bindMount(m, &o)
+		return t.bindMount(m, &o, hostFd)
 	case m.Type == "cgroup":
 		return t.mountCgroup(m, &o, cg)
 	case m.Type == "":
@@ -44,8 +46,8 @@ func (t *tree) mountOne(m *specs.Mount, cg *cgroupSetup) error {
 
 // bindMount binds a host path (or one relative to the current directory,
 // the bundle) onto the destination, then applies the flags bind ignores.
-func (t *tree) bindMount(m *specs.Mount, o *Options) error {
-	src, err := t.openBindSource(m.Source)
+func (t *tree) bindMount(m *specs.Mount, o *Options, hostFd int) error {
+	src, err := t.bindSourceHandle(m.Source, hostFd)
 	if err != nil {
 		return err
 	}
@@ -58,7 +60,11 @@ func (t *tree) bindMount(m *specs.Mount, o *Options) error {
 	if err := checkDestination(t, dst); err != nil {
 		return err
 	}
-	if err := unix.Mount(procFd(src), procFd(dst), "", o.Flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
+	if hostFd > 0 {
+		if err := attachHostSource(hostFd, dst); err != nil {
+			return fmt.Errorf("bind %s: %w", m.Source, err)
+		}
+	} else if err := unix.Mount(procFd(src), procFd(dst), "", o.Flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
 		return fmt.Errorf("bind %s: %w", m.Source, err)
 	}
 	have, err := mountFlagsOf(src)
@@ -80,6 +86,19 @@ func (t *tree) bindMount(m *specs.Mount, o *Options) error {
 		}
 	}
 	return applyAfterMount(mnt, o)
+}
+
+// bindSourceHandle is the bind source: a copy of the host's handle when
+// the host opened it, else what openBindSource finds.
+func (t *tree) bindSourceHandle(source string, hostFd int) (*os.File, error) {
+	if hostFd <= 0 {
+		return t.openBindSource(source)
+	}
+	fd, err := unix.FcntlInt(uintptr(hostFd), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return nil, fmt.Errorf("source %q opened by the host: %w", source, err)
+	}
+	return os.NewFile(uintptr(fd), source), nil
 }
 
 // openBindSource opens a bind mount's source. A source inside the rootfs
@@ -129,7 +148,13 @@ func (t *tree) makeDestination(dest string, src *os.File) (*os.File, error) {
 // mountFS mounts a filesystem (tmpfs, proc, sysfs, mqueue, devpts, or any
 // other type with its data) on a directory.
 func (t *tree) mountFS(m *specs.Mount, o *Options) error {
-	dst, err := t.mkdirAll(m.Destination)
+	var dst *os.File
+	var err error
+	if needsOrdinaryDir(m.Type) {
+		dst, err = t.ordinaryDir(m.Destination, m.Type)
+	} else {
+		dst, err = t.mkdirAll(m.Destination)
+	}
 	if err != nil {
 		return err
 	}
@@ -144,6 +169,59 @@ func (t *tree) mountFS(m *specs.Mount, o *Options) error {
 		return err
 	}
 	return t.applyPropagation(dst, o)
+}
+
+// needsOrdinaryDir reports whether a filesystem of type fstype may only be
+// mounted on a directory of the image, never through a symlink there (as
+// runc refuses it). procfs and sysfs are where the kernel's knobs are, and
+// linux.maskedPaths and readonlyPaths name them at /proc and /sys: an image
+// whose /proc or /sys is a symlink moves the real filesystem to wherever the
+// link points, out from under the paths the config protects (and the image
+// can swap the link for a directory later). Both builders ask this.
+func needsOrdinaryDir(fstype string) bool {
+	return fstype == "proc" || fstype == "sysfs"
+}
+
+// ordinaryDir returns a handle of the directory path, made if missing, whose
+// last component is a directory of the image and not a symlink to one. The
+// parents are resolved in the root as for any destination; the last
+// component is opened with O_NOFOLLOW, so what was checked is what gets
+// mounted on.
+func (t *tree) ordinaryDir(path, fstype string) (*os.File, error) {
+	clean := filepath.Clean("/" + path)
+	parent, err := t.mkdirAll(filepath.Dir(clean))
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	name := filepath.Base(clean)
+	open := func() (int, error) {
+		return unix.Openat(int(parent.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
+	fd, err := open()
+	if errors.Is(err, unix.ENOENT) {
+		if err := unix.Mkdirat(int(parent.Fd()), name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+			return nil, fmt.Errorf("mkdir %s: %w", clean, err)
+		}
+		fd, err = open()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", clean, err)
+	}
+	h := os.NewFile(uintptr(fd), clean)
+	typ, err := fileType(h)
+	if err == nil && typ != unix.S_IFDIR {
+		what := "not a directory"
+		if typ == unix.S_IFLNK {
+			what = "a symlink"
+		}
+		err = fmt.Errorf("filesystem %q must be mounted on an ordinary directory: %s is %s", fstype, clean, what)
+	}
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
 }
 
 // mountOn mounts a new filesystem on the directory dst.

@@ -28,6 +28,9 @@ type Plan struct {
 	// them (the runtime, in the mount namespace the container's is a copy
 	// of); nil: Prepare reads them if it needs them.
 	CgroupOptions map[string]string
+	// HostFds maps a mount's index to the fd of its source as the host
+	// opened it (HostSources): a detached clone, attached with move_mount.
+	HostFds map[int]int
 }
 
 // Prepare runs in the container's mount namespace before the root is
@@ -71,7 +74,7 @@ func Prepare(p *Plan) error {
 	t.procOK = true // checked above
 	cg := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions}
 	for i := range p.Mounts {
-		if err := t.mountOne(&p.Mounts[i], cg); err != nil {
+		if err := t.mountOne(&p.Mounts[i], cg, p.HostFds[i]); err != nil {
 			return fmt.Errorf("mounts[%d] destination %q: %w", i, p.Mounts[i].Destination, err)
 		}
 	}

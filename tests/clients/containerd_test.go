@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,32 +27,49 @@ func startContainerd(t *testing.T) *containerd {
 	w := newWorld(t, "containerd")
 	c := &containerd{w: w, sock: w.path("containerd.sock"), ns: w.cgroup,
 		runcRoot: w.path("berth-root"), fifoDir: w.path("fifo")}
+	w.berthRoots = []string{filepath.Join(c.runcRoot, c.ns)} // the shim adds the namespace
+	// Only what ctr run needs: no CRI.
+	w.startContainerdDaemon(c.sock, []string{"io.containerd.grpc.v1.cri"}, "")
+	return c
+}
+
+// hostProbingPlugins are containerd plugins no suite needs that probe the
+// host or reach outside the world: snapshotters of other filesystems,
+// the /opt plugin directory, tracing.
+var hostProbingPlugins = []string{"io.containerd.internal.v1.opt",
+	"io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+	"io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+	"io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"}
+
+// startContainerdDaemon starts a containerd of the world: root, state and
+// sockets below its directory, the host-probing plugins and disabled
+// turned off, and extra (TOML plugin sections) appended to its config.
+// It returns the daemon once ctr gets an answer on sock.
+func (w *world) startContainerdDaemon(sock string, disabled []string, extra string) *daemon {
+	w.t.Helper()
 	// The runc shim puts its socket in /run/containerd/s whatever the
 	// daemon's state directory.
 	w.noteRunDir("/run/containerd", "/run/containerd/s")
-	w.berthRoots = []string{filepath.Join(c.runcRoot, c.ns)} // the shim adds the namespace
+	quoted := make([]string, 0, len(hostProbingPlugins)+len(disabled))
+	for _, p := range append(slices.Clone(hostProbingPlugins), disabled...) {
+		quoted = append(quoted, strconv.Quote(p))
+	}
 	config := fmt.Sprintf(`version = 2
 root = %q
 state = %q
-# Only what ctr run needs: no CRI, no snapshotters that probe the host,
-# no /opt plugin directory.
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+disabled_plugins = [%s]
 [grpc]
   address = %q
 [ttrpc]
   address = %q
-`, w.path("root"), w.path("state"), c.sock, c.sock+".ttrpc")
+%s`, w.path("root"), w.path("state"), strings.Join(quoted, ", "), sock, sock+".ttrpc", extra)
 	cfg := w.path("config.toml")
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
-	w.startDaemon("containerd", func() error {
-		return exec.Command("ctr", "--address", c.sock, "version").Run()
+	return w.startDaemon("containerd", func() error {
+		return exec.Command("ctr", "--address", sock, "version").Run()
 	}, "containerd", "--config", cfg)
-	return c
 }
 
 // ctr runs ctr against the private daemon in the test's namespace.
@@ -299,4 +317,14 @@ func metricAtLeast(metrics, name string, min int64) bool {
 		}
 	}
 	return false
+}
+
+// cpuQuota reads the CPU quota of pid's cgroup in microseconds per
+// period (v1 cpu.cfs_quota_us, or the first field of v2 cpu.max).
+func cpuQuota(t *testing.T, pid int) string {
+	t.Helper()
+	if onUnifiedOnly() {
+		return strings.Fields(cgroupFile(t, pid, "", "cpu.max"))[0]
+	}
+	return cgroupFile(t, pid, "cpu", "cpu.cfs_quota_us")
 }

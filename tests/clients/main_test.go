@@ -30,13 +30,18 @@ var berthBin string
 // skipReason, when set, skips every suite (not root, clients missing).
 var skipReason string
 
-// clientPackages are the Debian packages the suites drive.
-var clientPackages = []string{"busybox-static", "containerd", "podman", "conmon", "docker.io"}
+// clientPackages are the Debian packages the suites drive. The CNI
+// plugins give the CRI suite's pods their network; gcc and libc6-dev
+// build its pause program.
+var clientPackages = []string{"busybox-static", "containerd", "podman", "conmon", "docker.io",
+	"containernetworking-plugins", "gcc", "libc6-dev"}
 
 // clientBinaries are what those packages must have installed. The docker
 // CLI is named by path: another docker may come first in PATH, and the
-// suite talks to the daemon of the same package.
-var clientBinaries = []string{"/bin/busybox", "containerd", "containerd-shim-runc-v2", "ctr", "podman", "conmon", "dockerd", dockerCLI}
+// suite talks to the daemon of the same package. The CNI plugins are not
+// in PATH either.
+var clientBinaries = []string{"/bin/busybox", "containerd", "containerd-shim-runc-v2", "ctr", "podman", "conmon", "dockerd", dockerCLI,
+	"gcc", cniBinDir + "/bridge", cniBinDir + "/host-local", cniBinDir + "/loopback", cniBinDir + "/portmap"}
 
 const dockerCLI = "/usr/bin/docker"
 
@@ -49,6 +54,10 @@ func testMain(m *testing.M) int {
 		skipReason = "the client suites need root (containerd, podman and dockerd run as root)"
 	} else if err := installClients(); err != nil {
 		skipReason = err.Error()
+	} else if bin, err := installCrictl(); err != nil {
+		criSkipReason = err.Error()
+	} else {
+		crictlBin = bin
 	}
 	if skipReason != "" {
 		fmt.Fprintf(os.Stderr, "clients: skipping: %s\n", skipReason)
