@@ -82,5 +82,13 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) -tags $(TAGS) ./...
 
+# The Kubernetes CRI validation suite (critest v1.37.0) under containerd, with
+# runc and then with berth, in one run; long, so not part of `make test`.
+# Prints the counts and the tests berth fails where runc passes; raw reports
+# in critest-results/ (docs/clients.md, "critest").
+.PHONY: critest
+critest: build
+	@scripts/critest/run.sh
+
 clean:
 	rm -rf bin
