@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,6 +39,10 @@ file (or - for stdin), as containerd sends it; the flags override it.`,
 		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT memory bandwidth schema"},
 	},
 	Action: func(c *cli.Context) error {
+		c, err := flagsAfterID(c)
+		if err != nil {
+			return err
+		}
 		id, err := idArg(c)
 		if err != nil {
 			return err
@@ -60,6 +65,35 @@ file (or - for stdin), as containerd sends it; the flags override it.`,
 
 // updateResources builds the resources to merge: --resources first, then
 // each flag given on top.
+// flagsAfterID lets flags follow the container id (`update ID --memory
+// 64m`), as runc's command line has always taken them: urfave/cli stops at
+// the first argument, so what follows the id is parsed again as flags.
+func flagsAfterID(c *cli.Context) (*cli.Context, error) {
+	if c.NArg() < 2 {
+		return c, nil
+	}
+	set := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
+	set.SetOutput(io.Discard)
+	for _, f := range c.Command.Flags {
+		if err := f.Apply(set); err != nil {
+			return nil, err
+		}
+	}
+	args := append(c.Args().Tail(), c.Args().First())
+	// Flags given before the id still count: set them first.
+	for _, name := range c.LocalFlagNames() {
+		if err := set.Set(name, c.String(name)); err != nil {
+			return nil, fmt.Errorf("update: --%s: %w", name, err)
+		}
+	}
+	if err := set.Parse(args); err != nil {
+		return nil, fmt.Errorf("update: %v; see berth update --help", err)
+	}
+	nc := cli.NewContext(c.App, set, c.Lineage()[1])
+	nc.Command = c.Command
+	return nc, nil
+}
+
 func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 	r := &specs.LinuxResources{}
 	if path := c.String("resources"); path != "" {
