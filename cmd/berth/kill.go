@@ -22,7 +22,7 @@ var killCommand = &cli.Command{
 		sig := unix.SIGTERM
 		if c.NArg() == 2 {
 			var err error
-			if sig, err = parseSignal(c.Args().Get(1)); err != nil {
+			if sig, err = killSignal(c.Args().Get(1)); err != nil {
 				return fmt.Errorf("kill %s: %w", id, err)
 			}
 		}
@@ -36,4 +36,14 @@ var killCommand = &cli.Command{
 		}
 		return nil
 	},
+}
+
+// killSignal is parseSignal plus signal 0, which kill(2) uses to ask
+// whether a process is alive: `kill ID 0` exits 0 for a live container
+// and 1 ("container not running") for a stopped one, as runc's does.
+func killSignal(s string) (unix.Signal, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	return parseSignal(s)
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 )
 
+// The command-line forms scripts and clients use, as runc takes them.
+
 // TestUpdateFlagsAfterID: `update ID --flag value`, the order runc has
 // always accepted (its CLI library reorders arguments), sets the kernel's
 // value as the usual order does; flags on both sides of the id all apply,
@@ -54,4 +56,21 @@ func pidsMax(t *testing.T, pid int) string {
 		}
 	}
 	return readTrimmed(t, filepath.Join("/sys/fs/cgroup", unified, "pids.max"))
+}
+
+// TestKillZero: `kill ID 0` asks whether the container is alive, as
+// kill(1) and runc do: exit 0 while it runs, 1 with "container not
+// running" once it has stopped. Nothing is signalled.
+func TestKillZero(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("kill0")
+	e.mustBerth("run", "-d", "--bundle", e.bundle(sh("sleep 1000")), id)
+	e.mustBerth("kill", id, "0")
+	if s := e.state(id); s.Status != "running" {
+		t.Errorf("after kill 0: status %q, want running", s.Status)
+	}
+	e.mustBerth("kill", id, "KILL")
+	e.waitStatus(id, "stopped")
+	assertError(t, e.berth("kill", id, "0"), "container not running")
 }
