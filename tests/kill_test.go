@@ -157,7 +157,7 @@ func TestKillSignalNames(t *testing.T) {
 			t.Errorf("kill %s: output %q, want line %d = %q", tc.arg, ls, n+1, tc.want)
 		}
 	}
-	for _, bad := range []string{"NOSUCH", "SIGFOO", "0", "65", "-1", ""} {
+	for _, bad := range []string{"NOSUCH", "SIGFOO", "65", "-1", ""} { // 0 asks for liveness: TestKillZero
 		assertError(t, e.berth("kill", id, bad))
 	}
 	if s := e.state(id); s.Status != "running" {
