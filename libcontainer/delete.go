@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/berthrun/berth/internal/trace"
-	"github.com/berthrun/berth/libcontainer/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -73,7 +72,7 @@ func (c *Container) destroy() error {
 // destroyCgroup kills any process left in the cgroup (with a shared pid
 // namespace the init's death does not take them along) and removes it.
 func (c *Container) destroyCgroup() error {
-	m, err := cgroups.Load(c.st.CgroupPaths)
+	m, err := c.cgroup()
 	if err != nil {
 		return err
 	}
