@@ -588,7 +588,7 @@ func TestInitExeIsReadOnly(t *testing.T) {
 	// before the read-only protection is even asked.
 	exe := filepath.Join(e.dir("exe"), "berth")
 	copyExe(t, berthBin, exe)
-	cmd := exec.Command(exe, "--root", e.root, "create", "--bundle", e.bundle(sh("true")), id)
+	cmd := exec.Command(exe, append(e.globals(), "create", "--bundle", e.bundle(sh("true")), id)...)
 	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
 	// A file, not a pipe: the init keeps its stdio, and a pipe would make
 	// the wait for output last as long as the container.
