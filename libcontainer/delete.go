@@ -79,8 +79,8 @@ func (c *Container) destroyCgroup() error {
 	deadline := time.Now().Add(killTimeout)
 	for {
 		pids, err := m.Pids()
-		if errors.Is(err, os.ErrNotExist) {
-			break // removed by a delete killed before it removed the state
+		if cgroupGone(err) {
+			break // removed by a delete killed before it removed the state, or by systemd
 		}
 		if err != nil {
 			return fmt.Errorf("delete %q: list processes: %w", c.st.ID, err)
@@ -100,6 +100,14 @@ func (c *Container) destroyCgroup() error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return m.Destroy()
+}
+
+// cgroupGone reports whether err says the cgroup is no more: removed
+// (ENOENT), or being removed while it was read (ENODEV). With the systemd
+// driver, systemd stops a scope whose last process has exited and removes
+// its cgroup on its own, racing delete's listing of cgroup.procs.
+func cgroupGone(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV)
 }
 
 // Wait waits for the init of a container created in this process (run) and

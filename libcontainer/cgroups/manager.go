@@ -271,7 +271,7 @@ func (m *Manager) Kill() error {
 	for {
 		pids, err := m.Pids()
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
+			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV) {
 				return nil
 			}
 			return fmt.Errorf("cgroup: kill: list processes: %w", err)
@@ -303,8 +303,8 @@ func (m *Manager) killOnce() {
 func (m *Manager) waitEmpty(deadline time.Time) error {
 	for {
 		pids, err := m.Pids()
-		if err != nil && errors.Is(err, os.ErrNotExist) {
-			return nil
+		if err != nil && (errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV)) {
+			return nil // removed, or being removed (systemd stops an emptied scope)
 		}
 		if err == nil && len(pids) == 0 {
 			return nil
