@@ -329,9 +329,15 @@ func TestBadInput(t *testing.T) {
 			} else {
 				bundle = e.bundle(sh("echo should-not-run"))
 			}
+			want := tc.want
+			if systemdCgroup && tc.name == "cgroups-path-escapes" {
+				// The systemd driver refuses any path that is not
+				// slice:prefix:name before looking inside it.
+				want = []string{`linux.cgroupsPath "/a/../../b"`, "slice:prefix:name"}
+			}
 			for _, cmd := range []string{"create", "run"} {
 				r, id := e.badCommand(tc, cmd, bundle)
-				assertError(t, r, tc.want...)
+				assertError(t, r, want...)
 				if strings.Contains(r.stdout, "should-not-run") {
 					t.Errorf("%s: the container's process ran", cmd)
 				}

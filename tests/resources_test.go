@@ -210,6 +210,9 @@ func TestResourcesBadConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			if tc.name == "unified-on-v1-host" && pureCgroup2() {
+				t.Skip("memory.max is a valid unified key on this pure cgroup v2 host")
+			}
 			e := newEnv(t)
 			spec := sh("echo should-not-run")
 			res := tc.res

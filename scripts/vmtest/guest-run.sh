@@ -90,7 +90,8 @@ for driver in $VMTEST_DRIVERS; do
     say "$driver driver: $pkg ..."
     mark "BEGIN driver=$driver pkg=$pkg"
     start=$(date +%s)
-    (cd "$dir" && BERTH_TEST_SYSTEMD_CGROUP=$sdflag "./$pkg.test" -test.v -test.count=1 \
+    # By absolute path: tests that re-exec os.Args[0] do so from other directories.
+    (cd "$dir" && BERTH_TEST_SYSTEMD_CGROUP=$sdflag "$dir/$pkg.test" -test.v -test.count=1 \
       -test.timeout "$VMTEST_TEST_TIMEOUT" "${run_args[@]}" >&3 2>&1 </dev/null)
     rc=$?
     secs=$(( $(date +%s) - start ))
