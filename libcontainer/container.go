@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/berthrun/berth/libcontainer/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -177,7 +176,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 
 // thaw resumes a frozen cgroup whatever the container's status.
 func (c *Container) thaw() error {
-	m, err := cgroups.Load(c.st.CgroupPaths)
+	m, err := c.cgroup()
 	if err != nil {
 		return err
 	}
@@ -206,7 +205,7 @@ func signalPid(pid int, start uint64, sig unix.Signal) error {
 }
 
 func (c *Container) signalAll(sig unix.Signal) error {
-	m, err := cgroups.Load(c.st.CgroupPaths)
+	m, err := c.cgroup()
 	if err != nil {
 		return err
 	}

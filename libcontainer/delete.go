@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/berthrun/berth/internal/trace"
-	"github.com/berthrun/berth/libcontainer/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -73,15 +72,15 @@ func (c *Container) destroy() error {
 // destroyCgroup kills any process left in the cgroup (with a shared pid
 // namespace the init's death does not take them along) and removes it.
 func (c *Container) destroyCgroup() error {
-	m, err := cgroups.Load(c.st.CgroupPaths)
+	m, err := c.cgroup()
 	if err != nil {
 		return err
 	}
 	deadline := time.Now().Add(killTimeout)
 	for {
 		pids, err := m.Pids()
-		if errors.Is(err, os.ErrNotExist) {
-			break // removed by a delete killed before it removed the state
+		if cgroupGone(err) {
+			break // removed by a delete killed before it removed the state, or by systemd
 		}
 		if err != nil {
 			return fmt.Errorf("delete %q: list processes: %w", c.st.ID, err)
@@ -101,6 +100,14 @@ func (c *Container) destroyCgroup() error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return m.Destroy()
+}
+
+// cgroupGone reports whether err says the cgroup is no more: removed
+// (ENOENT), or being removed while it was read (ENODEV). With the systemd
+// driver, systemd stops a scope whose last process has exited and removes
+// its cgroup on its own, racing delete's listing of cgroup.procs.
+func cgroupGone(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV)
 }
 
 // Wait waits for the init of a container created in this process (run) and

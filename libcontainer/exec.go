@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/berthrun/berth/internal/trace"
-	"github.com/berthrun/berth/libcontainer/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -120,7 +119,7 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, para
 		cmd.Wait()
 		return 0, err
 	}
-	m, err := cgroups.Load(c.st.CgroupPaths)
+	m, err := c.cgroup()
 	if err == nil {
 		err = m.AddPidSub(cmd.Process.Pid, sub)
 	}

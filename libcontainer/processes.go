@@ -2,8 +2,6 @@ package libcontainer
 
 import (
 	"fmt"
-
-	"github.com/berthrun/berth/libcontainer/cgroups"
 )
 
 // Processes lists the host pids of every process in the container's cgroup.
@@ -11,7 +9,7 @@ func (c *Container) Processes() ([]int, error) {
 	if status := c.Status(); status == Stopped || status == Creating {
 		return nil, fmt.Errorf("container %q is %s: it has no processes", c.st.ID, status)
 	}
-	m, err := cgroups.Load(c.st.CgroupPaths)
+	m, err := c.cgroup()
 	if err != nil {
 		return nil, err
 	}

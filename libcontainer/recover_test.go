@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,6 +51,27 @@ func TestCreatingOrAbandoned(t *testing.T) {
 
 const busybox = "/bin/busybox" // Debian busybox-static, a static binary
 
+// waitExeced waits until pid no longer runs this test binary. Start returns
+// once the child's execve is under way, and in the vmtest guest (Linux 6.1
+// under TCG) /proc/<pid>/exe was seen to still name the test binary right
+// after it.
+func waitExeced(t *testing.T, pid int) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "/proc/" + strconv.Itoa(pid) + "/exe"
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if exe, err := os.Readlink(link); err != nil || exe != self {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d still runs %s 5s after its exec", pid, self)
+		}
+	}
+}
+
 // startLikeInit starts `sleep 60` from a memfd named like berth's sealed
 // copy, as a waiting init runs, and stops it when the test ends.
 func startLikeInit(t *testing.T) *exec.Cmd {
@@ -73,6 +95,7 @@ func startLikeInit(t *testing.T) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitExeced(t, cmd.Process.Pid)
 	exe, _ := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe")
 	if !strings.HasPrefix(exe, sealedExePrefix) {
 		t.Fatalf("a process run from the memfd has exe %q, want prefix %q", exe, sealedExePrefix)
@@ -91,6 +114,7 @@ func TestInitExeced(t *testing.T) {
 	}
 	defer execed.Wait()
 	defer execed.Process.Kill()
+	waitExeced(t, execed.Process.Pid)
 	for _, tc := range []struct {
 		name string
 		pid  int

@@ -7,7 +7,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
+// cgroup is the manager of the container's cgroup, through the driver it
+// was made with.
 func (c *Container) cgroup() (*cgroups.Manager, error) {
+	if cfg := c.st.Config; cfg.SystemdCgroup {
+		return cgroups.LoadSystemd(cfg.ID, cfg.CgroupsPath, cfg.Rootless, c.st.CgroupPaths)
+	}
 	return cgroups.Load(c.st.CgroupPaths)
 }
 

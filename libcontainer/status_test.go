@@ -14,6 +14,7 @@ func TestStatus(t *testing.T) {
 	}
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
+	waitExeced(t, cmd.Process.Pid)
 	start, zombie, err := processStartTime(cmd.Process.Pid)
 	if err != nil || zombie {
 		t.Fatalf("processStartTime: %d %v %v", start, zombie, err)

@@ -34,7 +34,7 @@ func crashRounds() int {
 // files, as in berthOpts: a detached container inherits them.
 func (e *env) berthEnv(extraEnv []string, args ...string) result {
 	e.t.Helper()
-	full := append([]string{"--root", e.root}, args...)
+	full := append(e.globals(), args...)
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, berthBin, full...)

@@ -129,10 +129,11 @@ func TestExecLoopLeavesNoZombie(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	id := e.startSleeper()
-	e.loop(500, "exec "+id+" true")
+	rounds := loops(500)
+	e.loop(rounds, "exec "+id+" true")
 	r := e.mustBerth("ps", "--format", "json", id)
 	if n := strings.Count(r.stdout, ",") + 1; n != 1 {
-		t.Errorf("after 500 execs the container has %d processes: %s", n, r.stdout)
+		t.Errorf("after %d execs the container has %d processes: %s", rounds, n, r.stdout)
 	}
 	for _, p := range strings.Split(strings.Trim(strings.TrimSpace(r.stdout), "[]"), ",") {
 		if _, err := strconv.Atoi(p); err != nil {
@@ -147,17 +148,27 @@ func TestRunLoopReturnsAtOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	b := e.bundle(sh("true"))
-	e.loop(500, "run --bundle "+b+" "+e.id("loop")+"-$i")
+	e.loop(loops(500), "run --bundle "+b+" "+e.id("loop")+"-$i")
 	if ids, _ := os.ReadDir(e.root); len(ids) != 0 {
 		t.Errorf("%d containers left in the state root after the loop", len(ids))
 	}
 }
 
-// loop runs `berth --root ROOT ARGS` n times from a shell ($i is the
+// loops is n, or $BERTH_E2E_LOOPS when set: make vmtest's emulated guest
+// runs a container in about a second, so 500 rounds of a loop would take
+// most of its time budget there for what 50 rounds already show.
+func loops(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("BERTH_E2E_LOOPS")); err == nil && v > 0 {
+		return v
+	}
+	return n
+}
+
+// loop runs `berth GLOBALS ARGS` n times from a shell ($i is the
 // iteration), each bounded by a timeout, and fails on the first failure.
 func (e *env) loop(n int, args string) {
 	e.t.Helper()
-	script := fmt.Sprintf(`for i in $(seq %d); do timeout 20 %s --root %s %s || { echo "iteration $i: exit $?"; exit 1; }; done`, n, berthBin, e.root, args)
+	script := fmt.Sprintf(`for i in $(seq %d); do timeout 20 %s %s %s || { echo "iteration $i: exit $?"; exit 1; }; done`, n, berthBin, strings.Join(e.globals(), " "), args)
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -173,7 +184,7 @@ func TestSocketActivation(t *testing.T) {
 	f := e.tempFile("listen")
 	f.WriteString("listening-socket-stand-in\n")
 	b := e.bundle(sh("echo $LISTEN_FDS:$LISTEN_PID; cat <&3"))
-	script := "LISTEN_PID=$$ LISTEN_FDS=1 exec " + berthBin + " --root " + e.root + " run --bundle " + b + " " + e.id("listen") + " 3<" + f.Name()
+	script := "LISTEN_PID=$$ LISTEN_FDS=1 exec " + berthBin + " " + strings.Join(e.globals(), " ") + " run --bundle " + b + " " + e.id("listen") + " 3<" + f.Name()
 	out, err := exec.Command("sh", "-c", script).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "1:1") || !strings.Contains(string(out), "listening-socket-stand-in") {
 		t.Errorf("socket activation: %v: %q", err, out)
@@ -195,6 +206,10 @@ func TestExecSubCgroup(t *testing.T) {
 		if parts := strings.SplitN(l, ":", 3); len(parts) == 3 && parts[1] == "memory" {
 			memDir = filepath.Join("/sys/fs/cgroup/memory", parts[2])
 		}
+	}
+	if memDir == "" && pureCgroup2() {
+		execSubCgroupV2(t, e, id)
+		return
 	}
 	if memDir == "" {
 		t.Skipf("no v1 memory controller on this host: %s", cg)
@@ -223,6 +238,30 @@ func TestExecSubCgroup(t *testing.T) {
 	e.mustBerth("delete", "--force", id)
 	if _, err := os.Stat(memDir); err == nil {
 		t.Errorf("the container's memory cgroup %s (with a sub-cgroup) survived delete", memDir)
+	}
+}
+
+// execSubCgroupV2 is TestExecSubCgroup on a pure cgroup v2 host: one
+// hierarchy, so --cgroup PATH (no controller) moves the process into the
+// sub-cgroup, and a controller the container has no cgroup of is refused.
+func execSubCgroupV2(t *testing.T, e *env, id string) {
+	dir := cgroupDirs(t, e.state(id).Pid)[""]
+	if dir == "" {
+		t.Fatalf("the container has no cgroup v2 directory: %v", cgroupOf(t, e.state(id).Pid))
+	}
+	if err := os.Mkdir(filepath.Join(dir, "probe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := e.mustBerth("exec", "--cgroup", "probe", id, "cat", "/proc/self/cgroup").stdout
+	if got := strings.TrimSpace(out); !strings.HasPrefix(got, "0::") || !strings.HasSuffix(got, "/probe") {
+		t.Errorf("exec --cgroup probe: /proc/self/cgroup %q, want 0::.../probe", got)
+	}
+	assertError(t, e.berth("exec", "--cgroup", "nosuch", id, "true"), "--cgroup", "no such sub-cgroup")
+	assertError(t, e.berth("exec", "--cgroup", "../escape", id, "true"), "--cgroup", "inside it")
+	assertError(t, e.berth("exec", "--cgroup", "bogus:probe", id, "true"), "--cgroup", `controller "bogus"`)
+	e.mustBerth("delete", "--force", id)
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("the container's cgroup %s (with a sub-cgroup) survived delete", dir)
 	}
 }
 

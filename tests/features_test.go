@@ -123,9 +123,12 @@ func TestFeaturesRefusedAreRefused(t *testing.T) {
 		spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs", Options: []string{"idmap"}})
 		assertError(t, e.run(spec), "idmap")
 	}
-	if f.Linux.Apparmor == nil || *f.Linux.Apparmor.Enabled {
-		t.Errorf("apparmor reported as enabled: %+v", f.Linux.Apparmor)
-	} else {
+	switch {
+	case f.Linux.Apparmor == nil:
+		t.Errorf("no apparmor entry")
+	case *f.Linux.Apparmor.Enabled != hostAppArmor():
+		t.Errorf("apparmor reported as enabled=%v; the kernel runs it: %v", *f.Linux.Apparmor.Enabled, hostAppArmor())
+	case !*f.Linux.Apparmor.Enabled:
 		spec := sh("true")
 		spec.Process.ApparmorProfile = "berth-test"
 		assertError(t, e.run(spec), "process.apparmorProfile")

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // cgroupOf returns the cgroup of pid in every hierarchy of /proc/pid/cgroup
@@ -25,6 +27,19 @@ func cgroupOf(t *testing.T, pid int) map[string]string {
 		}
 	}
 	return out
+}
+
+// pureCgroup2 reports whether the host's /sys/fs/cgroup is cgroup2 alone
+// (no v1 hierarchies, no hybrid "unified" mount).
+func pureCgroup2() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
+// hostAppArmor reports whether the kernel runs AppArmor (as berth asks).
+func hostAppArmor() bool {
+	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
+	return err == nil && strings.HasPrefix(string(b), "Y")
 }
 
 // pidAlive reports whether pid exists and is not a zombie.

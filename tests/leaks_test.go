@@ -50,15 +50,22 @@ func (e *env) checkLeaks() {
 	}
 }
 
-// cgroupDirsNamed finds cgroup directories called name: up to depth 4 in
-// every hierarchy under /sys/fs/cgroup, and up to depth 4 below the caller's
-// own cgroup in each (the memory hierarchy here puts us deep).
+// cgroupDirsNamed finds the cgroup directories of the container name: up
+// to depth 4 in every hierarchy under /sys/fs/cgroup (on a pure cgroup v2
+// host, /sys/fs/cgroup is the one hierarchy), and up to depth 4 below the
+// caller's own cgroup in each (the memory hierarchy here puts us deep). A
+// directory is the container's when it is called name (cgroupfs driver) or
+// is a systemd scope "<prefix>-<name>.scope" (systemd driver).
 func cgroupDirsNamed(name string) []string {
 	var starts []string
-	hier, _ := filepath.Glob("/sys/fs/cgroup/*")
-	for _, h := range hier {
-		if fi, err := os.Stat(h); err == nil && fi.IsDir() {
-			starts = append(starts, h)
+	if pureCgroup2() {
+		starts = append(starts, "/sys/fs/cgroup")
+	} else {
+		hier, _ := filepath.Glob("/sys/fs/cgroup/*")
+		for _, h := range hier {
+			if fi, err := os.Stat(h); err == nil && fi.IsDir() {
+				starts = append(starts, h)
+			}
 		}
 	}
 	starts = append(starts, ownCgroupDirs()...)
@@ -66,7 +73,8 @@ func cgroupDirsNamed(name string) []string {
 	var found []string
 	for _, s := range starts {
 		walkDirs(s, 4, func(p string) {
-			if filepath.Base(p) == name && !seen[p] {
+			base := filepath.Base(p)
+			if (base == name || strings.HasSuffix(base, "-"+name+".scope")) && !seen[p] {
 				seen[p] = true
 				found = append(found, p)
 			}
@@ -89,7 +97,10 @@ func ownCgroupDirs() []string {
 		}
 		var dirs []string
 		if parts[1] == "" {
-			dirs = []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}
+			dirs = []string{"/sys/fs/cgroup"}
+			if !pureCgroup2() {
+				dirs = []string{"/sys/fs/cgroup/unified"}
+			}
 		} else {
 			for _, c := range strings.Split(parts[1], ",") {
 				dirs = append(dirs, "/sys/fs/cgroup/"+strings.TrimPrefix(c, "name="))

@@ -37,6 +37,15 @@ var skipReason string
 // test instead of the whole suite.
 const commandTimeout = 30 * time.Second
 
+// systemdCgroup is the harness switch BERTH_TEST_SYSTEMD_CGROUP=1: every
+// berth command of every test then carries --systemd-cgroup, so each
+// container is a transient systemd scope. A bundle's empty cgroupsPath is
+// then the systemd driver's default, "system.slice:berth:<id>" (runc's
+// too); tests that set a cgroupsPath ask cgroupsPathFor for the driver's
+// form. make vmtest runs the suite once without and once with it, on a
+// host with systemd as pid 1.
+var systemdCgroup = os.Getenv("BERTH_TEST_SYSTEMD_CGROUP") == "1"
+
 // tagVar is set in the environment of every berth command a test runs; the
 // leak check looks for processes still carrying the test's tag (a stray
 // parent or a "berth init" that never exec'd the container process).
@@ -55,6 +64,9 @@ func testMain(m *testing.M) int {
 			skipReason = "no " + testbundle.Busybox + ": apt-get install busybox-static"
 		}
 	}
+	if skipReason == "" && systemdCgroup && !systemdRunning() {
+		skipReason = "BERTH_TEST_SYSTEMD_CGROUP=1 but systemd is not running on this host (no /run/systemd/system)"
+	}
 	if skipReason != "" {
 		fmt.Fprintf(os.Stderr, "tests: skipping every test: %s\n", skipReason)
 		return m.Run()
@@ -68,6 +80,21 @@ func testMain(m *testing.M) int {
 	defer cleanup()
 	defer removeSdnotify()
 	return m.Run()
+}
+
+// systemdRunning reports whether systemd is pid 1 here (sd_booted(3)).
+func systemdRunning() bool {
+	fi, err := os.Lstat("/run/systemd/system")
+	return err == nil && fi.IsDir()
+}
+
+// globals are the global flags of every berth command a test runs: its
+// --root, and --systemd-cgroup under the harness switch.
+func (e *env) globals() []string {
+	if systemdCgroup {
+		return []string{"--systemd-cgroup", "--root", e.root}
+	}
+	return []string{"--root", e.root}
 }
 
 // randHex returns n random bytes in hex.
@@ -186,7 +213,7 @@ func (e *env) berthOpts(o runOpts, args ...string) result {
 	e.t.Helper()
 	full := args
 	if !o.noRoot {
-		full = append([]string{"--root", e.root}, args...)
+		full = append(e.globals(), args...)
 	}
 	timeout := o.timeout
 	if timeout == 0 {
@@ -274,7 +301,7 @@ func (e *env) berthBackground(args ...string) *bg {
 // berthBackgroundEnv is berthBackground with extra environment variables.
 func (e *env) berthBackgroundEnv(extraEnv []string, args ...string) *bg {
 	e.t.Helper()
-	full := append([]string{"--root", e.root}, args...)
+	full := append(e.globals(), args...)
 	cmd := exec.Command(berthBin, full...)
 	cmd.Env = append(append(os.Environ(), tagVar+"="+e.tag), extraEnv...)
 	b := &bg{cmd: cmd, done: make(chan struct{}), out: e.tempFile("bg-stdout"), err2: e.tempFile("bg-stderr")}
@@ -461,7 +488,7 @@ func (e *env) cleanup() {
 func (e *env) berthQuiet(args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	full := append([]string{"--root", e.root}, args...)
+	full := append(e.globals(), args...)
 	cmd := exec.CommandContext(ctx, berthBin, full...)
 	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
 	var stdout, stderr bytes.Buffer

@@ -69,7 +69,7 @@ func (n *testNetns) ip(args ...string) string {
 
 // berthCmd is berth with the test's root and tag, run inside the namespace.
 func (n *testNetns) berthCmd(ctx context.Context, args ...string) *exec.Cmd {
-	full := append([]string{"--net=" + n.path, berthBin, "--root", n.e.root}, args...)
+	full := append(append([]string{"--net=" + n.path, berthBin}, n.e.globals()...), args...)
 	cmd := exec.CommandContext(ctx, "nsenter", full...)
 	cmd.Env = append(os.Environ(), tagVar+"="+n.e.tag)
 	return cmd

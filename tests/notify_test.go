@@ -29,10 +29,15 @@ func removeSdnotify() {
 }
 
 // sdnotify builds tests/testdata/sdnotify once, statically, so it runs in
-// a busybox rootfs.
+// a busybox rootfs. $BERTH_SDNOTIFY_BIN names one built beforehand, for
+// hosts with no Go toolchain (make vmtest's guest).
 func sdnotify(t *testing.T) string {
 	t.Helper()
 	sdnotifyOnce.Do(func() {
+		if bin := os.Getenv("BERTH_SDNOTIFY_BIN"); bin != "" {
+			sdnotifyBin = bin
+			return
+		}
 		goBin, err := exec.LookPath("go")
 		if err != nil {
 			goBin = "/usr/local/go/bin/go"

@@ -84,7 +84,7 @@ func TestConcurrentKillDeleteState(t *testing.T) {
 		deleted := 0
 		for _, op := range ops {
 			r := op.wait(t)
-			verb := r.args[2]
+			verb := r.args[len(e.globals())] // the command, after the global flags
 			if r.code != 0 {
 				// Too late: the container is stopped or already gone.
 				assertError(t, r, id)

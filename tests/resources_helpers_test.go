@@ -21,7 +21,10 @@ const mib = 1 << 20
 // cgroupDirs maps each hierarchy of pid's /proc/<pid>/cgroup ("memory",
 // "cpu", ... and "" for the unified one) to its directory on the host, for
 // the hierarchies where the process is not in the root cgroup. Joined v1
-// controllers ("cpu,cpuacct") appear once under each name.
+// controllers ("cpu,cpuacct") appear once under each name. On a pure
+// cgroup v2 host every controller enabled in the cgroup, and "freezer" and
+// "devices" (cgroup.freeze and the eBPF device filter are in every v2
+// cgroup), map to the one unified directory.
 func cgroupDirs(t *testing.T, pid int) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -30,7 +33,15 @@ func cgroupDirs(t *testing.T, pid int) map[string]string {
 			continue
 		}
 		if ctrls == "" {
-			out[""] = filepath.Join("/sys/fs/cgroup/unified", p)
+			if !pureCgroup2() {
+				out[""] = filepath.Join("/sys/fs/cgroup/unified", p)
+				continue
+			}
+			dir := filepath.Join("/sys/fs/cgroup", p)
+			out[""], out["freezer"], out["devices"] = dir, dir, dir
+			for _, c := range strings.Fields(cgFile(t, dir, "cgroup.controllers")) {
+				out[c] = dir
+			}
 			continue
 		}
 		for _, c := range strings.Split(ctrls, ",") {
@@ -76,6 +87,36 @@ func cgValue(t *testing.T, dir, file string) string {
 		return ""
 	}
 	return f[len(f)-1]
+}
+
+// memLimit is the memory limit the kernel applies to the cgroup dir:
+// memory.max on cgroup v2, memory.limit_in_bytes on v1.
+func memLimit(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "memory.max")); err == nil {
+		return cgValue(t, dir, "memory.max")
+	}
+	return cgValue(t, dir, "memory.limit_in_bytes")
+}
+
+// memUsage is the cgroup's memory usage: v2 memory.current, v1
+// memory.usage_in_bytes.
+func memUsage(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "memory.current")); err == nil {
+		return cgValue(t, dir, "memory.current")
+	}
+	return cgValue(t, dir, "memory.usage_in_bytes")
+}
+
+// oomKills is how many processes the kernel's OOM killer has killed in the
+// cgroup: oom_kill of v2 memory.events or of v1 memory.oom_control.
+func oomKills(t *testing.T, dir string) int64 {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "memory.events")); err == nil {
+		return cgKV(t, dir, "memory.events")["oom_kill"]
+	}
+	return cgKV(t, dir, "memory.oom_control")["oom_kill"]
 }
 
 // cgKV reads a "key value" cgroup file (memory.oom_control, pids.events).
@@ -214,19 +255,41 @@ func (e *env) statusWithin(id, want string, d time.Duration) string {
 	}
 }
 
-// thaw writes THAWED to a v1 freezer cgroup that is FROZEN: the tests'
-// own way out when berth leaves a container frozen, so that the processes
-// can die and the cleanup can remove it.
+// freezerState is FROZEN or THAWED, as the kernel has the freezer of the
+// cgroup dir: v1 freezer.state (FREEZING too), or v2 cgroup.freeze (1 or 0)
+// read as the same words.
+func freezerState(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "freezer.state")); err == nil {
+		return cgFile(t, dir, "freezer.state")
+	}
+	switch v := cgFile(t, dir, "cgroup.freeze"); v {
+	case "1":
+		return "FROZEN"
+	case "0":
+		return "THAWED"
+	default:
+		return v
+	}
+}
+
+// thaw thaws a frozen cgroup (v1 freezer.state, v2 cgroup.freeze): the
+// tests' own way out when berth leaves a container frozen, so that the
+// processes can die and the cleanup can remove it.
 func thaw(t *testing.T, freezerDir string) {
 	t.Helper()
 	if freezerDir == "" {
 		return
 	}
-	b, err := os.ReadFile(filepath.Join(freezerDir, "freezer.state"))
-	if err != nil || strings.TrimSpace(string(b)) == "THAWED" {
+	file, value := "freezer.state", "THAWED"
+	if _, err := os.Stat(filepath.Join(freezerDir, file)); err != nil {
+		file, value = "cgroup.freeze", "0"
+	}
+	b, err := os.ReadFile(filepath.Join(freezerDir, file))
+	if err != nil || strings.TrimSpace(string(b)) == value {
 		return
 	}
-	if err := os.WriteFile(filepath.Join(freezerDir, "freezer.state"), []byte("THAWED"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(freezerDir, file), []byte(value), 0o644); err != nil {
 		t.Logf("thaw %s: %v", freezerDir, err)
 	}
 }

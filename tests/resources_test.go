@@ -210,6 +210,9 @@ func TestResourcesBadConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			if tc.name == "unified-on-v1-host" && pureCgroup2() {
+				t.Skip("memory.max is a valid unified key on this pure cgroup v2 host")
+			}
 			e := newEnv(t)
 			spec := sh("echo should-not-run")
 			res := tc.res
@@ -238,7 +241,9 @@ func TestOOMKillEvents(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	// busybox tail keeps its whole input when it has no newline.
-	spec := sh(`head -c 67108864 /dev/zero | tail >/dev/null; echo rc=$?`)
+	// The sleep keeps the cgroup (a systemd scope: removed once empty) for
+	// the count to be read.
+	spec := sh(`head -c 67108864 /dev/zero | tail >/dev/null; echo rc=$?; sleep 1`)
 	spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(32 * mib))}}
 	if hostHasMemsw() {
 		spec.Linux.Resources.Memory.Swap = ptr(int64(32 * mib))
@@ -249,8 +254,8 @@ func TestOOMKillEvents(t *testing.T) {
 		t.Fatalf("create: %v", r)
 	}
 	mem := cgroupDir(t, e.state(id).Pid, "memory")
-	if got := cgValue(t, mem, "memory.limit_in_bytes"); got != strconv.Itoa(32*mib) {
-		t.Errorf("memory.limit_in_bytes = %s, want %d", got, 32*mib)
+	if got := memLimit(t, mem); got != strconv.Itoa(32*mib) {
+		t.Errorf("memory limit = %s, want %d", got, 32*mib)
 	}
 	events := e.berthBackground("events", "--interval", "1s", id)
 	// The first stats line means the OOM watch is in place.
@@ -262,16 +267,21 @@ func TestOOMKillEvents(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	e.mustBerth("start", id)
+	// The kernel's count is read while the container still has processes:
+	// with the systemd driver its scope, cgroup and all, goes away as soon
+	// as the last one exits.
+	var kills int64
 	deadline = time.Now().Add(15 * time.Second)
 	for !strings.Contains(readFrom(out.Name(), 0), "rc=") && e.state(id).Status != "stopped" {
+		kills = max(kills, oomKills(t, mem))
 		if time.Now().After(deadline) {
 			var procs []string
 			for _, p := range strings.Fields(cgFile(t, mem, "cgroup.procs")) {
 				st, _ := os.ReadFile("/proc/" + p + "/stat")
 				procs = append(procs, strings.TrimSpace(string(st)))
 			}
-			t.Fatalf("the container neither printed rc= nor stopped in 15s: output %q, memory.oom_control %v, usage %s, processes %q",
-				readFrom(out.Name(), 0), cgKV(t, mem, "memory.oom_control"), cgValue(t, mem, "memory.usage_in_bytes"), procs)
+			t.Fatalf("the container neither printed rc= nor stopped in 15s: output %q, oom kills %d, usage %s, processes %q",
+				readFrom(out.Name(), 0), oomKills(t, mem), memUsage(t, mem), procs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -281,9 +291,10 @@ func TestOOMKillEvents(t *testing.T) {
 	if kv := parseKV(got); got != "" && kv["rc"] != "137" {
 		t.Errorf("the 64 MiB pipeline ended with rc=%s, want 137 (SIGKILL by the OOM killer); output %q", kv["rc"], got)
 	}
+	kills = max(kills, oomKills(t, mem))
 	e.waitStatus(id, "stopped")
-	if n := cgKV(t, mem, "memory.oom_control"); n["oom_kill"] < 1 {
-		t.Errorf("memory.oom_control: oom_kill = %d, want >= 1 (%v)", n["oom_kill"], n)
+	if n := max(kills, oomKills(t, mem)); n < 1 {
+		t.Errorf("the kernel counted %d OOM kills in %s, want >= 1", n, mem)
 	}
 	t.Logf("memory.failcnt %s, memory.memsw.failcnt %s, memory.max_usage_in_bytes %s",
 		cgValue(t, mem, "memory.failcnt"), cgValue(t, mem, "memory.memsw.failcnt"), cgValue(t, mem, "memory.max_usage_in_bytes"))
@@ -622,8 +633,8 @@ func TestPauseResume(t *testing.T) {
 	if s := e.state(id); s.Status != "paused" {
 		t.Errorf("after pause: state status %q, want paused", s.Status)
 	}
-	if f := cgFile(t, freezer, "freezer.state"); f != "FROZEN" {
-		t.Errorf("after pause: freezer.state %q, want FROZEN", f)
+	if f := freezerState(t, freezer); f != "FROZEN" {
+		t.Errorf("after pause: freezer %q, want FROZEN", f)
 	}
 	var list []state
 	if err := json.Unmarshal([]byte(e.mustBerth("list", "--format", "json").stdout), &list); err != nil {
@@ -660,8 +671,8 @@ func TestPauseResume(t *testing.T) {
 	if s := e.state(id); s.Status != "running" {
 		t.Errorf("after resume: status %q, want running", s.Status)
 	}
-	if f := cgFile(t, freezer, "freezer.state"); f != "THAWED" {
-		t.Errorf("after resume: freezer.state %q, want THAWED", f)
+	if f := freezerState(t, freezer); f != "THAWED" {
+		t.Errorf("after resume: freezer %q, want THAWED", f)
 	}
 	waitCounterPast(t, out, frozenAt+3)
 	assertError(t, e.berth("resume", id), id) // not paused

@@ -56,12 +56,28 @@ func execProcess(args ...string) *specs.Process {
 	return testbundle.Spec(args...).Process
 }
 
+// hostRTGroupSched reports whether the kernel has realtime group
+// scheduling in a mounted cpu hierarchy (cgroup v1 cpu.rt_runtime_us): there
+// a realtime task needs runtime in its cpu cgroup, which is 0 in a new one.
+func hostRTGroupSched() bool {
+	for _, d := range append(ownCgroupDirs(), "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct") {
+		if _, err := os.Stat(filepath.Join(d, "cpu.rt_runtime_us")); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 func TestProcessScheduler(t *testing.T) {
 	t.Parallel()
 	rt := func(s *specs.Spec) {
-		// This kernel has realtime group scheduling: a realtime policy
-		// needs runtime in the container's cpu cgroup.
-		s.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr(int64(10000)), RealtimePeriod: ptr(uint64(1000000))}}
+		// Where the kernel has realtime group scheduling, a realtime
+		// policy needs runtime in the container's cpu cgroup; elsewhere
+		// (cgroup v2, kernels without CONFIG_RT_GROUP_SCHED) there is no
+		// such knob and none is needed.
+		if hostRTGroupSched() {
+			s.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr(int64(10000)), RealtimePeriod: ptr(uint64(1000000))}}
+		}
 	}
 	tests := []struct {
 		name                   string
@@ -263,6 +279,9 @@ func TestProcessAttrErrors(t *testing.T) {
 		{"intelRdt", func(s *specs.Spec) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{L3CacheSchema: "L3:0=f"} }, []string{"linux.intelRdt: this host has no resctrl filesystem"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "sched-fifo-without-rt-runtime" && !hostRTGroupSched() {
+				t.Skip("no realtime group scheduling on this host: SCHED_FIFO needs no cgroup runtime here")
+			}
 			e := newEnv(t)
 			spec := sh("true")
 			tt.modify(spec)

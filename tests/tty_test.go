@@ -80,7 +80,7 @@ func (term *terminal) resize(rows, cols uint16) {
 // start runs berth with args in a new session on the terminal.
 func (term *terminal) start(e *env, args ...string) *exec.Cmd {
 	term.t.Helper()
-	cmd := exec.Command(berthBin, append([]string{"--root", e.root}, args...)...)
+	cmd := exec.Command(berthBin, append(e.globals(), args...)...)
 	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = term.slave, term.slave, term.slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}

@@ -3,6 +3,7 @@ package cgroups
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -83,6 +84,34 @@ func readHost(mountinfo string) (*hostCgroups, error) {
 	}
 	defer f.Close()
 	h := &hostCgroups{v1: map[string]string{}, v2: map[string]bool{}}
+	if err := h.parseMounts(f); err != nil {
+		return nil, err
+	}
+	switch {
+	case cgroups.IsCgroup2UnifiedMode():
+		h.mode = ModeV2
+		h.v1 = map[string]string{}
+		h.v2root = "/sys/fs/cgroup"
+	case cgroups.IsCgroup2HybridMode():
+		h.mode = ModeHybrid
+		h.v2root = "/sys/fs/cgroup/unified"
+	default:
+		h.mode = ModeV1
+	}
+	if h.v2root != "" {
+		if b, err := os.ReadFile(filepath.Join(h.v2root, "cgroup.controllers")); err == nil {
+			for _, c := range strings.Fields(string(b)) {
+				h.v2[c] = true
+			}
+		}
+	}
+	h.hugepageSizes = cgroups.HugePageSizes()
+	return h, nil
+}
+
+// parseMounts records the cgroup mounts of a mountinfo file: where each v1
+// controller is mounted, and the cgroup2 mount.
+func (h *hostCgroups) parseMounts(f io.Reader) error {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -112,28 +141,9 @@ func readHost(mountinfo string) (*hostCgroups, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cgroup: read mounts: %w", err)
+		return fmt.Errorf("cgroup: read mounts: %w", err)
 	}
-	switch {
-	case cgroups.IsCgroup2UnifiedMode():
-		h.mode = ModeV2
-		h.v1 = map[string]string{}
-		h.v2root = "/sys/fs/cgroup"
-	case cgroups.IsCgroup2HybridMode():
-		h.mode = ModeHybrid
-		h.v2root = "/sys/fs/cgroup/unified"
-	default:
-		h.mode = ModeV1
-	}
-	if h.v2root != "" {
-		if b, err := os.ReadFile(filepath.Join(h.v2root, "cgroup.controllers")); err == nil {
-			for _, c := range strings.Fields(string(b)) {
-				h.v2[c] = true
-			}
-		}
-	}
-	h.hugepageSizes = cgroups.HugePageSizes()
-	return h, nil
+	return nil
 }
 
 var v1Controllers = map[string]bool{

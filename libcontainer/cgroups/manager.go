@@ -127,6 +127,26 @@ func Load(paths map[string]string) (*Manager, error) {
 	return &Manager{m: m, res: res}, nil
 }
 
+// LoadSystemd is Load for a container made with the systemd driver: its
+// unit is named again from id and cgroupsPath as New named it, so that
+// Set goes through the unit's properties (systemctl show agrees with the
+// kernel) and Destroy stops the unit instead of only removing the
+// directory under systemd's feet. Reading (pids, stats, freezer) still goes
+// to the saved paths, with no D-Bus connection.
+func LoadSystemd(id, path string, rootless bool, paths map[string]string) (*Manager, error) {
+	parent, prefix, name, err := SplitSystemdPath(path, id)
+	if err != nil {
+		return nil, err
+	}
+	res := &cgroups.Resources{}
+	cg := &cgroups.Cgroup{Systemd: true, Rootless: rootless, Parent: parent, ScopePrefix: prefix, Name: name, Resources: res}
+	m, err := manager.NewWithPaths(cg, paths)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{m: m, res: res, systemd: true}, nil
+}
+
 // Apply creates the cgroup on every hierarchy and moves pid into it.
 func (m *Manager) Apply(pid int) error {
 	if err := m.m.Apply(pid); err != nil {
@@ -251,7 +271,7 @@ func (m *Manager) Kill() error {
 	for {
 		pids, err := m.Pids()
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
+			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV) {
 				return nil
 			}
 			return fmt.Errorf("cgroup: kill: list processes: %w", err)
@@ -283,8 +303,8 @@ func (m *Manager) killOnce() {
 func (m *Manager) waitEmpty(deadline time.Time) error {
 	for {
 		pids, err := m.Pids()
-		if err != nil && errors.Is(err, os.ErrNotExist) {
-			return nil
+		if err != nil && (errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV)) {
+			return nil // removed, or being removed (systemd stops an emptied scope)
 		}
 		if err == nil && len(pids) == 0 {
 			return nil

@@ -106,13 +106,23 @@ static int flag_value(int argc, char **argv, int *i, const char *name, const cha
 
 // fastpath_parse_globals takes --root, --log and --log-format (the last two only
 // shape error output, which this file never prints; --log is still created
-// as Go would). Anything else that starts with '-' goes to Go.
+// as Go would), and a bare --systemd-cgroup: it only chooses the driver of
+// create and run, and containerd and CRI-O put it on every command when
+// they use the systemd driver. What a systemd container's delete or exec
+// needs from Go the brief says (fastdelete, execplan). Anything else that
+// starts with '-' goes to Go.
 int fastpath_parse_globals(int argc, char **argv, int *i, struct req *r)
 {
 	const char *root = NULL, *log = NULL, *format = NULL, *v;
+	int systemd = 0;
 	// A flag given twice goes to Go, which knows which one wins.
 	while (*i < argc && argv[*i][0] == '-') {
-		if (flag_value(argc, argv, i, "--root", &v)) {
+		if (strcmp(argv[*i], "--systemd-cgroup") == 0) {
+			if (systemd)
+				return -1;
+			systemd = 1;
+			(*i)++;
+		} else if (flag_value(argc, argv, i, "--root", &v)) {
 			if (root != NULL)
 				return -1;
 			root = v;

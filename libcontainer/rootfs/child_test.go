@@ -120,6 +120,12 @@ func applyPlan(p *Plan, rep *childReport) error {
 }
 
 func fakePureV2() error {
+	// On a host that is pure cgroup v2 already there is nothing to fake
+	// (and a second cgroup2 mount there fails with EBUSY).
+	var st unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return nil
+	}
 	// Private first: the mount must not reach the host through a shared
 	// /sys/fs/cgroup.
 	if err := unix.Mount("", "/sys/fs/cgroup", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {

@@ -112,10 +112,16 @@ func TestRootfsTypicalContainer(t *testing.T) {
 	wantFS(t, rep, "/dev/mqueue", mqueueMagic, false)
 	wantErr(t, rep.Write, "/dev/shm", "")
 
-	// sysfs and cgroups read-only.
+	// sysfs and cgroups read-only: on a pure cgroup v2 host the container's
+	// cgroup2 itself (TestRootfsPureV2), else a tmpfs of hierarchies.
 	wantFS(t, rep, "/sys", unix.SYSFS_MAGIC, true)
-	wantFS(t, rep, "/sys/fs/cgroup", unix.TMPFS_MAGIC, true)
 	wantErr(t, rep.Write, "/sys/fs/cgroup", "read-only file system")
+	if pureV2Host() {
+		wantFS(t, rep, "/sys/fs/cgroup", unix.CGROUP2_SUPER_MAGIC, true)
+		cgNames = nil
+	} else {
+		wantFS(t, rep, "/sys/fs/cgroup", unix.TMPFS_MAGIC, true)
+	}
 	for _, n := range cgNames {
 		p := "/sys/fs/cgroup/" + n
 		if !slices.Contains(rep.Dirs["/sys/fs/cgroup"], n) {
@@ -234,7 +240,9 @@ func TestRootfsNoPivotCgroupNS(t *testing.T) {
 	}
 	names := mapKeys(cgPaths)
 	for _, n := range names {
-		req.Statfs = append(req.Statfs, "/sys/fs/cgroup/"+n)
+		if !pureV2Host() {
+			req.Statfs = append(req.Statfs, "/sys/fs/cgroup/"+n)
+		}
 	}
 	rep := h.run(t, req, syscall.CLONE_NEWCGROUP)
 	if rep.Error != "" {
@@ -245,7 +253,12 @@ func TestRootfsNoPivotCgroupNS(t *testing.T) {
 	}
 	wantErr(t, rep.Write, "/", "")
 	wantErr(t, rep.Write, "/dev/shm", "")
-	wantFS(t, rep, "/sys/fs/cgroup", unix.TMPFS_MAGIC, true)
+	if pureV2Host() {
+		wantFS(t, rep, "/sys/fs/cgroup", unix.CGROUP2_SUPER_MAGIC, true)
+		names = nil
+	} else {
+		wantFS(t, rep, "/sys/fs/cgroup", unix.TMPFS_MAGIC, true)
+	}
 	rootLine := mountInfoAt(rep.MountInfo, "/")
 	if rootLine == "" || strings.Contains(rootLine, "shared:") || strings.Contains(rootLine, "master:") {
 		t.Errorf("root is not private after rprivate: %q", rootLine)

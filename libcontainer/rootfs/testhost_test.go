@@ -151,6 +151,12 @@ func (h *testHost) typicalMounts() []specs.Mount {
 // hostCgroupPaths maps each cgroup hierarchy mounted under /sys/fs/cgroup
 // to this process's cgroup directory in it, the way the caller of Prepare
 // fills Plan.CgroupPaths.
+// pureV2Host reports whether the host's /sys/fs/cgroup is cgroup2 alone.
+func pureV2Host() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
 func hostCgroupPaths(t *testing.T) map[string]string {
 	t.Helper()
 	lines, err := readLines("/proc/self/cgroup")

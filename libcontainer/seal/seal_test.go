@@ -26,6 +26,16 @@ func TestSealedHandles(t *testing.T) {
 	if err := os.WriteFile(src, want, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Where the kernel takes no detached mount as an overlay layer (Linux
+	// 6.1 refuses it with EINVAL), Exe is the memfd copy: its write fails
+	// with the memfd's EPERM, and the overlay case has nothing to test.
+	probe, overlayErr := Overlay(src)
+	exeWrite := unix.EROFS
+	if overlayErr == nil {
+		probe.Close()
+	} else {
+		exeWrite = unix.EPERM
+	}
 	for _, tc := range []struct {
 		name      string
 		open      func(string) (*os.File, error)
@@ -33,9 +43,12 @@ func TestSealedHandles(t *testing.T) {
 	}{
 		{"overlay", Overlay, unix.EROFS},
 		{"memfd", Memfd, unix.EPERM},
-		{"exe", Exe, unix.EROFS},
+		{"exe", Exe, exeWrite},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "overlay" && overlayErr != nil {
+				t.Skipf("no lower-only overlay with a detached layer on this kernel: %v", overlayErr)
+			}
 			f, err := tc.open(src)
 			if err != nil {
 				t.Fatal(err)
