@@ -396,7 +396,7 @@ func TestBadCommandLine(t *testing.T) {
 	}{
 		{[]string{"kill", id, "SIGBOGUS"}, []string{`signal "SIGBOGUS": unknown signal name`}},
 		{[]string{"kill", id, "99"}, []string{`signal "99": out of range 1-64`}},
-		{[]string{"kill", id, "0"}, []string{`signal "0": out of range 1-64`}},
+		{[]string{"kill", id, "65"}, []string{`signal "65": out of range 1-64`}},
 		{[]string{"kill", id, "RTMIN+40"}, []string{`signal "RTMIN+40": unknown signal name`}},
 		{[]string{"kill", id, ""}, []string{`signal "": unknown signal name`}},
 		{[]string{"kill", id, "TERM", "extra"}, []string{"kill: expects a container id and an optional signal (got 3 arguments)"}},
@@ -413,6 +413,7 @@ func TestBadCommandLine(t *testing.T) {
 		{[]string{"list", "--format", "xml"}, []string{`list: --format "xml": must be table or json`}},
 		{[]string{"ps", "--format", "yaml", id}, []string{`--format "yaml": must be table or json`}},
 		{[]string{"update", "--memory", "abc", id}, []string{`--memory "abc": not a size`}},
+		{[]string{"update", id, "--memory", "abc"}, []string{`--memory "abc": not a size`}},
 		{[]string{"exec", id}, []string{"no command given"}},
 		{[]string{"create", "--no-such-flag", id}, []string{"flag provided but not defined: -no-such-flag"}},
 		{[]string{"no-such-command"}, []string{"no-such-command"}},
