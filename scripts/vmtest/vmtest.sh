@@ -110,11 +110,21 @@ if [ "$VMTEST_SHELL" = 1 ]; then
   "${qemu[@]}"
   exit $?
 fi
-# QEMU's stdin is /dev/null: the console is output only, and a terminal's
-# Ctrl-C still reaches timeout and QEMU.
-# sed -u, not tr: the console must show up as it comes, not in 4 KiB blocks.
-timeout -k 10 "$VMTEST_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 | sed -u 's/\r//g' | tee "$VMTEST_OUT/console.log"
-rc=${PIPESTATUS[0]}
+# QEMU's stdin is /dev/null: the console is output only. The pipeline runs
+# in the background so that a TERM or INT to this script (an outer timeout,
+# CI cancelling) stops the guest too: bash runs traps only between
+# commands, never while a foreground one runs. sed -u, not tr: the console
+# must show up as it comes, not in 4 KiB blocks.
+rm -f "$VMTEST_OUT/qemu.rc"
+{ timeout -k 10 "$VMTEST_TIMEOUT" "${qemu[@]}" </dev/null 2>&1; echo $? > "$VMTEST_OUT/qemu.rc"; } |
+  sed -u 's/\r//g' | tee "$VMTEST_OUT/console.log" &
+guest_jobs=$(jobs -p)
+# timeout is a child of the pipeline's first subshell: signal it (it stops
+# QEMU) before the subshell, which would orphan it.
+trap 'say "interrupted: stopping the guest"; pkill -TERM -P "$(echo $guest_jobs | tr " " ",")" 2>/dev/null; kill $guest_jobs 2>/dev/null; exit 1' INT TERM HUP
+wait
+trap - INT TERM HUP
+rc=$(cat "$VMTEST_OUT/qemu.rc" 2>/dev/null || echo 1)
 set -e
 # QEMU creates the file only if it got as far as its serial ports.
 touch "$VMTEST_OUT/results.log"
