@@ -54,7 +54,7 @@ VMTEST_CI_PKGS ?= tests
 # What differs on that host: every test that reads or sets cgroups, the
 # systemd driver, the lifecycle and kill paths that go through the cgroup,
 # the cgroup mount and namespace, the device filter, exec into the cgroup.
-VMTEST_CI_RUN ?= ^(TestSystemdDriver|TestLifecycle|TestRunExitCodes|TestRunDetachAndPidFile|TestDeleteForceRunning|TestCgroupsPath|TestCgroupsPathRelative|TestCgroupNamespace|TestPureCgroup2Host|TestDefaultMountTable|TestDevices|TestDeviceDenied|TestResourcesAtCreate|TestResourcesBadConfig|TestUpdate|TestOOMKillEvents|TestPidsLimitForkBomb|TestPauseResume|TestPs|TestEventsStats|TestKillAll|TestKillAllReachesChildren|TestExecSubCgroup|TestExecOutputAndExitCodes|TestFastopsLifecycle|TestFastopsLeftovers|TestFastopsBusyLock|TestRunLoopReturnsAtOnce)$$
+VMTEST_CI_RUN ?= ^(TestSystemdDriver|TestLifecycle|TestRunExitCodes|TestRunDetachAndPidFile|TestDeleteForceRunning|TestCgroupsPath|TestCgroupsPathRelative|TestCgroupNamespace|TestPureCgroup2Host|TestDefaultMountTable|TestDevices|TestDeviceDenied|TestResourcesAtCreate|TestResourcesBadConfig|TestUpdate|TestOOMKillEvents|TestPidsLimitForkBomb|TestPauseResume|TestPs|TestEventsStats|TestKillAll|TestKillAllReachesChildren|TestExecSubCgroup|TestExecOutputAndExitCodes|TestFastopsLifecycle|TestFastopsLeftovers|TestFastopsBusyLock|TestRunLoopReturnsAtOnce|TestKillStopped|TestKillNoPidNamespace|TestKillZero|TestCgroupPreFrozenRefused|TestCgroupNotEmptyRefused|TestDeviceNodeNotImplicitlyAllowed|TestUpdateFlagsAfterID)$$
 .PHONY: vmtest vmtest-full
 vmtest: build
 	VMTEST_PKGS='$(VMTEST_CI_PKGS)' VMTEST_RUN='$(or $(VMTEST_RUN),$(VMTEST_CI_RUN))' scripts/vmtest/vmtest.sh
