@@ -175,12 +175,19 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 }
 
 // thaw resumes a frozen cgroup whatever the container's status.
+//
+// A cgroup that is gone has nothing left to thaw: on cgroup v2 SIGKILL
+// reaches frozen processes, and systemd removes an emptied scope, so the
+// cgroup can vanish between the freezer read and the thaw.
 func (c *Container) thaw() error {
 	m, err := c.cgroup()
 	if err != nil {
 		return err
 	}
-	return m.Thaw()
+	if err := m.Thaw(); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENODEV) {
+		return err
+	}
+	return nil
 }
 
 // signalPid signals pid through a pidfd, after checking through that same
