@@ -1,13 +1,19 @@
 package tests
 
 import (
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berthrun/berth/internal/testbundle"
 )
 
 // systemctlShow returns the properties of unit as systemd reports them
@@ -124,4 +130,106 @@ func deviceAllow(t *testing.T, unit string) []string {
 		}
 	}
 	return list
+}
+
+// TestSystemdUnresponsive: with --systemd-cgroup, a systemd that accepts
+// the connection but never answers (overloaded, hung: runc #3904), or that
+// is not there at all, makes create fail within BERTH_SYSTEMD_TIMEOUT with
+// one line that says so, and leaves no state, cgroup or process behind.
+// berth runs in a private mount namespace whose /run is a directory of the
+// test's: /run/systemd/system says systemd is pid 1, and
+// /run/systemd/private (the socket go-systemd dials as root once the
+// system bus at /run/dbus is not there) is what each case needs. So this
+// runs on any host, systemd or not.
+func TestSystemdUnresponsive(t *testing.T) {
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	requireTool(t, "unshare")
+	requireTool(t, "mount")
+	const timeout = 2 * time.Second
+	for _, c := range []struct {
+		name   string
+		socket func(t *testing.T, path string)
+		want   []string
+	}{
+		{"hung", listenNeverAnswer, []string{"--systemd-cgroup: systemd did not answer within 2s", "start berth-", "BERTH_SYSTEMD_TIMEOUT"}},
+		{"absent", func(*testing.T, string) {}, []string{"--systemd-cgroup: cannot connect to systemd", "/run/systemd/private", "no such file or directory", "cgroupfs driver"}},
+		{"dead", listenClosed, []string{"--systemd-cgroup: cannot connect to systemd", "connection refused"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			run := e.dir("run")
+			if err := os.MkdirAll(filepath.Join(run, "systemd", "system"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			c.socket(t, filepath.Join(run, "systemd", "private"))
+			id := e.id("sd" + c.name)
+			args := []string{"create", "--bundle", e.bundle(testbundle.Spec("sleep", "1000")), id}
+			if !systemdCgroup {
+				args = append([]string{"--systemd-cgroup"}, args...)
+			}
+			start := time.Now()
+			r := e.berthOpts(runOpts{
+				wrap: []string{"unshare", "-m", "--propagation", "private", "sh", "-c", `mount --bind "$0" /run && exec "$@"`, run},
+				env:  []string{"BERTH_SYSTEMD_TIMEOUT=" + timeout.String()},
+			}, args...)
+			took := time.Since(start)
+			assertError(t, r, c.want...)
+			if c.name == "hung" && took < timeout {
+				t.Errorf("create failed after %v, before the %v it should wait for systemd", took, timeout)
+			}
+			// Under TCG a berth command alone takes seconds.
+			if took > timeout+15*time.Second {
+				t.Errorf("create took %v, want about %v", took, timeout)
+			}
+			if _, err := os.Lstat(filepath.Join(e.root, id)); !os.IsNotExist(err) {
+				t.Errorf("state dir of %s left behind (%v)", id, err)
+			}
+			if left := cgroupDirsNamed(id); len(left) > 0 {
+				t.Errorf("cgroups of %s left behind: %q", id, left)
+			}
+		})
+	}
+}
+
+// listenNeverAnswer makes path a unix socket that accepts every connection
+// and never writes a byte, as a systemd stuck before its D-Bus reply.
+func listenNeverAnswer(t *testing.T, path string) {
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+}
+
+// listenClosed leaves at path a unix socket nobody listens on, as a
+// systemd that died.
+func listenClosed(t *testing.T, path string) {
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	l.Close()
 }

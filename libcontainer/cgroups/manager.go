@@ -6,6 +6,7 @@
 package cgroups
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -23,6 +24,13 @@ type Manager struct {
 	m       cgroups.Manager
 	res     *cgroups.Resources
 	systemd bool
+	// With the systemd driver: the unit (for the IO* properties and
+	// errors) and whether it lives in the user's manager.
+	unit     string
+	rootless bool
+	// paths of a systemd manager, read once it is made: the library's
+	// GetPaths takes the lock a call abandoned by withSystemd may hold.
+	paths map[string]string
 }
 
 // Option adjusts the cgroup New prepares.
@@ -69,15 +77,43 @@ func New(id, path string, systemd, rootless bool, opts ...Option) (*Manager, err
 		}
 		cg.Path = ""
 		cg.Parent, cg.ScopePrefix, cg.Name = parent, prefix, name
+		if ioPropertiesApply() {
+			// The unit starts with them: no round trip of its own.
+			cg.SystemdProps = append(cg.SystemdProps, ioProperties(cg.Resources)...)
+		}
 	}
 	if err := CheckHost(cg.Resources, nil); err != nil {
 		return nil, err
 	}
-	m, err := newManager(cg)
-	if err != nil {
-		return nil, fmt.Errorf("cgroup %q: %w", cg.Path, err)
+	if !systemd {
+		m, err := newManager(cg)
+		if err != nil {
+			return nil, fmt.Errorf("cgroup %q: %w", cg.Path, err)
+		}
+		return &Manager{m: m, res: cg.Resources}, nil
 	}
-	return &Manager{m: m, res: cg.Resources, systemd: systemd}, nil
+	unit := unitName(cg.ScopePrefix, cg.Name)
+	var m cgroups.Manager
+	// Rootless, the library asks the user's systemd where its slices are.
+	err := withSystemd("find the cgroup of "+unit, func() (err error) {
+		if m, err = newManager(cg); err != nil {
+			return fmt.Errorf("cgroup of %s: %w", unit, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{m: m, res: cg.Resources, systemd: true, unit: unit, rootless: rootless, paths: m.GetPaths()}, nil
+}
+
+// unitName is the unit the library makes for prefix and name: a scope
+// "prefix-name.scope", or the slice itself when name is one.
+func unitName(prefix, name string) string {
+	if strings.HasSuffix(name, ".slice") {
+		return name
+	}
+	return prefix + "-" + name + ".scope"
 }
 
 // newManager is manager.New, with the paths of a relative cgroupfs path on
@@ -140,27 +176,47 @@ func LoadSystemd(id, path string, rootless bool, paths map[string]string) (*Mana
 	}
 	res := &cgroups.Resources{}
 	cg := &cgroups.Cgroup{Systemd: true, Rootless: rootless, Parent: parent, ScopePrefix: prefix, Name: name, Resources: res}
+	if systemdHung() != nil {
+		// Making the library's systemd manager takes the connection lock
+		// that the abandoned call holds. The cleanup of the failed create
+		// only reads the directories and removes them (Destroy): the
+		// cgroupfs manager does that.
+		cg = &cgroups.Cgroup{Resources: res}
+	}
 	m, err := manager.NewWithPaths(cg, paths)
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{m: m, res: res, systemd: true}, nil
+	return &Manager{m: m, res: res, systemd: true, unit: unitName(prefix, name), rootless: rootless, paths: m.GetPaths()}, nil
 }
 
 // Apply creates the cgroup on every hierarchy and moves pid into it.
 func (m *Manager) Apply(pid int) error {
-	if err := m.m.Apply(pid); err != nil {
-		return fmt.Errorf("cgroup: place pid %d: %w", pid, err)
+	return m.bound("start "+m.unit, func() error {
+		if err := m.m.Apply(pid); err != nil {
+			return fmt.Errorf("cgroup: place pid %d: %w", pid, err)
+		}
+		return nil
+	})
+}
+
+// bound runs op under the systemd deadline (withSystemd) when op may talk
+// to systemd; with cgroupfs it just runs it, adding nothing to that path.
+func (m *Manager) bound(what string, op func() error) error {
+	if !m.systemd {
+		return op()
 	}
-	return nil
+	return withSystemd(what, op)
 }
 
 // AddPid moves pid into the container's existing cgroup on every hierarchy.
 func (m *Manager) AddPid(pid int) error {
-	if err := m.m.AddPid("", pid); err != nil {
-		return fmt.Errorf("cgroup: place pid %d: %w", pid, err)
-	}
-	return nil
+	return m.bound("attach a process to "+m.unit, func() error {
+		if err := m.m.AddPid("", pid); err != nil {
+			return fmt.Errorf("cgroup: place pid %d: %w", pid, err)
+		}
+		return nil
+	})
 }
 
 // Set applies r; nil applies the resources given to New. What the host
@@ -170,21 +226,39 @@ func (m *Manager) AddPid(pid int) error {
 //	cgroup: set resources: failed to write "1": write /sys/fs/cgroup/memory/x/memory.limit_in_bytes: device or resource busy
 //
 // Set leaves the freezer alone unless r.Freezer says otherwise.
+//
+// With the systemd driver on cgroup v2, an r given here (update) also sets
+// the unit's IO* properties, which the library does not; Set(nil) is the
+// create's, whose unit started with them.
 func (m *Manager) Set(r *cgroups.Resources) error {
+	update := r != nil
 	if r == nil {
 		r = m.res
 	}
 	if err := CheckHost(r, nil); err != nil {
 		return err
 	}
-	if err := m.m.Set(r); err != nil {
-		return fmt.Errorf("cgroup: set resources: %w", err)
-	}
-	return nil
+	return m.bound("set properties of "+m.unit, func() error {
+		if err := m.m.Set(r); err != nil {
+			return fmt.Errorf("cgroup: set resources: %w", err)
+		}
+		if !m.systemd || !update || !ioPropertiesApply() {
+			return nil
+		}
+		if props := ioProperties(r); len(props) > 0 {
+			return setUnitIOProperties(context.Background(), m.unit, m.rootless, props)
+		}
+		return nil
+	})
 }
 
 // Paths maps each subsystem ("" for the unified hierarchy) to its directory.
-func (m *Manager) Paths() map[string]string { return m.m.GetPaths() }
+func (m *Manager) Paths() map[string]string {
+	if m.systemd {
+		return m.paths
+	}
+	return m.m.GetPaths()
+}
 
 // Pids lists every process in the cgroup and its children.
 func (m *Manager) Pids() ([]int, error) { return m.m.GetAllPids() }
@@ -194,19 +268,26 @@ func (m *Manager) Exists() bool { return m.m.Exists() }
 
 // Freeze stops every process in the cgroup (v1 freezer.state, v2
 // cgroup.freeze) and returns once they are all frozen.
+//
+// The library (v0.1.0) freezes through cgroupfs with either driver; the
+// bound is there for a manager that asks systemd instead.
 func (m *Manager) Freeze() error {
-	if err := m.m.Freeze(cgroups.Frozen); err != nil {
-		return fmt.Errorf("cgroup: freeze: %w", err)
-	}
-	return nil
+	return m.bound("freeze "+m.unit, func() error {
+		if err := m.m.Freeze(cgroups.Frozen); err != nil {
+			return fmt.Errorf("cgroup: freeze: %w", err)
+		}
+		return nil
+	})
 }
 
 // Thaw lets the processes of a frozen cgroup run again.
 func (m *Manager) Thaw() error {
-	if err := m.m.Freeze(cgroups.Thawed); err != nil {
-		return fmt.Errorf("cgroup: thaw: %w", err)
-	}
-	return nil
+	return m.bound("thaw "+m.unit, func() error {
+		if err := m.m.Freeze(cgroups.Thawed); err != nil {
+			return fmt.Errorf("cgroup: thaw: %w", err)
+		}
+		return nil
+	})
 }
 
 // Frozen reports whether the cgroup itself is frozen (paused). A cgroup
@@ -239,12 +320,28 @@ func (m *Manager) OOMKillCount() (uint64, error) {
 	return n, nil
 }
 
-// Destroy removes the cgroup directories (the cgroup must be empty).
+// Destroy removes the cgroup directories (the cgroup must be empty); with
+// systemd, it stops the unit.
+//
+// When systemd already missed a deadline in this process (the cleanup of a
+// create whose unit never started), Destroy does not ask it again: it
+// removes whatever directories exist itself, so the failed create leaves
+// nothing behind; a unit systemd makes later has no process and goes. A
+// delete that finds systemd hung fails instead, keeping the state so that
+// it can be run again.
 func (m *Manager) Destroy() error {
-	if err := m.m.Destroy(); err != nil {
-		return fmt.Errorf("cgroup: remove: %w", err)
+	if m.systemd && systemdHung() != nil {
+		if err := cgroups.RemovePaths(m.paths); err != nil {
+			return fmt.Errorf("cgroup: remove: %w", err)
+		}
+		return nil
 	}
-	return nil
+	return m.bound("stop "+m.unit, func() error {
+		if err := m.m.Destroy(); err != nil {
+			return fmt.Errorf("cgroup: remove: %w", err)
+		}
+		return nil
+	})
 }
 
 // killTimeout bounds how long Kill waits for the cgroup to empty.
