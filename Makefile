@@ -45,19 +45,21 @@ test: build lint fuzz-smoke
 
 # The tests on a pure cgroup v2 host with systemd as pid 1: a Debian 12 guest
 # under QEMU, built from Debian packages and cached by their versions
-# (docs/vmtest.md). The suite runs with the cgroupfs driver, then the e2e
-# suite again with every container under --systemd-cgroup. vmtest is CI's
+# (docs/vmtest.md). The suites run with the cgroupfs driver, then the e2e
+# suite and the ctr scenarios again with every container under
+# --systemd-cgroup. vmtest is CI's
 # subset (VMTEST_CI_RUN); vmtest-full runs every test. VMTEST_RUN=regexp
 # picks tests by name; VMTEST_SHELL=1 boots the guest to a shell instead.
 VMTEST_RUN ?=
-VMTEST_CI_PKGS ?= tests
+VMTEST_CI_PKGS ?= tests tests/clients
 # What differs on that host: every test that reads or sets cgroups, the
 # systemd driver, the lifecycle and kill paths that go through the cgroup,
-# the cgroup mount and namespace, the device filter, exec into the cgroup.
-VMTEST_CI_RUN ?= ^(TestSystemdDriver|TestSystemdResourceProperties|TestSystemdUnresponsive|TestSystemdHungAfterCreate|TestLifecycle|TestRunExitCodes|TestRunDetachAndPidFile|TestDeleteForceRunning|TestCgroupsPath|TestCgroupsPathRelative|TestCgroupNamespace|TestPureCgroup2Host|TestDefaultMountTable|TestDevices|TestDeviceDenied|TestResourcesAtCreate|TestResourcesBadConfig|TestUpdate|TestOOMKillEvents|TestPidsLimitForkBomb|TestPauseResume|TestPs|TestEventsStats|TestKillAll|TestKillAllReachesChildren|TestExecSubCgroup|TestExecOutputAndExitCodes|TestFastopsLifecycle|TestFastopsLeftovers|TestFastopsBusyLock|TestRunLoopReturnsAtOnce|TestKillStopped|TestKillNoPidNamespace|TestKillZero|TestCgroupPreFrozenRefused|TestCgroupNotEmptyRefused|TestDeviceNodeNotImplicitlyAllowed|TestUpdateFlagsAfterID)$$
+# the cgroup mount and namespace, the device filter, exec into the cgroup;
+# AppArmor (on in the guest only) and containerd's ctr under both drivers.
+VMTEST_CI_RUN ?= ^(TestSystemdDriver|TestSystemdResourceProperties|TestSystemdUnresponsive|TestSystemdHungAfterCreate|TestLifecycle|TestRunExitCodes|TestRunDetachAndPidFile|TestDeleteForceRunning|TestCgroupsPath|TestCgroupsPathRelative|TestCgroupNamespace|TestPureCgroup2Host|TestDefaultMountTable|TestDevices|TestDeviceDenied|TestResourcesAtCreate|TestResourcesBadConfig|TestUpdate|TestOOMKillEvents|TestPidsLimitForkBomb|TestPauseResume|TestPs|TestEventsStats|TestKillAll|TestKillAllReachesChildren|TestExecSubCgroup|TestExecOutputAndExitCodes|TestFastopsLifecycle|TestFastopsLeftovers|TestFastopsBusyLock|TestRunLoopReturnsAtOnce|TestKillStopped|TestKillNoPidNamespace|TestKillZero|TestCgroupPreFrozenRefused|TestCgroupNotEmptyRefused|TestDeviceNodeNotImplicitlyAllowed|TestUpdateFlagsAfterID|TestAppArmorProfileConfines|TestAppArmorExec|TestAppArmorProfileNotLoaded|TestContainerd|TestPidsLimitZero|TestUpdateCPUIdle)$$
 .PHONY: vmtest vmtest-full
 vmtest: build
-	VMTEST_PKGS='$(VMTEST_CI_PKGS)' VMTEST_RUN='$(or $(VMTEST_RUN),$(VMTEST_CI_RUN))' scripts/vmtest/vmtest.sh
+	VMTEST_PKGS='$(VMTEST_CI_PKGS)' VMTEST_SYSTEMD_PKGS='$(VMTEST_CI_PKGS)' VMTEST_RUN='$(or $(VMTEST_RUN),$(VMTEST_CI_RUN))' scripts/vmtest/vmtest.sh
 
 vmtest-full: build
 	VMTEST_RUN='$(VMTEST_RUN)' scripts/vmtest/vmtest.sh

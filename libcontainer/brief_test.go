@@ -263,7 +263,8 @@ func TestBriefExecRecords(t *testing.T) {
 		}, "", false},
 		{"systemd driver", func(st *savedState) { st.Config.SystemdCgroup = true }, "", false},
 		{"no cgroup", func(st *savedState) { st.CgroupPaths = nil }, "", false},
-		{"an LSM label (Go init)", func(st *savedState) { st.Config.Spec.Process.ApparmorProfile = "p" }, "", false},
+		{"an AppArmor profile (the C init applies it)", func(st *savedState) { st.Config.Spec.Process.ApparmorProfile = "p" }, "", true},
+		{"an SELinux label (Go init)", func(st *savedState) { st.Config.Spec.Process.SelinuxLabel = "u:r:t:s0" }, "", false},
 		{"BERTH_NO_CINIT=1 at save", func(*savedState) {}, "1", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

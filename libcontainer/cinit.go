@@ -14,7 +14,7 @@ import (
 // the compiled seccomp filter, argv, env, cwd. With it no Go runtime waits in
 // a created container (its init is a few hundred KiB of C) and `exec` starts
 // no Go runtime inside the container at all. Configs that need what only the
-// Go init does (a terminal, LSM labels, scheduling attributes, a seccomp
+// Go init does (a terminal, an SELinux label, scheduling attributes, a seccomp
 // notify listener, startContainer hooks, no pivot_root) keep the Go init.
 // docs/design-c-init.md has the design; BERTH_NO_CINIT=1 turns it off.
 
@@ -35,6 +35,7 @@ const (
 	planKeyring
 	planOOM
 	planRootfs
+	planAppArmor
 )
 
 // Plan modes.
@@ -56,8 +57,8 @@ func cinitRefusal(cfg *Config, exec bool) string {
 		return "no process"
 	case proc.Terminal:
 		return "process.terminal"
-	case proc.ApparmorProfile != "" || proc.SelinuxLabel != "":
-		return "an LSM label"
+	case proc.SelinuxLabel != "":
+		return "an SELinux label"
 	case proc.IOPriority != nil || proc.Scheduler != nil:
 		return "process.ioPriority or process.scheduler"
 	case exec && proc.ExecCPUAffinity != nil && proc.ExecCPUAffinity.Final != "":
@@ -122,6 +123,9 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 		w.Str(planEnv, e)
 	}
 	w.Str(planCwd, proc.Cwd)
+	if proc.ApparmorProfile != "" {
+		w.Str(planAppArmor, proc.ApparmorProfile)
+	}
 	writeUser(w, proc.User)
 	if c := proc.Capabilities; c != nil {
 		perm, inh := maskOf(c.Permitted), maskOf(c.Inheritable)

@@ -35,7 +35,9 @@ func TestCInitRefusal(t *testing.T) {
 			c.Spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}}
 		}, false, ""},
 		{"terminal", func(c *Config) { c.Spec.Process.Terminal = true }, false, "process.terminal"},
-		{"apparmor", func(c *Config) { c.Spec.Process.ApparmorProfile = "p" }, false, "LSM"},
+		{"apparmor", func(c *Config) { c.Spec.Process.ApparmorProfile = "p" }, false, ""},
+		{"apparmor exec", func(c *Config) { c.Spec.Process.ApparmorProfile = "p" }, true, ""},
+		{"selinux", func(c *Config) { c.Spec.Process.SelinuxLabel = "u:r:t:s0" }, false, "SELinux"},
 		{"scheduler", func(c *Config) { c.Spec.Process.Scheduler = &specs.Scheduler{} }, false, "scheduler"},
 		{"personality", func(c *Config) { c.Spec.Linux.Personality = &specs.LinuxPersonality{} }, false, "personality"},
 		{"final affinity, exec", func(c *Config) {
@@ -112,6 +114,7 @@ func TestCInitPlanRecords(t *testing.T) {
 	p.NoNewPrivileges = true
 	p.OOMScoreAdj = &adj
 	p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 10, Hard: 20}}
+	p.ApparmorProfile = "berth-test"
 
 	tests := []struct {
 		mode   uint32
@@ -119,11 +122,11 @@ func TestCInitPlanRecords(t *testing.T) {
 		want   []uint32 // tags in order
 	}{
 		{planCreate, initParams{FifoFd: 9, PreserveFDs: 2}, []uint32{planMode, planArg, planArg, planArg, planEnv,
-			planCwd, planUser, planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs,
+			planCwd, planAppArmor, planUser, planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs,
 			planFifo, planOOM, planKeyring}},
-		{planRun, initParams{}, []uint32{planMode, planArg, planArg, planArg, planEnv, planCwd, planUser,
+		{planRun, initParams{}, []uint32{planMode, planArg, planArg, planArg, planEnv, planCwd, planAppArmor, planUser,
 			planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs, planOOM, planKeyring}},
-		{planExec, initParams{}, []uint32{planMode, planArg, planArg, planArg, planEnv, planCwd, planUser,
+		{planExec, initParams{}, []uint32{planMode, planArg, planArg, planArg, planEnv, planCwd, planAppArmor, planUser,
 			planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs}},
 	}
 	for _, tt := range tests {
@@ -186,6 +189,10 @@ func checkRecord(t *testing.T, mode uint32, r planRecord) {
 	case planKeyring:
 		if string(r.data) != "_ses.c1\x00" {
 			t.Errorf("keyring record %q", r.data)
+		}
+	case planAppArmor:
+		if string(r.data) != "berth-test\x00" {
+			t.Errorf("apparmor record %q", r.data)
 		}
 	case planFifo:
 		if u32(0) != 9 {

@@ -2,11 +2,13 @@ package libcontainer
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // AppArmorEnabled reports whether the kernel runs AppArmor. A profile
@@ -73,6 +75,11 @@ func applyLabels(proc *specs.Process) error {
 			attr = "thread-self/attr/exec"
 		}
 		if err := procWrite(attr, "exec "+p); err != nil {
+			// The kernel's answer when the profile is not loaded (the
+			// C init says the same, cinit.c).
+			if errors.Is(err, unix.ENOENT) && procExists(attr) {
+				return fmt.Errorf("process.apparmorProfile %q: no such AppArmor profile is loaded", p)
+			}
 			return fmt.Errorf("process.apparmorProfile %q: %w", p, err)
 		}
 	}

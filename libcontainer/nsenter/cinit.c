@@ -32,6 +32,8 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/magic.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -68,6 +70,7 @@ enum {
 	TAG_KEYRING,   // string: session keyring to join
 	TAG_OOM,       // i32: oom_score_adj
 	TAG_ROOTFS,    // a rootfs program (crootfs.c): pid 1 builds the root itself
+	TAG_APPARMOR,  // string: the AppArmor profile the execve enters
 };
 enum { MODE_EXEC = 1, MODE_CREATE = 2, MODE_RUN = 3 };
 enum { CAP_BND, CAP_EFF, CAP_PRM, CAP_INH, CAP_AMB };
@@ -82,7 +85,7 @@ struct cinit_plan {
 	uint32_t mode;
 	char **argv, **envp;
 	int argc, envc;
-	const char *cwd, *keyring;
+	const char *cwd, *keyring, *apparmor;
 	uint32_t uid, gid, umask;
 	gid_t *groups;
 	int ngroups;
@@ -209,6 +212,7 @@ static void parse_one(struct cinit_plan *p, uint32_t tag, char *d, uint32_t len)
 	case TAG_FIFO: need(len, 4, "fifo"); p->fifo_fd = u32_at(d); break;
 	case TAG_OOM: need(len, 4, "oom"); p->oom = (int32_t)u32_at(d); p->has_oom = 1; break;
 	case TAG_ROOTFS: p->rootfs = d; p->rootfs_len = len; break;
+	case TAG_APPARMOR: p->apparmor = str_of(d, len); break;
 	default: berth_failx("plan: unknown record %u", tag);
 	}
 }
@@ -373,12 +377,83 @@ static void set_capabilities(struct cinit_plan *p)
 			berth_fail("process.capabilities.ambient %d", n);
 }
 
-// become_process is becomeProcess in process.go, step for step: nothing of
+// open_own_attr opens this process's AppArmor exec attribute for writing
+// through a procfs instance of its own pid namespace, mounted nowhere: a
+// write through the container's /proc could be turned into a write to
+// another file by a mount over /proc/self/attr (CVE-2019-16884; the Go
+// init's libcontainer/procfs does the same). The process is single-threaded
+// here, so /proc/thread-self, read as a link, names it.
+static int open_own_attr(const char *profile)
+{
+	struct open_how how = {
+		.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	char self[64], name[128];
+	struct statfs sf;
+
+	int fs = syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		berth_fail("process.apparmorProfile \"%s\": fsopen proc", profile);
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		berth_fail("process.apparmorProfile \"%s\": create procfs", profile);
+	int proc = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (proc < 0)
+		berth_fail("process.apparmorProfile \"%s\": fsmount procfs", profile);
+	close(fs);
+	ssize_t n = readlinkat(proc, "thread-self", self, sizeof(self) - 1);
+	if (n <= 0)
+		berth_fail("process.apparmorProfile \"%s\": readlink /proc/thread-self", profile);
+	self[n] = '\0';
+	// Linux 5.1 gave AppArmor a directory of its own; the shared attr/exec
+	// belongs to whichever LSM is first, which is AppArmor on older kernels.
+	snprintf(name, sizeof(name), "%s/attr/apparmor/exec", self);
+	int fd = syscall(SYS_openat2, proc, name, &how, sizeof(how));
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(name, sizeof(name), "%s/attr/exec", self);
+		fd = syscall(SYS_openat2, proc, name, &how, sizeof(how));
+	}
+	if (fd < 0)
+		berth_fail("process.apparmorProfile \"%s\": open /proc/%s", profile, name);
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		berth_failx("process.apparmorProfile \"%s\": /proc/%s is not on procfs", profile, name);
+	close(proc);
+	return fd;
+}
+
+// apply_apparmor has the final execve enter the profile (what libapparmor's
+// aa_change_onexec does): the write only names it, so nothing berth runs
+// before the execve is confined by it. A profile that is not loaded fails
+// the write with ENOENT.
+static void apply_apparmor(const char *profile)
+{
+	char cmd[4096];
+
+	if (profile == NULL)
+		return;
+	int n = snprintf(cmd, sizeof(cmd), "exec %s", profile);
+	if (n >= (int)sizeof(cmd))
+		berth_failx("process.apparmorProfile \"%.64s...\": too long", profile);
+	int fd = open_own_attr(profile);
+	if (write(fd, cmd, n) != n) {
+		if (errno == ENOENT)
+			berth_failx("process.apparmorProfile \"%s\": no such AppArmor profile is loaded", profile);
+		berth_fail("process.apparmorProfile \"%s\"", profile);
+	}
+	close(fd);
+}
+
+// become_process is applyLabels and becomeProcess in process.go, step for
+// step: the AppArmor profile is named for the execve, nothing of
 // berth's leaks past the execve, the cwd is checked, a filter without
 // no_new_privs goes in while CAP_SYS_ADMIN is held, bounding before the
 // user switch, keepcaps across it, no_new_privs last.
 static void become_process(struct cinit_plan *p)
 {
+	// Before the filter, which may forbid fsopen or openat2, and while the
+	// process is still root (applyProcessAttrs runs first in the Go init).
+	apply_apparmor(p->apparmor);
 	if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		berth_fail("close fds");
 	enter_cwd(p->cwd);

@@ -13,8 +13,11 @@ cache=${1:?usage: build-guest.sh CACHEDIR}
 # systemd, systemd-sysv, dbus: systemd as pid 1 and the bus the systemd
 #   cgroup driver talks to; kmod: modprobe; iproute2 and util-linux (ip netns,
 #   nsenter, unshare): the network and namespace tests; busybox-static: the
-#   tests' container root filesystems and /init; procps: ps for debugging.
-include=systemd,systemd-sysv,dbus,kmod,iproute2,busybox-static,procps,util-linux,libseccomp2
+#   tests' container root filesystems and /init; procps: ps for debugging;
+#   apparmor: apparmor_parser, with which the AppArmor tests load their own
+#   profile (the kernel has AppArmor on); containerd (with ctr and the runc
+#   v2 shim): the ctr scenarios of tests/clients, under both cgroup drivers.
+include=systemd,systemd-sysv,dbus,kmod,iproute2,busybox-static,procps,util-linux,libseccomp2,apparmor,containerd
 suite=bookworm
 # This machine's apt sources would pull in third-party repositories; the guest
 # takes Debian's own archive, security updates included, as the host does.
@@ -87,6 +90,14 @@ ln -sf /dev/null "$root/etc/systemd/system/systemd-remount-fs.service"
 ln -sf /dev/null "$root/etc/systemd/system/systemd-timesyncd.service"
 ln -sf /dev/null "$root/etc/systemd/system/apt-daily.timer"
 ln -sf /dev/null "$root/etc/systemd/system/apt-daily-upgrade.timer"
+# The tests start a private containerd of their own and load the one
+# AppArmor profile they need: a system containerd and the boot-time load of
+# every profile in /etc/apparmor.d would only cost seconds under TCG.
+ln -sf /dev/null "$root/etc/systemd/system/containerd.service"
+ln -sf /dev/null "$root/etc/systemd/system/apparmor.service"
+# Only the v2 shim is used (ctr run's default runtime, io.containerd.runc.v2):
+# the v1 shims are ~18 MB more to unpack and copy at every boot.
+rm -f "$root/usr/bin/containerd-shim" "$root/usr/bin/containerd-shim-runc-v1"
 
 mkdir -p "$out.tmp"
 cp "$work/kernel/boot/vmlinuz-$kver" "$out.tmp/vmlinuz"

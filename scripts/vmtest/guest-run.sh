@@ -79,8 +79,9 @@ for driver in $VMTEST_DRIVERS; do
   pkgs=$VMTEST_PKGS
   sdflag=0
   if [ "$driver" = systemd ]; then
-    # Only the end-to-end suite knows the harness switch; the others would
-    # just run again unchanged.
+    # Only the suites that know the harness switch (the e2e suite, and the
+    # ctr scenarios of tests/clients); the others would just run again
+    # unchanged.
     pkgs=$VMTEST_SYSTEMD_PKGS
     sdflag=1
   fi

@@ -22,8 +22,9 @@ cd "$repo"
 export PATH=/usr/local/go/bin:$PATH
 GO=${GO:-go}
 
-VMTEST_PKGS=${VMTEST_PKGS:-tests integration libcontainer libcontainer/cgroups libcontainer/rootfs libcontainer/network libcontainer/seal internal/hostcheck}
-VMTEST_SYSTEMD_PKGS=${VMTEST_SYSTEMD_PKGS:-tests}
+VMTEST_PKGS=${VMTEST_PKGS:-tests tests/clients integration libcontainer libcontainer/cgroups libcontainer/rootfs libcontainer/network libcontainer/seal internal/hostcheck}
+# The suites that know the harness switch BERTH_TEST_SYSTEMD_CGROUP=1.
+VMTEST_SYSTEMD_PKGS=${VMTEST_SYSTEMD_PKGS:-tests tests/clients}
 VMTEST_DRIVERS=${VMTEST_DRIVERS:-cgroupfs systemd}
 VMTEST_RUN=${VMTEST_RUN:-}
 VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-3600}

@@ -15,6 +15,8 @@ import (
 // containerd is a private containerd and ctr pointed at it. Its
 // namespace is the world's cgroup name, so the runc shim puts containers
 // in /<namespace>/<id> of every hierarchy, below a cgroup of the world.
+// Under the harness switch BERTH_TEST_SYSTEMD_CGROUP=1 each container is
+// the systemd scope <namespace>-<id>.scope in system.slice instead.
 type containerd struct {
 	w        *world
 	sock     string
@@ -30,7 +32,43 @@ func startContainerd(t *testing.T) *containerd {
 	w.berthRoots = []string{filepath.Join(c.runcRoot, c.ns)} // the shim adds the namespace
 	// Only what ctr run needs: no CRI.
 	w.startContainerdDaemon(c.sock, []string{"io.containerd.grpc.v1.cri"}, "")
+	if systemdCgroup {
+		// After every subtest's own removal, before the world's cleanup:
+		// a scope of this world still there is a container berth or
+		// systemd failed to remove.
+		t.Cleanup(func() { c.checkNoScopes(t) })
+	}
 	return c
+}
+
+// scopeSlice is the slice the ctr scenarios put their scopes in under the
+// systemd driver, as Docker and ctr's own example do.
+const scopeSlice = "system.slice"
+
+// scope is the systemd unit of container id under the systemd driver.
+func (c *containerd) scope(id string) string { return c.ns + "-" + id + ".scope" }
+
+// cgroupPath is the cgroup the container id is in, under either driver.
+func (c *containerd) cgroupPath(id string) string {
+	if systemdCgroup {
+		return "/" + scopeSlice + "/" + c.scope(id)
+	}
+	return "/" + c.ns + "/" + id
+}
+
+// checkNoScopes fails the test if a scope of this world is still loaded
+// or its cgroup still exists (systemd drops a stopped transient unit soon
+// after; it gets a while).
+func (c *containerd) checkNoScopes(t *testing.T) {
+	pattern := filepath.Join("/sys/fs/cgroup", scopeSlice, c.ns+"-*.scope")
+	var left []string
+	if !eventually(10*time.Second, func() bool { left, _ = filepath.Glob(pattern); return len(left) == 0 }) {
+		t.Errorf("leak: scopes of %s remain: %v", c.ns, left)
+	}
+	out, _ := exec.Command("systemctl", "list-units", "--all", "--no-legend", "--plain", c.ns+"-*.scope").Output()
+	if s := strings.TrimSpace(string(out)); s != "" {
+		t.Errorf("leak: systemd still has units of %s:\n%s", c.ns, s)
+	}
 }
 
 // hostProbingPlugins are containerd plugins no suite needs that probe the
@@ -86,6 +124,11 @@ func (c *containerd) args(args ...string) []string {
 // rootfs: flags, then id and the command line.
 func (c *containerd) runArgs(flags []string, id string, command ...string) []string {
 	args := append([]string{"run", "--runc-binary", berthBin, "--runc-root", c.runcRoot, "--fifo-dir", c.fifoDir}, flags...)
+	if systemdCgroup {
+		// The shim's SystemdCgroup option (berth --systemd-cgroup) and a
+		// systemd cgroupsPath, slice:prefix:name, which ctr requires with it.
+		args = append(args, "--runc-systemd-cgroup", "--cgroup", scopeSlice+":"+c.ns+":"+id)
+	}
 	args = append(args, "--rootfs", c.w.rootfs, id)
 	return append(args, command...)
 }
@@ -142,11 +185,12 @@ func TestContainerd(t *testing.T) {
 	c := startContainerd(t)
 	t.Run("run", func(t *testing.T) {
 		id := "ctd-" + randHex(4)
-		r := c.ctr(t, c.runArgs([]string{"--rm"}, id, "sh", "-c", "echo hello from berth; grep memory /proc/self/cgroup; exit 5")...)
+		// The whole file: on a pure cgroup v2 host there is no memory line.
+		r := c.ctr(t, c.runArgs([]string{"--rm"}, id, "sh", "-c", "echo hello from berth; cat /proc/self/cgroup; exit 5")...)
 		if r.code != 5 {
 			t.Fatalf("want the container's exit status 5: %v", r)
 		}
-		wantOutput(t, "ctr run", r.stdout, "hello from berth", "/"+c.ns+"/"+id)
+		wantOutput(t, "ctr run", r.stdout, "hello from berth", c.cgroupPath(id)+"\n")
 	})
 	t.Run("error shows berth's message", func(t *testing.T) {
 		id := "ctd-" + randHex(4)
@@ -234,6 +278,42 @@ func TestContainerd(t *testing.T) {
 		wantOutput(t, "ctr task metrics", m, strconv.Itoa(limit), "pids.current")
 		if !metricAtLeast(m, "pids.current", 1) {
 			t.Errorf("metrics do not count the container's process: %q", m)
+		}
+	})
+	t.Run("systemd scope", func(t *testing.T) {
+		if !systemdCgroup {
+			t.Skip("the cgroupfs driver: BERTH_TEST_SYSTEMD_CGROUP=1 runs this")
+		}
+		const limit = 48 << 20
+		id, pid := c.detached(t, []string{"--memory-limit", strconv.Itoa(limit)}, "sleep", "1000")
+		unit := c.scope(id)
+		if got := unifiedCgroup(t, pid); got != c.cgroupPath(id) {
+			t.Errorf("the container's cgroup is %q, want the scope %q", got, c.cgroupPath(id))
+		}
+		show := unitProperties(t, unit)
+		for k, want := range map[string]string{"LoadState": "loaded", "ActiveState": "active",
+			"ControlGroup": c.cgroupPath(id), "Slice": scopeSlice, "MemoryMax": strconv.Itoa(limit)} {
+			if show[k] != want {
+				t.Errorf("systemctl show %s: %s=%q, want %q", unit, k, show[k], want)
+			}
+		}
+		if got := memoryLimit(t, pid); got != strconv.Itoa(limit) {
+			t.Errorf("memory.max of the scope %s, want %d", got, limit)
+		}
+		// kill, task rm, container rm: the scope goes with the container.
+		mustSucceed(t, c.ctr(t, "task", "kill", "-s", "SIGKILL", id))
+		c.waitTask(t, id, "STOPPED")
+		mustSucceed(t, c.ctr(t, "task", "rm", id))
+		mustSucceed(t, c.ctr(t, "container", "rm", id))
+		var st map[string]string
+		if !eventually(10*time.Second, func() bool {
+			st = unitProperties(t, unit)
+			return st["LoadState"] == "not-found"
+		}) {
+			t.Errorf("after kill and delete, systemd still has %s: LoadState=%s ActiveState=%s", unit, st["LoadState"], st["ActiveState"])
+		}
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", c.cgroupPath(id))); !os.IsNotExist(err) {
+			t.Errorf("after kill and delete, the scope's cgroup remains (%v)", err)
 		}
 	})
 	t.Run("run -t", func(t *testing.T) {
@@ -327,4 +407,33 @@ func cpuQuota(t *testing.T, pid int) string {
 		return strings.Fields(cgroupFile(t, pid, "", "cpu.max"))[0]
 	}
 	return cgroupFile(t, pid, "cpu", "cpu.cfs_quota_us")
+}
+
+// unifiedCgroup is pid's cgroup in the unified hierarchy ("0::<path>").
+func unifiedCgroup(t *testing.T, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatalf("cgroup of pid %d: %v", pid, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok {
+			return p
+		}
+	}
+	t.Fatalf("pid %d: no unified cgroup in %q", pid, b)
+	return ""
+}
+
+// unitProperties is what `systemctl show` says of a unit, as a map.
+func unitProperties(t *testing.T, unit string) map[string]string {
+	t.Helper()
+	out := mustSucceed(t, runCmd(t, nil, "systemctl", "show", "-p", "LoadState,ActiveState,ControlGroup,Slice,MemoryMax", unit))
+	m := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }

@@ -30,6 +30,19 @@ var berthBin string
 // skipReason, when set, skips every suite (not root, clients missing).
 var skipReason string
 
+// systemdCgroup is the harness switch BERTH_TEST_SYSTEMD_CGROUP=1 (as in
+// package tests): the ctr scenarios then run every container under the
+// systemd cgroup driver (the runc shim's SystemdCgroup option), each in a
+// transient scope. make vmtest's systemd pass sets it, on a host with
+// systemd as pid 1. The other suites have no systemd form and skip.
+var systemdCgroup = os.Getenv("BERTH_TEST_SYSTEMD_CGROUP") == "1"
+
+// installScript installs Debian packages. It is found relative to the
+// package directory; a test binary run elsewhere (make vmtest's guest,
+// which has no network) installs nothing, and each suite skips when its
+// clients are missing (suiteBinaries).
+const installScript = "../../scripts/install-deps.sh"
+
 // clientPackages are the Debian packages the suites drive. The CNI
 // plugins give the CRI suite's pods their network; gcc and libc6-dev
 // build its pause program.
@@ -43,6 +56,15 @@ var clientPackages = []string{"busybox-static", "containerd", "podman", "conmon"
 var clientBinaries = []string{"/bin/busybox", "containerd", "containerd-shim-runc-v2", "ctr", "podman", "conmon", "dockerd", dockerCLI,
 	"gcc", cniBinDir + "/bridge", cniBinDir + "/host-local", cniBinDir + "/loopback", cniBinDir + "/portmap"}
 
+// suiteBinaries are the clients each suite (by world name) drives.
+var suiteBinaries = map[string][]string{
+	"containerd": {"/bin/busybox", "containerd", "containerd-shim-runc-v2", "ctr"},
+	"cri": {"/bin/busybox", "containerd", "containerd-shim-runc-v2", "ctr", "gcc",
+		cniBinDir + "/bridge", cniBinDir + "/host-local", cniBinDir + "/loopback", cniBinDir + "/portmap"},
+	"podman": {"/bin/busybox", "podman", "conmon"},
+	"docker": {"/bin/busybox", "dockerd", dockerCLI, "containerd", "containerd-shim-runc-v2"},
+}
+
 const dockerCLI = "/usr/bin/docker"
 
 func TestMain(m *testing.M) {
@@ -50,8 +72,15 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	_, scriptErr := os.Stat(installScript)
 	if os.Geteuid() != 0 {
 		skipReason = "the client suites need root (containerd, podman and dockerd run as root)"
+	} else if systemdCgroup && !systemdRunning() {
+		skipReason = "BERTH_TEST_SYSTEMD_CGROUP=1 but systemd is not running on this host (no /run/systemd/system)"
+	} else if scriptErr != nil {
+		// Outside the source tree: no install, and no Go to build crictl.
+		fmt.Fprintf(os.Stderr, "clients: %s is not here: installing nothing; suites whose clients are missing skip\n", installScript)
+		criSkipReason = "crictl is built from source by the tests, and this test binary runs outside the source tree"
 	} else if err := installClients(); err != nil {
 		skipReason = err.Error()
 	} else if bin, err := installCrictl(); err != nil {
@@ -86,7 +115,7 @@ func installClients() error {
 		return nil
 	}
 	fmt.Fprintf(os.Stderr, "clients: %s missing; installing %s\n", strings.Join(missing, ", "), strings.Join(clientPackages, " "))
-	cmd := exec.Command("../../scripts/install-deps.sh", clientPackages...)
+	cmd := exec.Command(installScript, clientPackages...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("installing %s: %v", strings.Join(clientPackages, " "), err)
@@ -97,6 +126,27 @@ func installClients() error {
 		}
 	}
 	return nil
+}
+
+// systemdRunning reports whether systemd is pid 1 here (sd_booted(3)).
+func systemdRunning() bool {
+	fi, err := os.Lstat("/run/systemd/system")
+	return err == nil && fi.IsDir()
+}
+
+// requireSuiteBinaries skips the suite name when a client it drives is
+// not installed.
+func requireSuiteBinaries(t *testing.T, name string) {
+	t.Helper()
+	var missing []string
+	for _, b := range suiteBinaries[name] {
+		if _, err := exec.LookPath(b); err != nil {
+			missing = append(missing, b)
+		}
+	}
+	if len(missing) > 0 {
+		t.Skipf("%s is not installed here (the %s suite needs it)", strings.Join(missing, ", "), name)
+	}
 }
 
 // commandTimeout bounds every client command: a hung one fails its test

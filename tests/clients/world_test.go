@@ -44,6 +44,10 @@ func newWorld(t *testing.T, name string) *world {
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
+	if systemdCgroup && name != "containerd" {
+		t.Skip("BERTH_TEST_SYSTEMD_CGROUP=1: only the ctr scenarios have a systemd-driver form")
+	}
+	requireSuiteBinaries(t, name)
 	dir, err := os.MkdirTemp("", "berth-"+name+"-")
 	if err != nil {
 		t.Fatal(err)
