@@ -78,6 +78,7 @@ enum {
 	RF_RO_PATH,     // string: make this path read-only
 	RF_FINAL_PROP,  // u64: propagation of / inside the new root
 	RF_FS_DIR,      // as RF_FS, on a destination that must be an ordinary directory
+	RF_RO_MOUNT,    // string: make the mount at this destination read-only
 };
 
 // The MS_* flags a bind remount changes on one mount (rootfs/remount.go).
@@ -100,6 +101,8 @@ struct build {
 	int last_mnt;       // that mount's root, once looked up
 	int cg_top;         // the cgroup tmpfs being filled
 	int procfs;         // a fresh procfs for sysctls
+	int mask_first;     // the directory the mask tmpfs was mounted on
+	int mask_shared;    // that tmpfs, once looked up
 };
 
 static char ctx[1024] = "rootfs";
@@ -211,14 +214,103 @@ static mode_t type_of(int fd)
 	return st.st_mode & S_IFMT;
 }
 
-// is_link reports whether name in dir is a symlink. The Go builder follows
-// a dangling one to create its target inside the root; the C code refuses
-// it (rootfs.CheckC leaves such images to Go, so this only happens to an
-// image changed after the check).
+// is_link reports whether name in dir is a symlink. mkdir_all walks a
+// path canonical() spelled without symlinks; one there now was put there
+// meanwhile, and is refused rather than followed.
 static int is_link(int dir, const char *name)
 {
 	struct stat st;
 	return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+// canonical spells path the way it resolves inside the root, following
+// symlinks (dangling ones too, as runc does) without ever leaving it:
+// rootfs/tree.go's canonical (securejoin.SecureJoin), so that a destination
+// through a dangling symlink is made at the link's target in the root by
+// either builder. ".." is lexical and stops at the root. The answer is
+// only a spelling: the caller resolves and creates it in the root again.
+static void canonical(struct build *b, const char *path, char *out)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char rest[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	size_t len = 0;
+	int links = 0;
+
+	copy_path(rest, path);
+	out[0] = '\0'; /* "" is the root */
+	for (char *p = rest; *p;) {
+		if (*p == '/') {
+			p++;
+			continue;
+		}
+		char *end = strchrnul(p, '/');
+		size_t n = end - p;
+		if (n == 1 && p[0] == '.') {
+			p = end;
+			continue;
+		}
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = strrchr(out, '/');
+			if (slash)
+				*slash = '\0';
+			len = strlen(out);
+			p = end;
+			continue;
+		}
+		if (len + 1 + n >= PATH_MAX) {
+			errno = ENAMETOOLONG;
+			rfail("%.80s...", path);
+		}
+		out[len] = '/';
+		memcpy(out + len + 1, p, n);
+		out[len + 1 + n] = '\0';
+		p = end;
+		int fd = -1;
+		for (int i = 0; i < 32; i++) {
+			fd = syscall(SYS_openat2, b->root, out, &how, sizeof(how));
+			if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
+				break;
+		}
+		if (fd < 0 && errno != ENOENT && errno != ENOTDIR)
+			rfail("resolve %s in the root", out);
+		if (fd < 0 || type_of(fd) != S_IFLNK) {
+			// Missing (made later) or not a link: the spelling stands.
+			if (fd >= 0)
+				close(fd);
+			len += 1 + n;
+			continue;
+		}
+		// A link on procfs may be a magic link, whose text is no path in
+		// the root: refused as open_in_root refuses following one.
+		struct statfs sf;
+		if (fstatfs(fd, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC) {
+			errno = ELOOP;
+			rfail("resolve %s in the root", out);
+		}
+		ssize_t l = readlinkat(fd, "", target, sizeof(target));
+		close(fd);
+		if (l < 0)
+			rfail("readlink %s", out);
+		if (++links > 255 || l == sizeof(target)) {
+			errno = l == sizeof(target) ? ENAMETOOLONG : ELOOP;
+			rfail("resolve %s in the root", path);
+		}
+		target[l] = '\0';
+		out[len] = '\0'; /* the link's name gives way to its target */
+		if (target[0] == '/')
+			out[0] = '\0', len = 0;
+		if (snprintf(next, sizeof(next), "%s/%s", target, p) >= (int)sizeof(next)) {
+			errno = ENAMETOOLONG;
+			rfail("resolve %s in the root", path);
+		}
+		memcpy(rest, next, sizeof(rest));
+		p = rest;
+	}
+	if (!out[0])
+		strcpy(out, "/");
 }
 
 // open_dir_step opens the prefix of path ending at end, creating its last
@@ -235,7 +327,7 @@ static int open_dir_step(struct build *b, char *path, char *end, int parent)
 			rfail("mkdir %s", path);
 		fd = open_in_root(b, path);
 		if (fd < 0 && errno == ENOENT && is_link(parent, name))
-			rfailx("%s is a dangling symlink", path);
+			rfailx("%s was replaced by a dangling symlink", path);
 	}
 	if (fd < 0)
 		rfail("open %s in the root", path);
@@ -259,7 +351,7 @@ static int mkdir_all(struct build *b, const char *path)
 		rfail("%s", path);
 	}
 	char buf[PATH_MAX];
-	copy_path(buf, path);
+	canonical(b, path, buf);
 	int parent = dup(b->root);
 	if (parent < 0)
 		rfail("dup");
@@ -298,19 +390,25 @@ static int mkfile(struct build *b, const char *path)
 		return fd;
 	if (errno != ENOENT)
 		rfail("open %s in the root", path);
+	// Created where the path leads in the root, through a dangling
+	// symlink too (tree.go's mkfile).
+	char canon[PATH_MAX];
 	const char *name;
-	int d = make_parent(b, path, &name);
+	canonical(b, path, canon);
+	if (strcmp(canon, "/") == 0)
+		rfailx("cannot create a file at the root");
+	int d = make_parent(b, canon, &name);
 	fd = openat(d, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
 	else if (errno != EEXIST)
-		rfail("create %s", path);
+		rfail("create %s", canon);
 	fd = openat(d, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	close(d);
 	if (fd < 0)
-		rfail("open %s", path);
+		rfail("open %s", canon);
 	if (type_of(fd) == S_IFLNK)
-		rfailx("%s is a dangling symlink", path); /* it did not resolve above */
+		rfailx("%s was replaced by a symlink", canon);
 	return fd;
 }
 
@@ -435,6 +533,86 @@ static int needs_remount(unsigned long have, unsigned long set, unsigned long cl
 	return remount_flags(have, set, clr) != (have & PER_MOUNT_FLAGS);
 }
 
+// A spec bind's own flags, as rootfs/remount.go sets them (its comments say
+// why): options naming any flag make the mount's flags exactly theirs (the
+// atime mode kept when they name none); a source whose lockable flags
+// cannot be dropped keeps them.
+#define LOCKABLE_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME | ATIME_FLAGS)
+#define ATIME_ALL (ATIME_FLAGS | MS_NODIRATIME)
+
+static int names_bind_flags(unsigned long set, unsigned long clr)
+{
+	return (set & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT)) != 0 || clr != 0;
+}
+
+static unsigned long bind_flags(unsigned long have, unsigned long set)
+{
+	unsigned long want = set & PER_MOUNT_FLAGS;
+	if (!(want & ATIME_ALL))
+		want |= have & ATIME_ALL;
+	else if (!(want & ATIME_FLAGS))
+		want |= MS_RELATIME; /* nodiratime alone: the kernel's default mode */
+	return want;
+}
+
+// flag_names spells flags as remount.go's flagNames does, for errors.
+static const char *flag_names(unsigned long flags)
+{
+	static const struct { unsigned long f; const char *name; } names[] = {
+		{ MS_RDONLY, "ro" }, { MS_NOSUID, "nosuid" }, { MS_NODEV, "nodev" },
+		{ MS_NOEXEC, "noexec" }, { MS_NOATIME, "noatime" }, { MS_RELATIME, "relatime" },
+		{ MS_STRICTATIME, "strictatime" }, { MS_NODIRATIME, "nodiratime" },
+		{ MS_NOSYMFOLLOW, "nosymfollow" },
+	};
+	static char buf[128];
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(flags & names[i].f))
+			continue;
+		if (buf[0])
+			strcat(buf, ",");
+		strcat(buf, names[i].name);
+	}
+	return buf[0] ? buf : "rw";
+}
+
+// locked_bind_flags: bind_flags keeping have's lockable flags. *why is
+// empty when the options can be met that way, else says why not.
+static unsigned long locked_bind_flags(unsigned long have, unsigned long set, unsigned long clr,
+				       char *why, size_t size)
+{
+	why[0] = '\0';
+	if (have & clr & LOCKABLE_FLAGS)
+		snprintf(why, size, "cannot clear locked flags %s", flag_names(have & clr & LOCKABLE_FLAGS));
+	else if ((set & ATIME_ALL) && (set & ATIME_ALL) != (have & ATIME_ALL))
+		snprintf(why, size, "cannot change locked atime flags %s", flag_names(have & ATIME_ALL));
+	return bind_flags(have, set) | (have & LOCKABLE_FLAGS);
+}
+
+// set_bind_flags is remount.go's setBindFlags: remount the new bind mnt
+// to flags, and if the kernel refuses (locked flags), keep the source's
+// lockable flags.
+static void set_bind_flags(int mnt, unsigned long have, unsigned long set, unsigned long clr,
+			   unsigned long flags, int locked)
+{
+	char p[64];
+	char why[128], want[128];
+
+	fd_path(p, sizeof(p), mnt);
+	if (mount("", p, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+		return;
+	snprintf(want, sizeof(want), "%s", flag_names(flags));
+	if (errno != EPERM || locked)
+		rfail("remount %s", want);
+	unsigned long kept = locked_bind_flags(have, set, clr, why, sizeof(why));
+	if (why[0]) {
+		errno = EPERM;
+		rfail("%s: remount %s", why, want);
+	}
+	if (mount("", p, NULL, MS_REMOUNT | MS_BIND | kept, NULL) < 0)
+		rfail("remount %s (locked flags kept)", flag_names(kept));
+}
+
 static void bind_remount(int mnt, unsigned long set, unsigned long clr)
 {
 	char p[64];
@@ -511,14 +689,42 @@ static int ordinary_dir(struct build *b, const char *path, const char *fstype)
 	return fd;
 }
 
+// tmpfs_dir returns the directory a tmpfs goes on and writes its options
+// to out (rootfs/mount.go's tmpfsDir): on a directory the image has, the
+// tmpfs takes that directory's mode, which a "mode=" in data overrides.
+static int tmpfs_dir(struct build *b, const char *dest, const char *data, char *out, size_t size)
+{
+	struct stat st;
+	int fd = open_in_root(b, dest);
+	snprintf(out, size, "%s", data);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (snprintf(out, size, "mode=%04o%s%s", (unsigned)(st.st_mode & 07777),
+				     *data ? "," : "", data) >= (int)size) {
+				errno = E2BIG;
+				rfail("tmpfs options");
+			}
+			return fd;
+		}
+		close(fd);
+	}
+	return mkdir_all(b, dest);
+}
+
 static void do_fs(struct build *b, struct rec *r, int ordinary)
 {
 	unsigned long flags = get_u64(r);
 	const char *dest = get_str(r), *source = get_str(r);
 	const char *fstype = get_str(r), *data = get_str(r);
-	char p[64];
+	char p[64], opts[4096];
+	int dst;
 
-	int dst = ordinary ? ordinary_dir(b, dest, fstype) : mkdir_all(b, dest);
+	if (ordinary)
+		dst = ordinary_dir(b, dest, fstype);
+	else if (strcmp(fstype, "tmpfs") == 0)
+		dst = tmpfs_dir(b, dest, data, opts, sizeof(opts)), data = opts;
+	else
+		dst = mkdir_all(b, dest);
 	check_destination(b, dst);
 	check_procfs(b);
 	fd_path(p, sizeof(p), dst);
@@ -554,8 +760,17 @@ static void do_bind(struct build *b, struct rec *r)
 	unsigned long have = flags_of(src);
 	close(src);
 	set_last(b, dst);
-	if (needs_remount(have, set, clr))
-		bind_remount(last_mount(b), set, clr);
+	if (!names_bind_flags(set, clr))
+		return;
+	// A source the host opened is treated as locked (remount.go's
+	// setBindFlags says why).
+	char why[128] = "";
+	int locked = slot != 0;
+	unsigned long want = locked ? locked_bind_flags(have, set, clr, why, sizeof(why)) : bind_flags(have, set);
+	if (why[0])
+		rfailx("%s", why);
+	if (want != (have & PER_MOUNT_FLAGS))
+		set_bind_flags(last_mount(b), have, set, clr, want, locked);
 }
 
 static void do_mnt_prop(struct build *b, struct rec *r)
@@ -915,6 +1130,19 @@ static void mkdir_cwd(const char *cwd)
 	}
 }
 
+// do_ro_mount makes the mount on top of dest read-only, keeping its other
+// flags: a tmpfs or /dev mounted writable for the setup (rootfs/mount.go's
+// readonlyLater).
+static void do_ro_mount(struct build *b, const char *dest)
+{
+	int h = open_in_root(b, dest);
+	if (h < 0)
+		rfail("openat2 in root %s", dest);
+	check_procfs(b);
+	bind_remount(h, MS_RDONLY, 0);
+	close(h);
+}
+
 static void ro_root(void)
 {
 	struct statfs sf;
@@ -953,6 +1181,10 @@ static int open_null(struct build *b)
 	return h;
 }
 
+// do_mask hides path (rootfs/paths.go's maskPath): a file under a bind of
+// /dev/null, a directory under the one read-only tmpfs all directories
+// share (mounted on the first, bound from it onto the others; the program
+// lists each path once).
 static void do_mask(struct build *b, const char *path, int *null)
 {
 	char hp[64], np[64];
@@ -960,16 +1192,31 @@ static void do_mask(struct build *b, const char *path, int *null)
 	if (h < 0)
 		return; /* absent paths are skipped, as the spec allows */
 	fd_path(hp, sizeof(hp), h);
-	if (type_of(h) == S_IFDIR) {
-		if (mount("tmpfs", hp, "tmpfs", MS_RDONLY, NULL) < 0)
-			rfail("mount tmpfs");
-	} else {
+	if (type_of(h) != S_IFDIR) {
 		if (*null < 0)
 			*null = open_null(b);
 		fd_path(np, sizeof(np), *null);
 		if (mount(np, hp, NULL, MS_BIND, NULL) < 0)
 			rfail("bind /dev/null");
+		close(h);
+		return;
 	}
+	if (b->mask_first < 0) {
+		// As small as the kernel allows; Ubuntu's 5.4 wants 2 inodes.
+		int err = mount("tmpfs", hp, "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1");
+		if (err < 0 && errno == EINVAL)
+			err = mount("tmpfs", hp, "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=2");
+		if (err < 0)
+			rfail("mount tmpfs");
+		b->mask_first = h; /* looked up again only if a second directory needs it */
+		return;
+	}
+	if (b->mask_shared < 0)
+		b->mask_shared = reopen_mount(b, b->mask_first);
+	fd_path(np, sizeof(np), b->mask_shared);
+	// A bind keeps the tmpfs's read-only flag.
+	if (mount(np, hp, NULL, MS_BIND, NULL) < 0)
+		rfail("bind the mask tmpfs");
 	close(h);
 }
 
@@ -1022,6 +1269,7 @@ static void step(struct build *b, uint32_t tag, struct rec *r, int *null)
 	}
 	case RF_SYSCTL: do_sysctl(b, r); break;
 	case RF_MKCWD: mkdir_cwd(get_str(r)); break;
+	case RF_RO_MOUNT: do_ro_mount(b, get_str(r)); break;
 	case RF_RO_ROOT: ro_root(); break;
 	case RF_MASK: do_mask(b, get_str(r), null); break;
 	case RF_RO_PATH: do_ro_path(b, get_str(r)); break;
@@ -1032,7 +1280,8 @@ static void step(struct build *b, uint32_t tag, struct rec *r, int *null)
 
 void crootfs_build(char *prog, size_t len)
 {
-	struct build b = { .root = -1, .last_dst = -1, .last_mnt = -1, .cg_top = -1, .procfs = -1 };
+	struct build b = { .root = -1, .last_dst = -1, .last_mnt = -1, .cg_top = -1, .procfs = -1,
+			   .mask_first = -1, .mask_shared = -1 };
 	char *cur = prog, *end = prog + len;
 	int null = -1;
 
@@ -1049,6 +1298,8 @@ void crootfs_build(char *prog, size_t len)
 		cur += 8 + l;
 	}
 	close_fd(&null);
+	close_fd(&b.mask_first);
+	close_fd(&b.mask_shared);
 	close_fd(&b.root);
 	close_fd(&b.procfs);
 	set_last(&b, -1);

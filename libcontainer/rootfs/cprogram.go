@@ -46,7 +46,8 @@ const (
 	rfMask
 	rfRoPath
 	rfFinalProp
-	rfFSDir // as rfFS, on a destination that must be an ordinary directory (needsOrdinaryDir)
+	rfFSDir   // as rfFS, on a destination that must be an ordinary directory (needsOrdinaryDir)
+	rfRoMount // make the mount at a destination read-only (readonlyLater)
 )
 
 // CSettings are the root's settings applied after pivot_root, besides the
@@ -64,9 +65,9 @@ type CSettings struct {
 
 // CheckC says why p cannot be built by the C program, or nil if it can.
 // It reads the rootfs only to keep the two builders' results alike: a path
-// with a symlink on it goes to Go, whose resolution of dangling links the
-// C code does not repeat. The C code resolves every path safely itself:
-// the image can change after this check. BERTH_TEST_CROOTFS_SYMLINKS=1
+// with a symlink on it goes to Go. The C code resolves every path safely
+// itself, dangling links as Go does (crootfs.c's canonical): the image can
+// change after this check. BERTH_TEST_CROOTFS_SYMLINKS=1
 // skips the symlink check, so that the tests can hand the C code a
 // hostile rootfs as if it had been changed in between.
 func CheckC(p *Plan, s *CSettings) error {
@@ -256,7 +257,11 @@ func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string, slot ui
 		if needsOrdinaryDir(m.Type) {
 			tag = rfFSDir
 		}
-		w.Rec(tag, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, src, m.Type, o.Data))
+		flags := o.Flags &^ propagationFlags
+		if readonlyLater(m, &o) {
+			flags &^= unix.MS_RDONLY // rfRoMount in compileFinish
+		}
+		w.Rec(tag, tlv.Data{}.U64(uint64(flags)).Str(dest, src, m.Type, o.Data))
 	}
 	afterMount(w, &o)
 }
@@ -382,13 +387,17 @@ func compileSettings(w *tlv.Writer, s *CSettings) {
 // compileFinish: Finish's read-only root, masked and read-only paths and
 // final propagation.
 func compileFinish(w *tlv.Writer, p *Plan) {
+	for _, i := range readonlyLaterMounts(p.Mounts) {
+		w.Str(rfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, p.Mounts[i].Destination))
+		w.Str(rfRoMount, filepath.Clean("/"+p.Mounts[i].Destination))
+	}
 	if p.Readonly {
 		w.Str(rfCtx, "rootfs: root.readonly")
 		w.Rec(rfRoRoot, nil)
 	}
-	for i, path := range p.MaskedPaths {
-		w.Str(rfCtx, fmt.Sprintf("rootfs: maskedPaths[%d] %q", i, path))
-		w.Str(rfMask, path)
+	for _, i := range uniqueMasks(p.MaskedPaths) {
+		w.Str(rfCtx, fmt.Sprintf("rootfs: maskedPaths[%d] %q", i, p.MaskedPaths[i]))
+		w.Str(rfMask, p.MaskedPaths[i])
 	}
 	for i, path := range p.ReadonlyPaths {
 		w.Str(rfCtx, fmt.Sprintf("rootfs: readonlyPaths[%d] %q", i, path))

@@ -71,7 +71,9 @@ func (t *tree) bindMount(m *specs.Mount, o *Options, hostFd int) error {
 	if err != nil {
 		return err
 	}
-	remount := needsRemount(have, o)
+	// A source the host opened is treated as locked (setBindFlags says why).
+	locked := hostFd > 0
+	remount := bindNeedsRemount(have, o, locked)
 	if !remount && len(o.Propagation) == 0 && !o.hasRecAttrs() {
 		return nil
 	}
@@ -81,7 +83,7 @@ func (t *tree) bindMount(m *specs.Mount, o *Options, hostFd int) error {
 	}
 	defer mnt.Close()
 	if remount {
-		if err := bindRemount(mnt, o); err != nil {
+		if err := setBindFlags(mnt, have, o, locked); err != nil {
 			return err
 		}
 	}
@@ -150,9 +152,13 @@ func (t *tree) makeDestination(dest string, src *os.File) (*os.File, error) {
 func (t *tree) mountFS(m *specs.Mount, o *Options) error {
 	var dst *os.File
 	var err error
-	if needsOrdinaryDir(m.Type) {
+	oo := *o
+	switch {
+	case needsOrdinaryDir(m.Type):
 		dst, err = t.ordinaryDir(m.Destination, m.Type)
-	} else {
+	case m.Type == "tmpfs":
+		dst, oo.Data, err = t.tmpfsDir(m.Destination, o.Data)
+	default:
 		dst, err = t.mkdirAll(m.Destination)
 	}
 	if err != nil {
@@ -162,13 +168,79 @@ func (t *tree) mountFS(m *specs.Mount, o *Options) error {
 	if err := checkDestination(t, dst); err != nil {
 		return err
 	}
-	if o.TmpCopyUp {
-		return t.mountTmpCopyUp(m, o, dst)
+	if readonlyLater(m, o) {
+		oo.Flags &^= unix.MS_RDONLY
 	}
-	if err := mountOn(dst, m.Source, m.Type, o.Flags&^propagationFlags, o.Data); err != nil {
+	if o.TmpCopyUp {
+		return t.mountTmpCopyUp(m, &oo, dst)
+	}
+	if err := mountOn(dst, m.Source, m.Type, oo.Flags&^propagationFlags, oo.Data); err != nil {
 		return err
 	}
-	return t.applyPropagation(dst, o)
+	return t.applyPropagation(dst, &oo)
+}
+
+// tmpfsDir returns the directory a tmpfs goes on and the tmpfs's options.
+// As with runc, a tmpfs on a directory the image has takes that
+// directory's mode (a "mode=" of the options comes after it and wins); on
+// a directory made for it, the tmpfs keeps the kernel's default, 1777.
+func (t *tree) tmpfsDir(path, data string) (*os.File, string, error) {
+	if h, err := t.open(path); err == nil {
+		var st unix.Stat_t
+		if err := unix.Fstat(int(h.Fd()), &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return h, joinData(fmt.Sprintf("mode=%04o", st.Mode&0o7777), data), nil
+		}
+		h.Close()
+	}
+	h, err := t.mkdirAll(path)
+	return h, data, err
+}
+
+// joinData puts mount data options one after the other.
+func joinData(first, rest string) string {
+	if rest == "" {
+		return first
+	}
+	return first + "," + rest
+}
+
+// readonlyLater reports whether a read-only mount is mounted writable and
+// made read-only only by Finish, as runc does for a tmpfs and for the
+// filesystem on /dev: the device nodes and links are made in /dev, the
+// prestart and createRuntime hooks may write into them, and later mounts
+// may need a mount point made in them.
+func readonlyLater(m *specs.Mount, o *Options) bool {
+	if o.Flags&unix.MS_RDONLY == 0 || o.Flags&(unix.MS_BIND|unix.MS_REMOUNT) != 0 || m.Type == "bind" {
+		return false
+	}
+	return m.Type == "tmpfs" || filepath.Clean("/"+m.Destination) == "/dev"
+}
+
+// readonlyLaterMounts lists the indices of the mounts readonlyLater
+// leaves for Finish, in the config's order.
+func readonlyLaterMounts(mounts []specs.Mount) []int {
+	var out []int
+	for i := range mounts {
+		o, err := ParseOptions(mounts[i].Options)
+		if err == nil && readonlyLater(&mounts[i], &o) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// remountReadonly makes the mount on top of the in-root path dest
+// read-only, keeping its other flags.
+func (t *tree) remountReadonly(dest string) error {
+	h, err := t.open(dest)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := t.needProcfs(); err != nil {
+		return err
+	}
+	return bindRemount(h, &Options{Flags: unix.MS_RDONLY})
 }
 
 // needsOrdinaryDir reports whether a filesystem of type fstype may only be

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,46 +16,105 @@ func absent(err error) bool {
 }
 
 // maskPaths hides each path: files get /dev/null bound over them,
-// directories an empty read-only tmpfs.
+// directories an empty read-only tmpfs. As with runc, a path listed twice
+// is masked once, and every directory gets the same tmpfs: the first is
+// mounted, the others are binds of it, so masking many directories costs
+// one filesystem, not one each.
 func (t *tree) maskPaths(paths []string) error {
-	var null *os.File
-	defer func() {
-		if null != nil {
-			null.Close()
-		}
-	}()
-	for i, p := range paths {
-		err := t.maskPath(p, &null)
-		if err != nil {
-			return fmt.Errorf("maskedPaths[%d] %q: %w", i, p, err)
+	var m masker
+	defer m.close()
+	for _, i := range uniqueMasks(paths) {
+		if err := t.maskPath(paths[i], &m); err != nil {
+			return fmt.Errorf("maskedPaths[%d] %q: %w", i, paths[i], err)
 		}
 	}
 	return nil
 }
 
-func (t *tree) maskPath(path string, null **os.File) error {
+// uniqueMasks returns the indices of paths without the repeats of a path
+// (compared lexically, as runc does).
+func uniqueMasks(paths []string) []int {
+	seen := make(map[string]bool, len(paths))
+	out := make([]int, 0, len(paths))
+	for i, p := range paths {
+		clean := filepath.Clean("/" + p)
+		if !seen[clean] {
+			seen[clean] = true
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// masker holds what masking reuses from one path to the next.
+type masker struct {
+	null *os.File // the container's /dev/null, checked
+	// first is the directory the mask tmpfs was mounted on, and shared
+	// that tmpfs, looked up again only when a second directory needs it.
+	first, shared *os.File
+}
+
+func (m *masker) close() {
+	for _, f := range []*os.File{m.null, m.first, m.shared} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// maskTmpfsData keeps the mask tmpfs as small as the kernel allows: it is
+// read-only and empty. Some kernels (Ubuntu's 5.4) refuse fewer than 2
+// inodes; maskTmpfsData2 is for them.
+const (
+	maskTmpfsData  = "nr_blocks=1,nr_inodes=1"
+	maskTmpfsData2 = "nr_blocks=1,nr_inodes=2"
+)
+
+func (t *tree) maskPath(path string, m *masker) error {
 	h, err := t.openPresent(path)
 	if h == nil || err != nil {
 		return err // absent paths are skipped, as the spec allows
 	}
-	defer h.Close()
+	keep := false
+	defer func() {
+		if !keep {
+			h.Close()
+		}
+	}()
 	typ, err := fileType(h)
 	if err != nil {
 		return err
 	}
-	if typ == unix.S_IFDIR {
-		if err := unix.Mount("tmpfs", procFd(h), "tmpfs", unix.MS_RDONLY, ""); err != nil {
-			return fmt.Errorf("mount tmpfs: %w", err)
+	if typ != unix.S_IFDIR {
+		if m.null == nil {
+			if m.null, err = t.openNull(); err != nil {
+				return err
+			}
+		}
+		if err := unix.Mount(procFd(m.null), procFd(h), "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind /dev/null: %w", err)
 		}
 		return nil
 	}
-	if *null == nil {
-		if *null, err = t.openNull(); err != nil {
-			return err
+	if m.first == nil {
+		err := unix.Mount("tmpfs", procFd(h), "tmpfs", unix.MS_RDONLY, maskTmpfsData)
+		if errors.Is(err, unix.EINVAL) {
+			err = unix.Mount("tmpfs", procFd(h), "tmpfs", unix.MS_RDONLY, maskTmpfsData2)
+		}
+		if err != nil {
+			return fmt.Errorf("mount tmpfs: %w", err)
+		}
+		m.first, keep = h, true
+		return nil
+	}
+	if m.shared == nil {
+		if m.shared, err = t.reopenMount(m.first); err != nil {
+			return fmt.Errorf("the mask tmpfs: %w", err)
 		}
 	}
-	if err := unix.Mount(procFd(*null), procFd(h), "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind /dev/null: %w", err)
+	// A bind keeps the tmpfs's read-only flag.
+	if err := unix.Mount(procFd(m.shared), procFd(h), "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind the mask tmpfs: %w", err)
 	}
 	return nil
 }

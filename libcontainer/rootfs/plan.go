@@ -120,6 +120,19 @@ func Enter(p *Plan) error {
 // and write-protects paths, and applies a shared, private or unbindable
 // rootfsPropagation.
 func Finish(p *Plan) error {
+	if ro := readonlyLaterMounts(p.Mounts); len(ro) > 0 {
+		t, err := openTree("/")
+		if err != nil {
+			return err
+		}
+		defer t.close()
+		for _, i := range ro {
+			dest := filepath.Clean("/" + p.Mounts[i].Destination)
+			if err := t.remountReadonly(dest); err != nil {
+				return fmt.Errorf("mounts[%d] destination %q: %w", i, p.Mounts[i].Destination, err)
+			}
+		}
+	}
 	if p.Readonly {
 		if err := remountRootReadonly(); err != nil {
 			return err

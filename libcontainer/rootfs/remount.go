@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -118,4 +119,104 @@ func flagNames(flags uintptr) string {
 		return "rw"
 	}
 	return names
+}
+
+// A spec bind mount's own flags follow runc (and "mount --bind -o"): when
+// its options name any flag at all, the mount ends with exactly the
+// per-mount flags they set, the others cleared, whatever the source had;
+// options that name none leave the source's flags as they are. The atime
+// mode is the exception: options that name no atime flag keep the
+// source's, as a bind remount without one does in the kernel.
+
+// lockableFlags are the per-mount flags the kernel locks (MNT_LOCK_*) on
+// the mounts a mount namespace of a less privileged user namespace
+// inherits: a remount there may not clear them nor change the atime mode,
+// and fails with EPERM if it tries.
+const lockableFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
+	unix.MS_NODIRATIME | atimeFlags
+
+// namesBindFlags reports whether a bind mount's options name any flag (set
+// or cleared), which makes the mount's flags theirs.
+func namesBindFlags(o *Options) bool {
+	return o.Flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 || o.ClearFlags != 0
+}
+
+// bindFlags is the per-mount flags of a bind whose options name some flag,
+// on a source with the flags have.
+func bindFlags(have uintptr, o *Options) uintptr {
+	const atimeAll = atimeFlags | unix.MS_NODIRATIME
+	want := o.Flags & perMountFlags
+	switch {
+	case want&atimeAll == 0:
+		want |= have & atimeAll
+	case want&atimeFlags == 0:
+		want |= unix.MS_RELATIME // nodiratime alone: the kernel's default mode
+	}
+	return want
+}
+
+// lockedBindFlags is bindFlags for a source whose lockable flags cannot be
+// dropped: they are kept, and options that explicitly clear one of them, or
+// ask for another atime mode, are refused rather than silently not met.
+func lockedBindFlags(have uintptr, o *Options) (uintptr, error) {
+	if c := have & o.ClearFlags & lockableFlags; c != 0 {
+		return 0, fmt.Errorf("cannot clear locked flags %s", flagNames(c))
+	}
+	const atimeAll = atimeFlags | unix.MS_NODIRATIME
+	if a := o.Flags & atimeAll; a != 0 && a != have&atimeAll {
+		return 0, fmt.Errorf("cannot change locked atime flags %s", flagNames(have&atimeAll))
+	}
+	return bindFlags(have, o) | have&lockableFlags, nil
+}
+
+// setBindFlags gives the new bind mount mnt, whose source had the flags
+// have, the flags its options ask for (namesBindFlags). locked says the
+// source's lockable flags must be kept without trying: a source the host
+// opened for a container with a user namespace is a clone the kernel did
+// not lock, but a mount namespace copied into that user namespace would
+// have had them locked, and the container must not get more than that.
+// Otherwise the flags are tried as asked, and kept only where the kernel
+// refuses (EPERM).
+func setBindFlags(mnt *os.File, have uintptr, o *Options, locked bool) error {
+	flags := bindFlags(have, o)
+	var err error
+	if locked {
+		if flags, err = lockedBindFlags(have, o); err != nil {
+			return err
+		}
+	}
+	if flags == have&perMountFlags {
+		return nil // the bind has them already
+	}
+	err = unix.Mount("", procFd(mnt), "", unix.MS_REMOUNT|unix.MS_BIND|flags, "")
+	if !errors.Is(err, unix.EPERM) || locked {
+		if err != nil {
+			return fmt.Errorf("remount %s: %w", flagNames(flags), err)
+		}
+		return nil
+	}
+	kept, lerr := lockedBindFlags(have, o)
+	if lerr != nil {
+		return fmt.Errorf("%w: remount %s: %w", lerr, flagNames(flags), err)
+	}
+	if err := unix.Mount("", procFd(mnt), "", unix.MS_REMOUNT|unix.MS_BIND|kept, ""); err != nil {
+		return fmt.Errorf("remount %s (locked flags kept): %w", flagNames(kept), err)
+	}
+	return nil
+}
+
+// bindNeedsRemount reports whether setBindFlags has work to do, so that
+// the new mount is only looked up again when it does.
+func bindNeedsRemount(have uintptr, o *Options, locked bool) bool {
+	if !namesBindFlags(o) {
+		return false
+	}
+	flags := bindFlags(have, o)
+	if locked {
+		var err error
+		if flags, err = lockedBindFlags(have, o); err != nil {
+			return true // setBindFlags reports it
+		}
+	}
+	return flags != have&perMountFlags
 }
