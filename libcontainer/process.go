@@ -154,7 +154,7 @@ func becomeProcess(proc *specs.Process, filter *seccompFilter, preserveFDs int) 
 
 // execProcess execs the process (every fd of berth's is close-on-exec).
 func execProcess(proc *specs.Process, filter *seccompFilter, path string) error {
-	env := withHome(proc.Env, proc.User.UID)
+	env := withHome(processEnv(proc.Env), proc.User.UID)
 	// Last: after this only execve has to pass the filter.
 	if proc.NoNewPrivileges {
 		if err := filter.install(); err != nil {
