@@ -328,6 +328,7 @@ func (c *Container) initCommand(opts CreateOpts, childEnd *os.File, params *init
 			return nil, err
 		}
 		params.ConsoleFd = 3 + len(cmd.ExtraFiles)
+		params.ConsoleProxied = opts.Console != nil
 		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
 	}
 	if !opts.Foreground {

@@ -72,6 +72,7 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 			defer sock.Close()
 		}
 		params.ConsoleFd = 3 + len(cmd.ExtraFiles)
+		params.ConsoleProxied = opts.Console != nil
 		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
 	}
 	trace.Point("exec:sealed")
