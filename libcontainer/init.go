@@ -142,9 +142,8 @@ func runInit(sync *syncSocket) error {
 	if err != nil {
 		return err
 	}
-	if spec.Hooks != nil {
-		p.HookState.Status = specs.StateCreated
-		if err := runHooks("startContainer", spec.Hooks.StartContainer, p.HookState); err != nil {
+	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
+		if err := startContainerHooks(spec.Process, filter, spec.Hooks.StartContainer, p.HookState); err != nil {
 			return err
 		}
 	}
