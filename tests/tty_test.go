@@ -275,3 +275,33 @@ func TestTerminalAsRunc(t *testing.T) {
 	e.mustBerth("run", "-d", "--bundle", e.bundle(withTTYGroup(sh("sleep 1000"))), id)
 	check("exec -t", "exec", "-t", "--user", "1000:1000", id, "sh", "-c", probe)
 }
+
+// TestTerminalHostMountNamespace: a container that shares the host's mount
+// namespace (no {"type":"mount"}; here with the host's / as its root, as
+// host-level tools run) still gets a terminal: the pty comes from the devpts
+// it can see, and there is no /dev/console of its own to bind over.
+func TestTerminalHostMountNamespace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	spec := sh(`tty; echo DONE`)
+	spec.Root = &specs.Root{Path: "/"}
+	spec.Mounts = nil
+	spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths = nil, nil
+	var ns []specs.LinuxNamespace
+	for _, n := range spec.Linux.Namespaces {
+		if n.Type != specs.MountNamespace {
+			ns = append(ns, n)
+		}
+	}
+	spec.Linux.Namespaces = ns
+	spec.Process.Terminal = true
+	term := newTerminal(t, 24, 80)
+	cmd := term.start(e, "run", "--bundle", e.bundle(spec), e.id("tty-hostmnt"))
+	out := term.expect("DONE")
+	if code := waitExit(t, cmd); code != 0 {
+		t.Fatalf("run exited %d: %q", code, term.shown())
+	}
+	if !strings.Contains(out, "/dev/pts/") {
+		t.Errorf("tty inside: %q, want /dev/pts/N", out)
+	}
+}
