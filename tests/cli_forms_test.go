@@ -74,3 +74,63 @@ func TestKillZero(t *testing.T) {
 	e.waitStatus(id, "stopped")
 	assertError(t, e.berth("kill", id, "0"), "container not running")
 }
+
+// TestRunKeep: `run --keep` exits with the container's status and leaves it
+// stopped, with its state and cgroup, until delete, as runc's does.
+func TestRunKeep(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("keep")
+	r := e.berth("run", "--keep", "--bundle", e.bundle(sh("exit 3")), id)
+	if r.code != 3 {
+		t.Fatalf("run --keep: %v, want exit 3", r)
+	}
+	if st := e.state(id); st.Status != "stopped" {
+		t.Errorf("after run --keep: status %q, want stopped", st.Status)
+	}
+	if dirs := cgroupDirsNamed(id); len(dirs) == 0 {
+		t.Errorf("after run --keep: no cgroup named %s is left", id)
+	}
+	e.mustBerth("delete", id)
+	if dirs := cgroupDirsNamed(id); len(dirs) != 0 {
+		t.Errorf("after delete: cgroups %q remain", dirs)
+	}
+}
+
+// TestListMissingRoot: list of a --root that does not exist fails (a typo
+// must not look like "no containers"), from C and from Go; the default
+// root, missing before the first create, is still an empty list.
+func TestListMissingRoot(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	missing := filepath.Join(e.dir("root"), "missing")
+	for _, w := range bothWays {
+		for _, args := range [][]string{{"list"}, {"list", "-q"}, {"list", "-f", "json"}} {
+			r := e.berthOpts(runOpts{env: w.env, noRoot: true}, append([]string{"--root", missing}, args...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, "open "+missing+": no such file or directory") {
+				t.Errorf("%s: %v, want exit 1 naming %s", w.name, r, missing)
+			}
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("list created %s", missing)
+	}
+}
+
+// TestPsStopped: ps of a stopped container succeeds with no processes: the
+// header alone, and null in JSON, as runc prints them.
+func TestPsStopped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("ps-stopped")
+	e.mustBerth("create", "--bundle", e.bundle(sh("true")), id)
+	e.mustBerth("start", id)
+	e.waitStatus(id, "stopped")
+	r := e.mustBerth("ps", id)
+	if l := lines(r.stdout); len(l) != 1 || !strings.Contains(l[0], "PID") {
+		t.Errorf("ps of a stopped container: %q, want the header alone", r.stdout)
+	}
+	if r := e.mustBerth("ps", "-f", "json", id); strings.TrimSpace(r.stdout) != "null" {
+		t.Errorf("ps -f json of a stopped container: %q, want null", r.stdout)
+	}
+}
