@@ -226,9 +226,9 @@ func TestTerminalFlagRules(t *testing.T) {
 	e := newEnv(t)
 	id := e.startSleeper()
 	sock, _ := recvTTY(t, e.dir("console"))
-	assertError(t, e.berth("exec", "-d", "-t", id, "true"), "--detach", "--console-socket")
-	assertError(t, e.berth("exec", "-d", "--console-socket", sock, id, "true"), "--console-socket", "no terminal")
-	assertError(t, e.berth("exec", "-t", "--console-socket", sock, id, "true"), "--console-socket", "only for a detached")
+	assertExecError(t, e.berth("exec", "-d", "-t", id, "true"), "--detach", "--console-socket")
+	assertExecError(t, e.berth("exec", "-d", "--console-socket", sock, id, "true"), "--console-socket", "no terminal")
+	assertExecError(t, e.berth("exec", "-t", "--console-socket", sock, id, "true"), "--console-socket", "only for a detached")
 	spec := sh("true")
 	assertError(t, e.berth("run", "-d", "--console-socket", sock, "--bundle", e.bundle(spec), e.id("notty")), "--console-socket", "no terminal")
 }

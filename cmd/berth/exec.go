@@ -52,11 +52,17 @@ var execCommand = &cli.Command{
 			if asExit(err, &ec) {
 				return err
 			}
-			return fmt.Errorf("exec %s: %w", id, err)
+			// Once the command line is understood, berth's own failures
+			// exit 255, as runc's exec does: 1 could be the process's.
+			return failedWith{fmt.Errorf("exec %s: %w", id, err), execFailed}
 		}
 		return nil
 	},
 }
+
+// execFailed is exec's exit status when berth, not the process, failed
+// (EXEC_FAILED in fastexec.c).
+const execFailed = 255
 
 func asExit(err error, ec *exitCode) bool {
 	e, ok := err.(exitCode)
