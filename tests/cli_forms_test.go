@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // The command-line forms scripts and clients use, as runc takes them.
@@ -132,5 +135,46 @@ func TestPsStopped(t *testing.T) {
 	}
 	if r := e.mustBerth("ps", "-f", "json", id); strings.TrimSpace(r.stdout) != "null" {
 		t.Errorf("ps -f json of a stopped container: %q, want null", r.stdout)
+	}
+}
+
+// TestExecCapAmbient: `exec --cap X` makes X bounding, effective and
+// permitted, and ambient as well where the spec's rule allows it (X is in
+// the process's inheritable set), so that a non-root user keeps it across
+// the execve; where it is not inheritable, it cannot be ambient and such a
+// user ends with none.
+func TestExecCapAmbient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	spec := sh("sleep 1000")
+	spec.Process.Capabilities = &specs.LinuxCapabilities{
+		Bounding:    []string{"CAP_CHOWN", "CAP_NET_ADMIN", "CAP_NET_RAW"},
+		Effective:   []string{"CAP_CHOWN"},
+		Permitted:   []string{"CAP_CHOWN"},
+		Inheritable: []string{"CAP_NET_ADMIN"},
+	}
+	id := e.id("cap-amb")
+	e.mustBerth("run", "-d", "--bundle", e.bundle(spec), id)
+	const netAdmin, netRaw = 1 << 12, 1 << 13
+	for _, w := range execWays {
+		for _, tc := range []struct {
+			cap      string
+			amb, eff uint64
+		}{
+			{"CAP_NET_ADMIN", netAdmin, netAdmin},
+			{"CAP_NET_RAW", 0, 0},
+		} {
+			r := e.berthOpts(runOpts{env: w.env}, "exec", "--user", "1000:1000", "--cap", tc.cap, id,
+				"grep", "-E", "^Cap(Amb|Eff):", "/proc/self/status")
+			if r.code != 0 {
+				t.Fatalf("%s: %v", w.name, r)
+			}
+			kv := statusFields(r.stdout)
+			amb, _ := strconv.ParseUint(kv["CapAmb"], 16, 64)
+			eff, _ := strconv.ParseUint(kv["CapEff"], 16, 64)
+			if amb != tc.amb || eff != tc.eff {
+				t.Errorf("%s: exec --user 1000 --cap %s: CapAmb %#x CapEff %#x, want %#x and %#x", w.name, tc.cap, amb, eff, tc.amb, tc.eff)
+			}
+		}
 	}
 }
