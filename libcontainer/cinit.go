@@ -119,7 +119,7 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 	for _, a := range proc.Args {
 		w.Str(planArg, a)
 	}
-	for _, e := range proc.Env {
+	for _, e := range processEnv(proc.Env) {
 		w.Str(planEnv, e)
 	}
 	w.Str(planCwd, proc.Cwd)

@@ -46,7 +46,8 @@ func dialConsoleSocket(path string) (*os.File, error) {
 // root: it makes a pty on the container's devpts, sends the master over the
 // console socket, and makes the slave the process's controlling terminal and
 // stdio. The init also gets it bind-mounted on /dev/console.
-func setupConsole(sockFd int, proc *specs.Process, bindConsole bool) error {
+func setupConsole(p *initParams, proc *specs.Process, bindConsole bool) error {
+	sockFd := p.ConsoleFd
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("process.terminal: open /dev/ptmx: %w", err)
@@ -65,8 +66,16 @@ func setupConsole(sockFd int, proc *specs.Process, bindConsole bool) error {
 		return fmt.Errorf("process.terminal: open %s: %w", name, err)
 	}
 	defer unix.Close(slave)
-	if err := unix.Fchown(slave, int(proc.User.UID), int(proc.User.GID)); err != nil {
+	// The owner only: the group stays the one devpts gave (gid=5, tty, in
+	// the usual mount options) with its mode, 0620, so that write(1) and
+	// wall work as on any host; runc changes the uid alone too.
+	if err := unix.Fchown(slave, int(proc.User.UID), -1); err != nil {
 		return fmt.Errorf("process.terminal: chown %s: %w", name, err)
+	}
+	if p.ConsoleProxied {
+		if err := clearONLCR(slave); err != nil {
+			return err
+		}
 	}
 	if cs := proc.ConsoleSize; cs != nil {
 		ws := &unix.Winsize{Row: uint16(cs.Height), Col: uint16(cs.Width)}
@@ -98,6 +107,21 @@ func setupConsole(sockFd int, proc *specs.Process, bindConsole bool) error {
 		if err := unix.Dup3(slave, fd, 0); err != nil {
 			return fmt.Errorf("process.terminal: dup to fd %d: %w", fd, err)
 		}
+	}
+	return nil
+}
+
+// clearONLCR stops the pty's line discipline from turning each \n the
+// process writes into \r\n. Done here, before the process runs, so no
+// early output slips through translated.
+func clearONLCR(fd int) error {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return fmt.Errorf("process.terminal: get terminal attributes: %w", err)
+	}
+	t.Oflag &^= unix.ONLCR
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
+		return fmt.Errorf("process.terminal: clear ONLCR: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/internal/warmjson"
 	"github.com/berthrun/berth/libcontainer/cgroups"
+	ocgroups "github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -82,11 +83,17 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 			return nil, err
 		}
 	}
+	lowPids := holdLowPidsLimit(res)
 	newCgroup := func() (*cgroups.Manager, error) {
 		return cgroups.New(cfg.ID, cfg.CgroupsPath, cfg.SystemdCgroup, cfg.Rootless, cgroups.WithResources(res))
 	}
 	if err := c.startInit(opts, newCgroup); err != nil {
 		return nil, err
+	}
+	if lowPids != nil {
+		if err := c.setPidsLimit(lowPids); err != nil {
+			return nil, err
+		}
 	}
 	if !opts.Foreground {
 		c.init.sync.close()
@@ -328,6 +335,7 @@ func (c *Container) initCommand(opts CreateOpts, childEnd *os.File, params *init
 			return nil, err
 		}
 		params.ConsoleFd = 3 + len(cmd.ExtraFiles)
+		params.ConsoleProxied = opts.Console != nil
 		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
 	}
 	if !opts.Foreground {
@@ -371,4 +379,36 @@ func hostID(ms []specs.LinuxIDMapping) int {
 		}
 	}
 	return 0
+}
+
+// setupTasks is more than the tasks the init has in its cgroup while it is
+// set up: the nsenter stages, the Go rootfs helper, createContainer hooks.
+const setupTasks = 16
+
+// holdLowPidsLimit takes a pids limit too low for the setup out of res and
+// returns it, to be set once the init is ready (setPidsLimit): with
+// pids.limit 0 (pids.max 1) the init could not even clone. runc sets every
+// limit after its init is ready; berth sets them before the init joins, so
+// that they overlap with its start, and holds back only this one.
+func holdLowPidsLimit(res *ocgroups.Resources) *int64 {
+	if res.PidsLimit == nil || *res.PidsLimit < 0 || *res.PidsLimit >= setupTasks {
+		return nil
+	}
+	limit := *res.PidsLimit
+	res.PidsLimit = nil
+	return &limit
+}
+
+// setPidsLimit applies a pids limit to the container's cgroup.
+func (c *Container) setPidsLimit(limit *int64) error {
+	res, err := cgroups.Resources(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: limit}})
+	if err != nil {
+		return err
+	}
+	res.SkipDevices = true
+	m, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	return m.Set(res)
 }

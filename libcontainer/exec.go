@@ -46,6 +46,10 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 	case status == Running, status == Created:
 	case status == Paused && opts.IgnorePaused:
 	default:
+		if status == Paused {
+			// runc's words, which scripts match.
+			return nil, fmt.Errorf("container %q is paused: cannot exec in a paused container (use --ignore-paused to override)", c.st.ID)
+		}
 		return nil, fmt.Errorf("container %q is %s: exec needs a running container", c.st.ID, status)
 	}
 	cfg := c.execConfig(proc)
@@ -72,6 +76,7 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 			defer sock.Close()
 		}
 		params.ConsoleFd = 3 + len(cmd.ExtraFiles)
+		params.ConsoleProxied = opts.Console != nil
 		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
 	}
 	trace.Point("exec:sealed")

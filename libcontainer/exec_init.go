@@ -17,7 +17,7 @@ func runExec(sync *syncSocket, spec *specs.Spec, filter *seccompFilter, p *initP
 		return err
 	}
 	if proc.Terminal {
-		if err := setupConsole(p.ConsoleFd, proc, false); err != nil {
+		if err := setupConsole(p, proc, false); err != nil {
 			return err
 		}
 	}

@@ -27,6 +27,11 @@ type initParams struct {
 	Exec bool `json:"exec,omitempty"`
 	// ConsoleFd is the inherited --console-socket connection (terminal: true).
 	ConsoleFd int `json:"consoleFd,omitempty"`
+	// ConsoleProxied: the pty master goes to berth's own terminal proxy
+	// (run or exec -t without --console-socket), which relays output
+	// byte for byte, so the pty must not turn \n into \r\n (runc clears
+	// ONLCR there too). A console socket's owner keeps the kernel default.
+	ConsoleProxied bool `json:"consoleProxied,omitempty"`
 	// Trace asks the init to collect its phases for the parent's trace.
 	Trace bool `json:"trace,omitempty"`
 	// HostSrc are the fds, in the init, of the bind sources nsenter opened
@@ -117,7 +122,7 @@ func runInit(sync *syncSocket) error {
 	}
 	ownMounts := cfg.NewNamespace(specs.MountNamespace)
 	if spec.Process.Terminal {
-		if err := setupConsole(p.ConsoleFd, spec.Process, ownMounts); err != nil {
+		if err := setupConsole(p, spec.Process, ownMounts); err != nil {
 			return err
 		}
 	}
@@ -137,9 +142,8 @@ func runInit(sync *syncSocket) error {
 	if err != nil {
 		return err
 	}
-	if spec.Hooks != nil {
-		p.HookState.Status = specs.StateCreated
-		if err := runHooks("startContainer", spec.Hooks.StartContainer, p.HookState); err != nil {
+	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
+		if err := startContainerHooks(spec.Process, filter, spec.Hooks.StartContainer, p.HookState); err != nil {
 			return err
 		}
 	}

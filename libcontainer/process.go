@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -87,8 +88,10 @@ func checkExecutable(p string) error {
 	if err != nil {
 		return err
 	}
+	// EACCES, as execve would say and as the C init says: Docker and
+	// podman turn "permission denied" into exit status 126.
 	if fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return fmt.Errorf("not an executable file")
+		return &fs.PathError{Op: "stat", Path: p, Err: unix.EACCES}
 	}
 	return nil
 }
@@ -154,7 +157,7 @@ func becomeProcess(proc *specs.Process, filter *seccompFilter, preserveFDs int) 
 
 // execProcess execs the process (every fd of berth's is close-on-exec).
 func execProcess(proc *specs.Process, filter *seccompFilter, path string) error {
-	env := withHome(proc.Env, proc.User.UID)
+	env := withHome(processEnv(proc.Env), proc.User.UID)
 	// Last: after this only execve has to pass the filter.
 	if proc.NoNewPrivileges {
 		if err := filter.install(); err != nil {

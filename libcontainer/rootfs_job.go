@@ -162,7 +162,9 @@ func buildRootfs(sync *syncSocket, job *rootfsJob, processEnv func() error) (str
 		return "", err
 	}
 	trace.Point("init:wait-hooks")
-	if err := runHooks("createContainer", job.CreateContainer, job.HookState); err != nil {
+	// In the container's root, as runc runs them: a hook may use paths
+	// relative to it.
+	if err := runHooksIn("createContainer", plan.Root, job.CreateContainer, job.HookState); err != nil {
 		return "", err
 	}
 	trace.Point("init:createContainer-hooks")

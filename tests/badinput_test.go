@@ -414,13 +414,14 @@ func TestBadCommandLine(t *testing.T) {
 		{[]string{"ps", "--format", "yaml", id}, []string{`--format "yaml": must be table or json`}},
 		{[]string{"update", "--memory", "abc", id}, []string{`--memory "abc": not a size`}},
 		{[]string{"update", id, "--memory", "abc"}, []string{`--memory "abc": not a size`}},
-		{[]string{"exec", id}, []string{"no command given"}},
 		{[]string{"create", "--no-such-flag", id}, []string{"flag provided but not defined: -no-such-flag"}},
 		{[]string{"no-such-command"}, []string{"no-such-command"}},
 		{[]string{"--log-format", "yaml", "list"}, []string{`--log-format "yaml": must be text or json`}},
 	} {
 		assertError(t, e.berth(tc.args...), tc.want...)
 	}
+	// exec's failures once the id is known exit 255, as runc's.
+	assertExecError(t, e.berth("exec", id), "no command given")
 	if s := e.state(id); s.Status != "running" {
 		t.Errorf("after the bad commands: status %q, want running", s.Status)
 	}

@@ -158,6 +158,9 @@ func TestCInitErrors(t *testing.T) {
 		{"absolute args[0]", missing, `process.args[0] "/no/such/binary": stat /no/such/binary: no such file or directory`},
 		{"args[0] not in PATH", notInPath, `process.args[0] "no-such-binary": executable file not found in $PATH`},
 		{"cwd not a directory", badCwd, `process.cwd "/etc/passwd"`},
+		// Docker and podman map "permission denied" to exit status 126.
+		{"args[0] not executable", testbundle.Spec("/etc/passwd"), `process.args[0] "/etc/passwd": stat /etc/passwd: permission denied`},
+		{"args[0] a directory", testbundle.Spec("/etc"), `process.args[0] "/etc": stat /etc: permission denied`},
 	} {
 		for _, env := range [][]string{nil, noCInit} {
 			b := e.bundle(tt.spec)
@@ -165,6 +168,10 @@ func TestCInitErrors(t *testing.T) {
 		}
 	}
 	id := e.startSleeper()
-	assertError(t, e.berth("exec", id, "/no/such/binary"), `process.args[0] "/no/such/binary": stat /no/such/binary: no such file or directory`)
-	assertError(t, e.berth("exec", id, "no-such-binary"), "executable file not found in $PATH")
+	assertExecError(t, e.berth("exec", id, "/no/such/binary"), `process.args[0] "/no/such/binary": stat /no/such/binary: no such file or directory`)
+	assertExecError(t, e.berth("exec", id, "no-such-binary"), "executable file not found in $PATH")
+	for _, w := range execWays {
+		assertExecError(t, e.berthOpts(runOpts{env: w.env}, "exec", id, "/etc/passwd"), `process.args[0] "/etc/passwd": stat /etc/passwd: permission denied`)
+		assertExecError(t, e.berthOpts(runOpts{env: w.env}, "exec", id, "/no/such/binary"), `process.args[0] "/no/such/binary": stat /no/such/binary: no such file or directory`)
+	}
 }

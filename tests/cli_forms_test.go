@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // The command-line forms scripts and clients use, as runc takes them.
@@ -73,4 +76,105 @@ func TestKillZero(t *testing.T) {
 	e.mustBerth("kill", id, "KILL")
 	e.waitStatus(id, "stopped")
 	assertError(t, e.berth("kill", id, "0"), "container not running")
+}
+
+// TestRunKeep: `run --keep` exits with the container's status and leaves it
+// stopped, with its state and cgroup, until delete, as runc's does.
+func TestRunKeep(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("keep")
+	r := e.berth("run", "--keep", "--bundle", e.bundle(sh("exit 3")), id)
+	if r.code != 3 {
+		t.Fatalf("run --keep: %v, want exit 3", r)
+	}
+	if st := e.state(id); st.Status != "stopped" {
+		t.Errorf("after run --keep: status %q, want stopped", st.Status)
+	}
+	if dirs := cgroupDirsNamed(id); len(dirs) == 0 {
+		t.Errorf("after run --keep: no cgroup named %s is left", id)
+	}
+	e.mustBerth("delete", id)
+	if dirs := cgroupDirsNamed(id); len(dirs) != 0 {
+		t.Errorf("after delete: cgroups %q remain", dirs)
+	}
+}
+
+// TestListMissingRoot: list of a --root that does not exist fails (a typo
+// must not look like "no containers"), from C and from Go; the default
+// root, missing before the first create, is still an empty list.
+func TestListMissingRoot(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	missing := filepath.Join(e.dir("root"), "missing")
+	for _, w := range bothWays {
+		for _, args := range [][]string{{"list"}, {"list", "-q"}, {"list", "-f", "json"}} {
+			r := e.berthOpts(runOpts{env: w.env, noRoot: true}, append([]string{"--root", missing}, args...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, "open "+missing+": no such file or directory") {
+				t.Errorf("%s: %v, want exit 1 naming %s", w.name, r, missing)
+			}
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("list created %s", missing)
+	}
+}
+
+// TestPsStopped: ps of a stopped container succeeds with no processes: the
+// header alone, and null in JSON, as runc prints them.
+func TestPsStopped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id("ps-stopped")
+	e.mustBerth("create", "--bundle", e.bundle(sh("true")), id)
+	e.mustBerth("start", id)
+	e.waitStatus(id, "stopped")
+	r := e.mustBerth("ps", id)
+	if l := lines(r.stdout); len(l) != 1 || !strings.Contains(l[0], "PID") {
+		t.Errorf("ps of a stopped container: %q, want the header alone", r.stdout)
+	}
+	if r := e.mustBerth("ps", "-f", "json", id); strings.TrimSpace(r.stdout) != "null" {
+		t.Errorf("ps -f json of a stopped container: %q, want null", r.stdout)
+	}
+}
+
+// TestExecCapAmbient: `exec --cap X` makes X bounding, effective and
+// permitted, and ambient as well where the spec's rule allows it (X is in
+// the process's inheritable set), so that a non-root user keeps it across
+// the execve; where it is not inheritable, it cannot be ambient and such a
+// user ends with none.
+func TestExecCapAmbient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	spec := sh("sleep 1000")
+	spec.Process.Capabilities = &specs.LinuxCapabilities{
+		Bounding:    []string{"CAP_CHOWN", "CAP_NET_ADMIN", "CAP_NET_RAW"},
+		Effective:   []string{"CAP_CHOWN"},
+		Permitted:   []string{"CAP_CHOWN"},
+		Inheritable: []string{"CAP_NET_ADMIN"},
+	}
+	id := e.id("cap-amb")
+	e.mustBerth("run", "-d", "--bundle", e.bundle(spec), id)
+	const netAdmin, netRaw = 1 << 12, 1 << 13
+	for _, w := range execWays {
+		for _, tc := range []struct {
+			cap      string
+			amb, eff uint64
+		}{
+			{"CAP_NET_ADMIN", netAdmin, netAdmin},
+			{"CAP_NET_RAW", 0, 0},
+		} {
+			r := e.berthOpts(runOpts{env: w.env}, "exec", "--user", "1000:1000", "--cap", tc.cap, id,
+				"grep", "-E", "^Cap(Amb|Eff):", "/proc/self/status")
+			if r.code != 0 {
+				t.Fatalf("%s: %v", w.name, r)
+			}
+			kv := statusFields(r.stdout)
+			amb, _ := strconv.ParseUint(kv["CapAmb"], 16, 64)
+			eff, _ := strconv.ParseUint(kv["CapEff"], 16, 64)
+			if amb != tc.amb || eff != tc.eff {
+				t.Errorf("%s: exec --user 1000 --cap %s: CapAmb %#x CapEff %#x, want %#x and %#x", w.name, tc.cap, amb, eff, tc.amb, tc.eff)
+			}
+		}
+	}
 }

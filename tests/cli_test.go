@@ -16,7 +16,7 @@ import (
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	for _, tc := range []struct {
+	cases := []struct {
 		cmd   string
 		flags []string
 	}{
@@ -25,12 +25,39 @@ func TestHelp(t *testing.T) {
 		{"spec", []string{"--bundle", "--rootless"}},
 		{"create", []string{"--bundle", "-b", "--pid-file", "--console-socket", "--no-pivot", "--no-new-keyring", "--preserve-fds"}},
 		{"start", nil},
-		{"run", []string{"--bundle", "-b", "--pid-file", "--detach", "-d", "--no-pivot", "--preserve-fds", "--console-socket", "--no-new-keyring"}},
+		{"run", []string{"--keep", "--bundle", "-b", "--pid-file", "--detach", "-d", "--no-pivot", "--preserve-fds", "--console-socket", "--no-new-keyring"}},
 		{"state", nil},
 		{"list", []string{"--quiet", "-q", "--format"}},
 		{"kill", []string{"--all"}},
 		{"delete", []string{"--force"}},
-	} {
+		{"ps", []string{"--format", "-f"}},
+		{"pause", nil},
+		{"resume", nil},
+		{"update", []string{"--resources", "--memory", "--pids-limit", "--cpu-quota", "--cpuset-cpus", "--blkio-weight"}},
+		{"events", []string{"--stats", "--interval"}},
+		{"exec", []string{"--process", "--cwd", "--env", "--user", "--cap", "--tty", "--detach", "--ignore-paused", "--apparmor"}},
+		{"features", nil},
+		{"check", nil},
+	}
+	// Every command the global help lists has its row above: `<command> -h`
+	// must work for all of them, as runc's do.
+	have := map[string]bool{"help": true}
+	for _, tc := range cases {
+		have[tc.cmd] = true
+	}
+	global := e.berthOpts(runOpts{noRoot: true}, "--help").stdout
+	_, commands, _ := strings.Cut(global, "COMMANDS:")
+	commands, _, _ = strings.Cut(commands, "GLOBAL OPTIONS:")
+	listed := regexp.MustCompile(`(?m)^   ([a-z-]+)`).FindAllStringSubmatch(commands, -1)
+	if len(listed) < 10 {
+		t.Fatalf("global help lists %d commands: %q", len(listed), listed)
+	}
+	for _, m := range listed {
+		if !have[m[1]] {
+			t.Errorf("command %q is in the global help but not checked here", m[1])
+		}
+	}
+	for _, tc := range cases {
 		name := tc.cmd
 		if name == "" {
 			name = "global"

@@ -102,15 +102,15 @@ func TestExecBadInput(t *testing.T) {
 	dir := e.dir("bad")
 	os.WriteFile(filepath.Join(dir, "bad.json"), []byte("{not json"), 0o644)
 	os.WriteFile(filepath.Join(dir, "noargs.json"), []byte(`{"cwd":"/"}`), 0o644)
-	assertError(t, e.berth("exec", "--process", filepath.Join(dir, "missing.json"), id), "--process")
-	assertError(t, e.berth("exec", "--process", filepath.Join(dir, "bad.json"), id), "invalid JSON")
-	assertError(t, e.berth("exec", "--process", filepath.Join(dir, "noargs.json"), id), "args")
-	assertError(t, e.berth("exec", id, "no-such-binary"), `"no-such-binary"`, "not found")
-	assertError(t, e.berth("exec", "--cwd", "/etc/passwd", id, "true"), "process.cwd")
-	assertError(t, e.berth("exec", "-u", "nobody", id, "true"), "--user")
-	assertError(t, e.berth("exec", "nosuch-"+randHex(3), "true"), "does not exist")
+	assertExecError(t, e.berth("exec", "--process", filepath.Join(dir, "missing.json"), id), "--process")
+	assertExecError(t, e.berth("exec", "--process", filepath.Join(dir, "bad.json"), id), "invalid JSON")
+	assertExecError(t, e.berth("exec", "--process", filepath.Join(dir, "noargs.json"), id), "args")
+	assertExecError(t, e.berth("exec", id, "no-such-binary"), `"no-such-binary"`, "not found")
+	assertExecError(t, e.berth("exec", "--cwd", "/etc/passwd", id, "true"), "process.cwd")
+	assertExecError(t, e.berth("exec", "-u", "nobody", id, "true"), "--user")
+	assertExecError(t, e.berth("exec", "nosuch-"+randHex(3), "true"), "does not exist")
 	e.mustBerth("pause", id)
-	assertError(t, e.berth("exec", id, "true"), "paused")
+	assertExecError(t, e.berth("exec", id, "true"), "paused")
 	// With --ignore-paused the process joins the frozen cgroup, so it runs
 	// once the container is resumed.
 	bg := e.berthBackground("exec", "--ignore-paused", id, "echo", "ran")
@@ -120,7 +120,7 @@ func TestExecBadInput(t *testing.T) {
 	}
 	e.mustBerth("kill", id, "KILL")
 	e.waitStatus(id, "stopped")
-	assertError(t, e.berth("exec", id, "true"), "stopped")
+	assertExecError(t, e.berth("exec", id, "true"), "stopped")
 }
 
 // TestExecLoopLeavesNoZombie runs 500 execs of true: none may hang (each
@@ -232,9 +232,9 @@ func TestExecSubCgroup(t *testing.T) {
 	if !strings.HasSuffix(mem, "/probe") || strings.HasSuffix(pids, "/probe") {
 		t.Errorf("exec --cgroup memory:probe: memory %q, pids %q; want only memory in .../probe:\n%s", mem, pids, out)
 	}
-	assertError(t, e.berth("exec", "--cgroup", "nosuch", id, "true"), "--cgroup", "no such sub-cgroup")
-	assertError(t, e.berth("exec", "--cgroup", "../escape", id, "true"), "--cgroup", "inside it")
-	assertError(t, e.berth("exec", "--cgroup", "bogus:probe", id, "true"), "--cgroup", `controller "bogus"`)
+	assertExecError(t, e.berth("exec", "--cgroup", "nosuch", id, "true"), "--cgroup", "no such sub-cgroup")
+	assertExecError(t, e.berth("exec", "--cgroup", "../escape", id, "true"), "--cgroup", "inside it")
+	assertExecError(t, e.berth("exec", "--cgroup", "bogus:probe", id, "true"), "--cgroup", `controller "bogus"`)
 	e.mustBerth("delete", "--force", id)
 	if _, err := os.Stat(memDir); err == nil {
 		t.Errorf("the container's memory cgroup %s (with a sub-cgroup) survived delete", memDir)
@@ -256,9 +256,9 @@ func execSubCgroupV2(t *testing.T, e *env, id string) {
 	if got := strings.TrimSpace(out); !strings.HasPrefix(got, "0::") || !strings.HasSuffix(got, "/probe") {
 		t.Errorf("exec --cgroup probe: /proc/self/cgroup %q, want 0::.../probe", got)
 	}
-	assertError(t, e.berth("exec", "--cgroup", "nosuch", id, "true"), "--cgroup", "no such sub-cgroup")
-	assertError(t, e.berth("exec", "--cgroup", "../escape", id, "true"), "--cgroup", "inside it")
-	assertError(t, e.berth("exec", "--cgroup", "bogus:probe", id, "true"), "--cgroup", `controller "bogus"`)
+	assertExecError(t, e.berth("exec", "--cgroup", "nosuch", id, "true"), "--cgroup", "no such sub-cgroup")
+	assertExecError(t, e.berth("exec", "--cgroup", "../escape", id, "true"), "--cgroup", "inside it")
+	assertExecError(t, e.berth("exec", "--cgroup", "bogus:probe", id, "true"), "--cgroup", `controller "bogus"`)
 	e.mustBerth("delete", "--force", id)
 	if _, err := os.Stat(dir); err == nil {
 		t.Errorf("the container's cgroup %s (with a sub-cgroup) survived delete", dir)
@@ -280,7 +280,7 @@ func TestExecLabelFlags(t *testing.T) {
 		t.Errorf("exec --process-label: %v; want exit 0 and a 'berth: warning:' line", r)
 	}
 	if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
-		assertError(t, e.berth("exec", "--apparmor", "docker-default", id, "true"), "--apparmor")
+		assertExecError(t, e.berth("exec", "--apparmor", "docker-default", id, "true"), "--apparmor")
 	}
 	e.mustBerth("delete", "--force", id)
 }

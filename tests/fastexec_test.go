@@ -169,7 +169,7 @@ func TestFastExecLogsErrors(t *testing.T) {
 		for i, w := range bothWays {
 			log := filepath.Join(e.base, "log-"+format+"-"+w.name)
 			r := e.berthWay(w, nil, "--log", log, "--log-format", format, "exec", id, "nosuch")
-			if r.code != 1 {
+			if r.code != 255 {
 				t.Fatalf("%s: %v", w.name, r)
 			}
 			lines[i] = logLine(t, log, format)
@@ -205,11 +205,12 @@ func TestFastExecLeavesTheRestToGo(t *testing.T) {
 		{"a flag", nil, []string{"exec", "--env", "X=1", running, "true"}, 0},
 		{"BERTH_NO_CINIT", noCInit, []string{"exec", running, "true"}, 0},
 		{"execCPUAffinity", nil, []string{"exec", pinned, "true"}, 0},
-		{"paused", nil, []string{"exec", paused, "true"}, 1},
-		{"stopped", nil, []string{"exec", stopped, "true"}, 1},
-		{"unknown id", nil, []string{"exec", noID, "true"}, 1},
-		{"no command", nil, []string{"exec", running}, 1},
+		{"paused", nil, []string{"exec", paused, "true"}, 255},
+		{"stopped", nil, []string{"exec", stopped, "true"}, 255},
+		{"unknown id", nil, []string{"exec", noID, "true"}, 255},
+		{"no command", nil, []string{"exec", running}, 255},
 		{"help", nil, []string{"exec", "--help"}, 0},
+		{"no id", nil, []string{"exec"}, 1},
 	}
 	for _, tt := range tests {
 		r := e.berthWay(byGo, tt.env, tt.args...)

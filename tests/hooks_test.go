@@ -314,3 +314,48 @@ func TestHookTimeout(t *testing.T) {
 	spec.Hooks.CreateRuntime[0].Args = []string{"sh", "-c", "sleep 0.1"}
 	e.mustBerth("run", "--bundle", e.bundle(spec), e.id("hookintime"))
 }
+
+// TestHooksAsRunc: where the spec leaves hooks' surroundings open, they are
+// runc's, which hook authors rely on. A startContainer hook that sets no
+// env gets the process's environment (HOME filled in), and runs under the
+// container's seccomp filter ("in the container"), with noNewPrivileges
+// too, where berth used to install it only at the execve. A
+// createContainer hook runs with the container's root as its cwd.
+func TestHooksAsRunc(t *testing.T) {
+	t.Parallel()
+	for _, nnp := range []bool{false, true} {
+		t.Run("noNewPrivileges="+strconv.FormatBool(nnp), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			log := newHookLog(t, e)
+			spec := sh("true")
+			spec.Process.NoNewPrivileges = nnp
+			spec.Process.Env = []string{"PATH=/bin", "MYVAR=from-process"}
+			spec.Linux.Seccomp = profileFor(mkdirRule(specs.ActErrno))
+			spec.Mounts = append(spec.Mounts, log.mount())
+			startScript := `echo "env ${MYVAR:-unset} ${HOME:-unset}" >> /hooklog/log
+mkdir /hooklog/made 2>/dev/null && echo "seccomp free" >> /hooklog/log || echo "seccomp filtered" >> /hooklog/log`
+			spec.Hooks = &specs.Hooks{
+				StartContainer:  []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", startScript}}},
+				CreateContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", `echo "cwd $(pwd -P)" >> ` + log.host}}},
+			}
+			bundle := e.bundle(spec)
+			if r := e.berth("run", "--bundle", bundle, e.id("hooks-runc")); r.code != 0 {
+				t.Fatalf("%v", r)
+			}
+			b, err := os.ReadFile(log.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root, err := filepath.EvalSymlinks(filepath.Join(bundle, "rootfs"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := lines(string(b))
+			want := []string{"cwd " + root, "env from-process /root", "seccomp filtered"}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("hooks logged %q, want %q", got, want)
+			}
+		})
+	}
+}

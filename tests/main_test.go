@@ -430,8 +430,20 @@ func waitFile(t *testing.T, path string) string {
 // starting "berth: " and containing every one of want.
 func assertError(t *testing.T, r result, want ...string) {
 	t.Helper()
-	if r.code != 1 {
-		t.Errorf("exit %d, want 1\n%v", r.code, r)
+	assertErrorCode(t, r, 1, want...)
+}
+
+// assertExecError is assertError for exec once its command line is
+// understood: berth's failures exit 255 there, as runc's exec does.
+func assertExecError(t *testing.T, r result, want ...string) {
+	t.Helper()
+	assertErrorCode(t, r, 255, want...)
+}
+
+func assertErrorCode(t *testing.T, r result, code int, want ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit %d, want %d\n%v", r.code, code, r)
 		return
 	}
 	line := strings.TrimSuffix(r.stderr, "\n")

@@ -145,7 +145,7 @@ func TestPidfdSocket(t *testing.T) {
 	if got := pidOfPidfd(t, <-fds2); got != want {
 		t.Errorf("pidfd of exec names pid %d, want %d", got, want)
 	}
-	assertError(t, e.berth("exec", "--pidfd-socket", filepath.Join(dir, "missing.sock"), id, "true"), "--pidfd-socket")
+	assertExecError(t, e.berth("exec", "--pidfd-socket", filepath.Join(dir, "missing.sock"), id, "true"), "--pidfd-socket")
 	e.mustBerth("delete", "--force", id)
 }
 

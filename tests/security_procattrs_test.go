@@ -253,7 +253,7 @@ func TestExecCPUAffinity(t *testing.T) {
 	}
 	p := execProcess(grep...)
 	p.ExecCPUAffinity = &specs.CPUAffinity{Final: "4000"}
-	assertError(t, e.berth("exec", "--process", e.processFile(p), id), "execCPUAffinity.final", "4000")
+	assertExecError(t, e.berth("exec", "--process", e.processFile(p), id), "execCPUAffinity.final", "4000")
 }
 
 // TestProcessAttrErrors: a bad value is one line naming the field, exit 1

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -165,7 +166,7 @@ func TestRunTerminal(t *testing.T) {
 	if !strings.Contains(out, "/dev/pts/") || !strings.Contains(out, "24 80") {
 		t.Errorf("tty and stty size inside: %q, want /dev/pts/N and 24 80", out)
 	}
-	if !strings.Contains(out, "\n1\r") {
+	if !strings.Contains(out, "\n1\n") {
 		t.Errorf("/dev/console is not a mount of the pty inside: %q", out)
 	}
 	term.resizeAndCheck(40, 132)
@@ -225,9 +226,82 @@ func TestTerminalFlagRules(t *testing.T) {
 	e := newEnv(t)
 	id := e.startSleeper()
 	sock, _ := recvTTY(t, e.dir("console"))
-	assertError(t, e.berth("exec", "-d", "-t", id, "true"), "--detach", "--console-socket")
-	assertError(t, e.berth("exec", "-d", "--console-socket", sock, id, "true"), "--console-socket", "no terminal")
-	assertError(t, e.berth("exec", "-t", "--console-socket", sock, id, "true"), "--console-socket", "only for a detached")
+	assertExecError(t, e.berth("exec", "-d", "-t", id, "true"), "--detach", "--console-socket")
+	assertExecError(t, e.berth("exec", "-d", "--console-socket", sock, id, "true"), "--console-socket", "no terminal")
+	assertExecError(t, e.berth("exec", "-t", "--console-socket", sock, id, "true"), "--console-socket", "only for a detached")
 	spec := sh("true")
 	assertError(t, e.berth("run", "-d", "--console-socket", sock, "--bundle", e.bundle(spec), e.id("notty")), "--console-socket", "no terminal")
+}
+
+// TestTerminalAsRunc: on berth's own terminal (run, exec -t), what the
+// process writes arrives byte for byte, "\n" not "\r\n" (runc clears ONLCR
+// on the pty it relays), and the pty belongs to the process's user and to
+// the tty group devpts gives (gid=5), mode 0620, as runc leaves it, so
+// that mesg/write work inside. For run with the Go init (the only one
+// that makes terminals) and for exec, as a user other than root.
+func TestTerminalAsRunc(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	probe := `printf 'a\nb\n'; stat -c 'owner %u %g %a' "$(readlink /proc/self/fd/0)"; echo DONE`
+	check := func(what string, args ...string) {
+		t.Helper()
+		term := newTerminal(t, 24, 80)
+		cmd := term.start(e, args...)
+		out := term.expect("DONE")
+		if code := waitExit(t, cmd); code != 0 {
+			t.Fatalf("%s exited %d: %q", what, code, term.shown())
+		}
+		if !strings.Contains(out, "a\nb\nowner") || strings.Contains(out, "\r") {
+			t.Errorf("%s: output %q, want the process's own \"a\\nb\\n\" with no \\r", what, out)
+		}
+		if !strings.Contains(out, "owner 1000 5 620\n") {
+			t.Errorf("%s: pty %q, want owner 1000, group 5 (tty), mode 620", what, out)
+		}
+	}
+	// devpts as runc's and berth's `spec` mount it: new ptys get gid 5.
+	withTTYGroup := func(spec *specs.Spec) *specs.Spec {
+		for i, m := range spec.Mounts {
+			if m.Destination == "/dev/pts" {
+				spec.Mounts[i].Options = append(m.Options, "gid=5")
+			}
+		}
+		return spec
+	}
+	spec := withTTYGroup(sh(probe))
+	spec.Process.Terminal = true
+	spec.Process.User.UID, spec.Process.User.GID = 1000, 1000
+	check("run", "run", "--bundle", e.bundle(spec), e.id("tty-runc"))
+	id := e.id("tty-runc-exec")
+	e.mustBerth("run", "-d", "--bundle", e.bundle(withTTYGroup(sh("sleep 1000"))), id)
+	check("exec -t", "exec", "-t", "--user", "1000:1000", id, "sh", "-c", probe)
+}
+
+// TestTerminalHostMountNamespace: a container that shares the host's mount
+// namespace (no {"type":"mount"}; here with the host's / as its root, as
+// host-level tools run) still gets a terminal: the pty comes from the devpts
+// it can see, and there is no /dev/console of its own to bind over.
+func TestTerminalHostMountNamespace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	spec := sh(`tty; echo DONE`)
+	spec.Root = &specs.Root{Path: "/"}
+	spec.Mounts = nil
+	spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths = nil, nil
+	var ns []specs.LinuxNamespace
+	for _, n := range spec.Linux.Namespaces {
+		if n.Type != specs.MountNamespace {
+			ns = append(ns, n)
+		}
+	}
+	spec.Linux.Namespaces = ns
+	spec.Process.Terminal = true
+	term := newTerminal(t, 24, 80)
+	cmd := term.start(e, "run", "--bundle", e.bundle(spec), e.id("tty-hostmnt"))
+	out := term.expect("DONE")
+	if code := waitExit(t, cmd); code != 0 {
+		t.Fatalf("run exited %d: %q", code, term.shown())
+	}
+	if !strings.Contains(out, "/dev/pts/") {
+		t.Errorf("tty inside: %q, want /dev/pts/N", out)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/berthrun/berth/internal/trace"
 	"io"
 	"os"
+	"slices"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -52,11 +53,17 @@ var execCommand = &cli.Command{
 			if asExit(err, &ec) {
 				return err
 			}
-			return fmt.Errorf("exec %s: %w", id, err)
+			// Once the command line is understood, berth's own failures
+			// exit 255, as runc's exec does: 1 could be the process's.
+			return failedWith{fmt.Errorf("exec %s: %w", id, err), execFailed}
 		}
 		return nil
 	},
 }
+
+// execFailed is exec's exit status when berth, not the process, failed
+// (EXEC_FAILED in fastexec.c).
+const execFailed = 255
 
 func asExit(err error, ec *exitCode) bool {
 	e, ok := err.(exitCode)
@@ -315,6 +322,14 @@ func addCaps(p *specs.Process, caps []string) error {
 		c.Bounding = append(append([]string{}, c.Bounding...), name)
 		c.Effective = append(append([]string{}, c.Effective...), name)
 		c.Permitted = append(append([]string{}, c.Permitted...), name)
+		// The spec lets a capability be ambient only when it is permitted
+		// and inheritable: --cap makes it permitted, so it becomes ambient
+		// too where the process's inheritable set has it (a non-root
+		// user keeps it across the execve only then). runc adds it
+		// whenever an inheritable set exists and warns when raising fails.
+		if slices.Contains(c.Inheritable, name) && !slices.Contains(c.Ambient, name) {
+			c.Ambient = append(append([]string{}, c.Ambient...), name)
+		}
 	}
 	p.Capabilities = &c
 	return nil

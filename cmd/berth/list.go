@@ -24,6 +24,16 @@ var listCommand = &cli.Command{
 		if format != "table" && format != "json" {
 			return fmt.Errorf("list: --format %q: must be table or json", format)
 		}
+		// A --root that does not exist is a mistake (a typo, the wrong
+		// engine's root) that an empty list would hide; runc fails too.
+		// The default root is missing only until the first create.
+		if c.IsSet("root") {
+			f, err := os.Open(c.String("root"))
+			if err != nil {
+				return fmt.Errorf("list: %w", err)
+			}
+			f.Close()
+		}
 		states, err := runtimeFor(c).List()
 		if err != nil {
 			return fmt.Errorf("list: %w", err)

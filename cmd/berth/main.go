@@ -53,10 +53,24 @@ func run(args []string) int {
 			return int(ec)
 		}
 		reportError(err)
+		var fs failedWith
+		if errors.As(err, &fs) {
+			return fs.code
+		}
 		return 1
 	}
 	return 0
 }
+
+// failedWith is an error reported as usual but with exit status code
+// instead of 1 (exec's 255).
+type failedWith struct {
+	err  error
+	code int
+}
+
+func (f failedWith) Error() string { return f.err.Error() }
+func (f failedWith) Unwrap() error { return f.err }
 
 // exitCode is returned by commands whose exit status is not 0/1 (run).
 type exitCode int

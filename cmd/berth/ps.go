@@ -35,9 +35,7 @@ var psCommand = &cli.Command{
 		}
 		switch c.String("format") {
 		case "json":
-			if pids == nil {
-				pids = []int{}
-			}
+			// No processes print as null, as runc's do.
 			return json.NewEncoder(os.Stdout).Encode(pids)
 		case "table":
 			return psTable(pids, c.Args().Tail())

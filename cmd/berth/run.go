@@ -15,6 +15,7 @@ var runCommand = &cli.Command{
 	ArgsUsage: "<container-id>",
 	Flags: append(createFlags(),
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container is started"},
+		&cli.BoolFlag{Name: "keep", Usage: "keep the stopped container (state and cgroup) after it exits, for state, ps, events --stats, delete"},
 	),
 	Action: func(c *cli.Context) error {
 		id, err := idArg(c)
@@ -43,13 +44,14 @@ var runCommand = &cli.Command{
 			}
 			return nil
 		}
-		return runForeground(ct, tty, sigs)
+		return runForeground(ct, tty, sigs, c.Bool("keep"))
 	},
 }
 
 // runForeground starts the container, forwards our signals to its init,
-// waits for it, deletes it and exits with its status (128+N if killed by N).
-func runForeground(ct *libcontainer.Container, tty *ttyProxy, sigs *caughtSignals) error {
+// waits for it, deletes it (unless keep) and exits with its status (128+N
+// if killed by N).
+func runForeground(ct *libcontainer.Container, tty *ttyProxy, sigs *caughtSignals, keep bool) error {
 	sigs.wait()
 	if tty != nil {
 		defer tty.finish()
@@ -71,8 +73,13 @@ func runForeground(ct *libcontainer.Container, tty *ttyProxy, sigs *caughtSignal
 		return exitOrError(code, err) // deleted by someone else meanwhile
 	}
 	if err != nil {
-		ct.Delete(true)
+		if !keep {
+			ct.Delete(true)
+		}
 		return fmt.Errorf("run %s: %w", ct.ID(), err)
+	}
+	if keep {
+		return exitOrError(code, nil)
 	}
 	if err := ct.Delete(true); err != nil {
 		return fmt.Errorf("run %s: %w", ct.ID(), err)

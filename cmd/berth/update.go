@@ -31,6 +31,7 @@ file (or - for stdin), as containerd sends it; the flags override it.`,
 		&cli.StringFlag{Name: "cpu-period", Usage: "CPU CFS period in µs"},
 		&cli.StringFlag{Name: "cpu-rt-runtime", Usage: "realtime runtime in µs per period"},
 		&cli.StringFlag{Name: "cpu-rt-period", Usage: "realtime period in µs"},
+		&cli.StringFlag{Name: "cpu-idle", Usage: "1: the cgroup runs as SCHED_IDLE; 0: as usual"},
 		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to run on (0-3,5)"},
 		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to allocate from"},
 		&cli.StringFlag{Name: "pids-limit", Usage: "maximum number of tasks"},
@@ -144,6 +145,7 @@ var updateFlags = []updateFlag{
 	{"cpu-period", false, func(r *specs.LinuxResources, v int64) { u := uint64(v); cpu(r).Period = &u }},
 	{"cpu-rt-runtime", false, func(r *specs.LinuxResources, v int64) { cpu(r).RealtimeRuntime = &v }},
 	{"cpu-rt-period", false, func(r *specs.LinuxResources, v int64) { u := uint64(v); cpu(r).RealtimePeriod = &u }},
+	{"cpu-idle", false, func(r *specs.LinuxResources, v int64) { cpu(r).Idle = &v }},
 	{"pids-limit", false, func(r *specs.LinuxResources, v int64) { r.Pids = &specs.LinuxPids{Limit: &v} }},
 	{"blkio-weight", false, func(r *specs.LinuxResources, v int64) {
 		w := uint16(v)

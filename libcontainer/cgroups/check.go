@@ -239,17 +239,19 @@ func (h *hostCgroups) checkUnified(unified map[string]string) error {
 		if f, ok := unifiedInstead[ctrl]; ok {
 			instead = "; use " + f
 		}
+		// runc's words come first ("cannot use unified on cgroup v1"), which
+		// scripts match; the rest says why and what to use instead.
 		switch {
 		case h.mode == ModeV2:
 			if ctrl != "cgroup" && !h.v2[ctrl] {
 				return fieldError(path, nil, "this host has no cgroup2 %s controller", ctrl)
 			}
 		case ctrl == "cgroup":
-			return fieldError(path, nil, "unified keys need a cgroup v2 host (this one is %s)", h.mode)
+			return fieldError(path, nil, "cannot use unified on cgroup v1: unified keys need a cgroup v2 host (this one is %s)", h.mode)
 		case h.v2[ctrl]:
-			return fieldError(path, nil, "this host's cgroup2 hierarchy has a %s controller but berth drives cgroup v1 here (%s), and unified keys need a cgroup v2 host%s", ctrl, h.mode, instead)
+			return fieldError(path, nil, "cannot use unified on cgroup v1: this host's cgroup2 hierarchy has a %s controller but berth drives cgroup v1 here (%s), and unified keys need a cgroup v2 host%s", ctrl, h.mode, instead)
 		default:
-			return fieldError(path, nil, "this host has no cgroup2 %s controller (%s)%s", ctrl, h.mode, instead)
+			return fieldError(path, nil, "cannot use unified on cgroup v1: this host has no cgroup2 %s controller (%s)%s", ctrl, h.mode, instead)
 		}
 	}
 	return nil

@@ -75,7 +75,7 @@ func TestCheckHostThisHost(t *testing.T) {
 		t.Skip("pure cgroup v2 host: the hybrid refusals below do not apply (covered by TestCheckHostFake)")
 	}
 	err = CheckHost(&cgroups.Resources{}, map[string]string{"memory.max": "1G"})
-	if err == nil || !strings.Contains(err.Error(), `linux.resources.unified["memory.max"]: this host has no cgroup2 memory controller (`+mode.String()+`); use linux.resources.memory`) {
+	if err == nil || !strings.Contains(err.Error(), `linux.resources.unified["memory.max"]: cannot use unified on cgroup v1: this host has no cgroup2 memory controller (`+mode.String()+`); use linux.resources.memory`) {
 		t.Errorf("unified memory.max: %v", err)
 	}
 	t.Logf("unified memory.max: %v", err)
@@ -137,8 +137,8 @@ func TestCheckHostFake(t *testing.T) {
 		unified map[string]string
 		want    string // "" means accepted
 	}{
-		{"hybrid: unified memory", hybrid, nil, map[string]string{"memory.max": "1"}, `linux.resources.unified["memory.max"]: this host has no cgroup2 memory controller (cgroup v1 hybrid); use linux.resources.memory`},
-		{"hybrid: unified hugetlb present in cgroup2", hybrid, nil, map[string]string{"hugetlb.2MB.max": "1"}, `linux.resources.unified["hugetlb.2MB.max"]: this host's cgroup2 hierarchy has a hugetlb controller but berth drives cgroup v1 here`},
+		{"hybrid: unified memory", hybrid, nil, map[string]string{"memory.max": "1"}, `linux.resources.unified["memory.max"]: cannot use unified on cgroup v1: this host has no cgroup2 memory controller (cgroup v1 hybrid); use linux.resources.memory`},
+		{"hybrid: unified hugetlb present in cgroup2", hybrid, nil, map[string]string{"hugetlb.2MB.max": "1"}, `linux.resources.unified["hugetlb.2MB.max"]: cannot use unified on cgroup v1: this host's cgroup2 hierarchy has a hugetlb controller but berth drives cgroup v1 here`},
 		{"hybrid: unified cgroup core", hybrid, nil, map[string]string{"cgroup.max.depth": "1"}, `unified keys need a cgroup v2 host (this one is cgroup v1 hybrid)`},
 		{"hybrid: hugepages", hybrid, &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB"}}}, nil, "linux.resources.hugepageLimits: this host has no hugetlb cgroup controller (cgroup v1 hybrid: no hugetlb hierarchy mounted)"},
 		{"hybrid: swap without accounting", hybrid, mem(specs.LinuxMemory{Limit: i64(1 << 20), Swap: i64(2 << 20)}), nil, "linux.resources.memory.swap: this kernel has no memory.memsw.limit_in_bytes (no swap accounting; boot with swapaccount=1)"},
@@ -150,7 +150,7 @@ func TestCheckHostFake(t *testing.T) {
 		{"hybrid: cpus beyond host", hybrid, cpu(specs.LinuxCPU{Cpus: "2"}), nil, `linux.resources.cpu.cpus "2": this host has cpus 0-1 only`},
 		{"v1: throttle without file", v1, blkio(specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: bdev(8, 0), Rate: 1}}}), nil, "linux.resources.blockIO.throttleReadBpsDevice: this kernel has no blkio.throttle.read_bps_device"},
 		{"v1: no pids hierarchy", v1, &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(5)}}, nil, "linux.resources.pids.limit: this host has no pids cgroup controller (cgroup v1: no pids hierarchy mounted)"},
-		{"v1: unified", v1, nil, map[string]string{"pids.max": "5"}, `linux.resources.unified["pids.max"]: this host has no cgroup2 pids controller (cgroup v1); use linux.resources.pids`},
+		{"v1: unified", v1, nil, map[string]string{"pids.max": "5"}, `linux.resources.unified["pids.max"]: cannot use unified on cgroup v1: this host has no cgroup2 pids controller (cgroup v1); use linux.resources.pids`},
 		{"v1: network and cfq weights fine", v1, &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: u32(7)}, BlockIO: &specs.LinuxBlockIO{Weight: u16(100), LeafWeight: u16(100)}}, nil, ""},
 		{"v1: hugepage size unknown", v1, &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "1GB"}}}, nil, `linux.resources.hugepageLimits[0].pageSize "1GB": this host's hugepage sizes are 2MB`},
 		{"v2: unified memory fine", v2, nil, map[string]string{"memory.max": "1G", "cgroup.max.depth": "2"}, ""},

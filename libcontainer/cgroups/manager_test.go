@@ -111,7 +111,7 @@ func TestNewRefusesWhatHostCannotApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = New("box", "/berth-never-created", false, false, WithResources(res))
-	if err == nil || !strings.Contains(err.Error(), `linux.resources.unified["memory.max"]: this host has no cgroup2 memory controller`) {
+	if err == nil || !strings.Contains(err.Error(), `linux.resources.unified["memory.max"]: cannot use unified on cgroup v1: this host has no cgroup2 memory controller`) {
 		t.Errorf("New: %v", err)
 	}
 }

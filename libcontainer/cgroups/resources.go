@@ -91,14 +91,14 @@ func convertPids(r *specs.LinuxResources, out *cgroups.Resources) error {
 	if r.Pids == nil || r.Pids.Limit == nil {
 		return nil
 	}
-	switch limit := *r.Pids.Limit; {
-	case limit < -1:
-		return fieldError("linux.resources.pids.limit", limit, "must be -1 (unlimited) or positive")
-	case limit == 0:
-		// runc treats 0 as "not set"; keep the current limit.
-	default:
-		out.PidsLimit = &limit
+	// runtime-spec 1.3 made limit optional, so 0 is no longer "unset": it
+	// allows no new task. The kernel's pids.max and systemd's TasksMax
+	// take 1 for it (the library writes that), as with runc.
+	limit := *r.Pids.Limit
+	if limit < -1 {
+		return fieldError("linux.resources.pids.limit", limit, "must be -1 (unlimited), 0 (no new task) or positive")
 	}
+	out.PidsLimit = &limit
 	return nil
 }
 

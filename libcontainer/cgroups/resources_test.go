@@ -59,7 +59,7 @@ func TestResourcesConversion(t *testing.T) {
 		{"cpu idle", cpu(specs.LinuxCPU{Idle: i64(1)}), func(r *cgroups.Resources) bool { return r.CPUIdle != nil && *r.CPUIdle == 1 }},
 		{"pids limit", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}, func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == 10 }},
 		{"pids unlimited", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}, func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == -1 }},
-		{"pids zero is unset", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, func(r *cgroups.Resources) bool { return r.PidsLimit == nil }},
+		{"pids zero allows no new task", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == 0 }},
 		{"blkio weight", blkio(specs.LinuxBlockIO{Weight: u16(500), LeafWeight: u16(300)}), func(r *cgroups.Resources) bool { return r.BlkioWeight == 500 && r.BlkioLeafWeight == 300 }},
 		{"blkio weight device", blkio(specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: bdev(8, 0), Weight: u16(100)}}}), func(r *cgroups.Resources) bool {
 			return len(r.BlkioWeightDevice) == 1 && r.BlkioWeightDevice[0].WeightString() == "8:0 100"
@@ -148,7 +148,7 @@ func TestResourcesErrors(t *testing.T) {
 		{"cpus empty element", cpu(specs.LinuxCPU{Cpus: "0,,1"}), `linux.resources.cpu.cpus "0,,1": not a cpu list`},
 		{"mems", cpu(specs.LinuxCPU{Mems: "0-x"}), `linux.resources.cpu.mems "0-x": not a memory node list`},
 		{"idle", cpu(specs.LinuxCPU{Idle: i64(2)}), "linux.resources.cpu.idle 2: must be 0 or 1"},
-		{"pids", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-2)}}, "linux.resources.pids.limit -2: must be -1 (unlimited) or positive"},
+		{"pids", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-2)}}, "linux.resources.pids.limit -2: must be -1 (unlimited), 0 (no new task) or positive"},
 		{"blkio weight", blkio(specs.LinuxBlockIO{Weight: u16(5)}), "linux.resources.blockIO.weight 5: must be 10 to 1000"},
 		{"blkio leaf weight", blkio(specs.LinuxBlockIO{LeafWeight: u16(2000)}), "linux.resources.blockIO.leafWeight 2000: must be 10 to 1000"},
 		{"blkio device weight", blkio(specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: bdev(8, 0), Weight: u16(1)}}}), "linux.resources.blockIO.weightDevice[0].weight 1"},

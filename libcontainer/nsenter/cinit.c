@@ -472,6 +472,21 @@ static void become_process(struct cinit_plan *p)
 	umask(p->umask);
 }
 
+// uid_field_is reports whether a passwd uid field is exactly uid in
+// decimal: "abc" or "0x" must not read as 0 (root's home for another user),
+// as the Go init's string comparison does not.
+static int uid_field_is(const char *field, uint32_t uid)
+{
+	char *end;
+	unsigned long v;
+
+	if (field == NULL || field[0] < '0' || field[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoul(field, &end, 10);
+	return errno == 0 && *end == '\0' && v == uid;
+}
+
 // home_of is the home directory of uid in the container's /etc/passwd.
 static const char *home_of(uint32_t uid)
 {
@@ -487,8 +502,7 @@ static const char *home_of(uint32_t uid)
 		line[strcspn(line, "\n")] = '\0';
 		while (n < 7 && (fields[n++] = strsep(&s, ":")) != NULL)
 			;
-		if (n >= 6 && fields[5] != NULL && fields[2] != NULL &&
-		    strtoul(fields[2], NULL, 10) == uid && fields[2][0] != '\0' && fields[5][0] != '\0') {
+		if (n >= 6 && fields[5] != NULL && uid_field_is(fields[2], uid) && fields[5][0] != '\0') {
 			home = fields[5];
 			break;
 		}

@@ -47,6 +47,10 @@
 #endif
 
 #define FALLBACK (-1)
+// EXEC_FAILED is exec's status when berth, not the process, failed: 255,
+// as runc's exec, so that it cannot be mistaken for the process's own
+// exit status 1 (execFailed in cmd/berth/exec.go).
+#define EXEC_FAILED 255
 #define XARENA (BRIEF_MAX + (128UL << 10))
 #define ARGS_MAX (64UL << 10)
 #define TAG_ARG 2 // planArg in libcontainer/cinit.go
@@ -70,9 +74,9 @@ static int report(struct xop *o, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int code = fastpath_vreport(&o->q, o->logfd, "exec", fmt, ap);
+	fastpath_vreport(&o->q, o->logfd, "exec", fmt, ap);
 	va_end(ap);
-	return code;
+	return EXEC_FAILED;
 }
 
 static int printable(const char *s)
@@ -448,14 +452,14 @@ static int run_exec(struct xop *o)
 		return report(o, "set child subreaper: %s", fastpath_errno(errno));
 	pid_t stage0 = spawn(o);
 	if (stage0 == 0)
-		return 1;
+		return EXEC_FAILED;
 	if (place_in_cgroups(o, stage0) != 0) {
 		kill(stage0, SIGKILL);
 		waitpid(stage0, NULL, 0);
-		return 1;
+		return EXEC_FAILED;
 	}
 	if (bootstrap(o, stage0, plan) != 0 || await_exec(o) != 0)
-		return 1;
+		return EXEC_FAILED;
 	return o->detach ? 0 : wait_process(o);
 }
 

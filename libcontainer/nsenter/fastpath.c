@@ -143,6 +143,7 @@ int fastpath_parse_globals(int argc, char **argv, int *i, struct req *r)
 	if (root != NULL && root[0] == '\0')
 		return -1;
 	r->root = root != NULL ? root : "/run/berth";
+	r->root_set = root != NULL;
 	r->log = log;
 	r->logjson = format != NULL && strcmp(format, "json") == 0;
 	return 0;
@@ -491,7 +492,9 @@ static int do_list(const struct req *q, struct arena *a, size_t *out)
 	size_t n = 0;
 	struct row *rows = NULL;
 	int err = 0;
-	if (dir == NULL && errno != ENOENT)
+	// A missing default root is an empty list (nothing was created yet);
+	// a missing --root is a mistake Go reports, as runc does.
+	if (dir == NULL && (errno != ENOENT || q->root_set))
 		return -1;
 	if (dir != NULL)
 		err = list_ids(dir, a, &ids, &n);

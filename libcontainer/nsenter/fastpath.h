@@ -29,6 +29,7 @@ struct arena {
 // req is the command line: the global flags and what the command needs.
 struct req {
 	const char *root, *id, *log;
+	int root_set; // --root was given: list of a missing one is an error
 	int list, quiet, json;
 	int logjson; // --log-format json
 };
