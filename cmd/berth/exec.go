@@ -5,8 +5,8 @@ import (
 	"github.com/berthrun/berth/internal/trace"
 	"io"
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
