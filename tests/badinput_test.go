@@ -255,7 +255,7 @@ var badConfigs = []badCase{
 	{name: "resources-pids-negative", bundle: withSpec(func(s *specs.Spec) {
 		limit := int64(-5)
 		s.Linux.Resources = &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}}
-	}), want: []string{"linux.resources.pids.limit -5: must be -1 (unlimited) or positive"}},
+	}), want: []string{"linux.resources.pids.limit -5: must be -1 (unlimited), 0 (no new task) or positive"}},
 
 	// hooks and annotations
 	{name: "hook-relative-path", bundle: withSpec(func(s *specs.Spec) {

@@ -281,6 +281,10 @@ func TestPidFileRelative(t *testing.T) {
 func TestList(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	// An empty root (a missing --root is an error: TestListMissingRoot).
+	if err := os.MkdirAll(e.root, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if r := e.mustBerth("list", "-q"); r.stdout != "" {
 		t.Errorf("list -q of an empty root printed %q", r.stdout)
 	}

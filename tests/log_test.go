@@ -35,8 +35,13 @@ func TestLogJSONErrorLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logFile := filepath.Join(e.dir("log"), "log.json")
-			r := e.berth(append([]string{"--log", logFile, "--log-format", "json"}, tt.args()...)...)
-			assertError(t, r, tt.want)
+			args := tt.args()
+			r := e.berth(append([]string{"--log", logFile, "--log-format", "json"}, args...)...)
+			if args[0] == "exec" {
+				assertExecError(t, r, tt.want) // exec's own failures exit 255
+			} else {
+				assertError(t, r, tt.want)
+			}
 			b, err := os.ReadFile(logFile)
 			if err != nil {
 				t.Fatal(err)

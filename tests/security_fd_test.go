@@ -42,7 +42,11 @@ func checkCwdAttempt(t *testing.T, what string, r result, secret string) {
 	}
 	t.Logf("%s: exit %d, %q", what, r.code, strings.TrimSpace(r.stdout+r.stderr))
 	if r.code != 0 {
-		assertError(t, r, "cwd")
+		if strings.HasPrefix(what, "exec") {
+			assertExecError(t, r, "cwd") // exec's own failures exit 255
+		} else {
+			assertError(t, r, "cwd")
+		}
 		return
 	}
 	cwd := parseKV(r.stdout)["cwd"]

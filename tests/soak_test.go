@@ -196,7 +196,8 @@ func (s *soak) createDelete(id string) {
 func (s *soak) failures(id string) {
 	s.must("run", "-d", "--bundle", s.sleeper, id)
 	s.fail("already exists", "create", "--bundle", s.sleeper, id)
-	s.fail("no-such-binary", "exec", id, "no-such-binary")
+	s.n++
+	assertExecError(s.e.t, s.e.berth("exec", id, "no-such-binary"), "no-such-binary")
 	s.fail("use delete --force", "delete", id)
 	s.fail("not created", "start", id)
 	s.must("kill", id, "KILL")
