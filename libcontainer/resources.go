@@ -65,7 +65,11 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Set(res); err != nil {
+	err = m.LeaveIdle(res)
+	if err == nil {
+		err = m.Set(res)
+	}
+	if err != nil {
 		// Controllers are written one by one: put back what was saved, so
 		// a failed update changes nothing.
 		if old, cerr := cgroups.Resources(linux.Resources); cerr == nil {

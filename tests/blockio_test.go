@@ -124,6 +124,7 @@ func TestBlockIOLimits(t *testing.T) {
 		ThrottleReadBpsDevice:   throttle(1 << 20),
 		ThrottleWriteIOPSDevice: throttle(120),
 	}}
+	t.Logf("throttling %s; weight file %q", dev, weightFile)
 	if weightFile != "" {
 		spec.Linux.Resources.BlockIO.Weight = ptr(uint16(500))
 	} else {
