@@ -58,17 +58,6 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if r.Devices == nil {
 		res.SkipDevices = true // as runc: leave the device rules alone
 	}
-	// The kernel refuses a weight while the group is idle, and the saved
-	// shares are written before cpu.idle: an update from idle 1 back to 0
-	// would fail on them. They are written after it instead (leaving idle
-	// resets the kernel's weight to the default).
-	var weightAfter *specs.LinuxResources
-	if r.CPU != nil && r.CPU.Idle != nil && r.CPU.Shares == nil {
-		if *r.CPU.Idle == 0 && merged.CPU != nil && merged.CPU.Shares != nil {
-			weightAfter = &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: merged.CPU.Shares}}
-		}
-		res.CpuShares, res.CpuWeight = 0, 0
-	}
 	if err := cgroups.CheckHost(res, merged.Unified); err != nil {
 		return err
 	}
@@ -76,7 +65,11 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Set(res); err != nil {
+	err = m.LeaveIdle(res)
+	if err == nil {
+		err = m.Set(res)
+	}
+	if err != nil {
 		// Controllers are written one by one: put back what was saved, so
 		// a failed update changes nothing.
 		if old, cerr := cgroups.Resources(linux.Resources); cerr == nil {
@@ -84,16 +77,6 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 			m.Set(old)
 		}
 		return err
-	}
-	if weightAfter != nil {
-		w, err := cgroups.Resources(weightAfter)
-		if err == nil {
-			w.SkipDevices = true
-			err = m.Set(w)
-		}
-		if err != nil {
-			return err
-		}
 	}
 	linux.Resources = merged
 	return c.rt.store().save(c.st)

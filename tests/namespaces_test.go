@@ -290,6 +290,10 @@ func TestCgroupNamespace(t *testing.T) {
 			t.Errorf("in a cgroup namespace /proc/self/cgroup shows %q, want the root /", l)
 		}
 	}
+	// On a pure cgroup v2 host there is one hierarchy: exactly "0::/".
+	if got := strings.TrimSpace(r.stdout); pureCgroup2() && got != "0::/" {
+		t.Errorf("in a cgroup namespace on a cgroup v2 host /proc/self/cgroup is %q, want 0::/", got)
+	}
 
 	// Without one, the container's cgroup is visible, named for its id.
 	spec.Linux.Namespaces = spec.Linux.Namespaces[:len(spec.Linux.Namespaces)-1]

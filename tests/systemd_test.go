@@ -317,7 +317,9 @@ func TestSystemdResourceProperties(t *testing.T) {
 		t.Skip("berth sets systemd's IO* properties on cgroup v2 only (v1 has BlockIO* ones)")
 	}
 	requireTool(t, "systemctl")
-	dev := wholeBlockDevice(t)
+	disk := hostBlockDevice(t)
+	dev := specs.LinuxBlockIODevice{Major: disk.major, Minor: disk.minor}
+	devNum := fmt.Sprintf("%d:%d", disk.major, disk.minor)
 	id := e.id("sdres")
 	unit := "berth-e2e-" + id + ".scope"
 	spec := sh("echo started; exec sleep 1000")
@@ -329,11 +331,11 @@ func TestSystemdResourceProperties(t *testing.T) {
 		},
 		BlockIO: &specs.LinuxBlockIO{
 			Weight:                  ptr(uint16(500)),
-			WeightDevice:            []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev.LinuxBlockIODevice, Weight: ptr(uint16(200))}},
-			ThrottleReadBpsDevice:   []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev.LinuxBlockIODevice, Rate: 1048576}},
-			ThrottleWriteBpsDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev.LinuxBlockIODevice, Rate: 2097152}},
-			ThrottleReadIOPSDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev.LinuxBlockIODevice, Rate: 100}},
-			ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev.LinuxBlockIODevice, Rate: 50}},
+			WeightDevice:            []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev, Weight: ptr(uint16(200))}},
+			ThrottleReadBpsDevice:   []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev, Rate: 1048576}},
+			ThrottleWriteBpsDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev, Rate: 2097152}},
+			ThrottleReadIOPSDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev, Rate: 100}},
+			ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev, Rate: 50}},
 		},
 	}
 	out := e.tempFile("out")
@@ -374,7 +376,7 @@ func TestSystemdResourceProperties(t *testing.T) {
 		}
 		ioMax := ""
 		for _, l := range lines(cgFile(t, dir, "io.max")) {
-			if strings.HasPrefix(l, dev.String()+" ") {
+			if strings.HasPrefix(l, devNum+" ") {
 				ioMax = l
 			}
 		}
@@ -384,7 +386,7 @@ func TestSystemdResourceProperties(t *testing.T) {
 			"cpuset.cpus": w.cpus,
 			"cpuset.mems": "0",
 			"io.weight":   fmt.Sprintf("default %d", blkioToIOWeight(w.weight)),
-			"io.max":      fmt.Sprintf("%s rbps=%d wbps=2097152 riops=%d wiops=50", dev, w.rbps, w.riops),
+			"io.max":      fmt.Sprintf("%s rbps=%d wbps=2097152 riops=%d wiops=50", devNum, w.rbps, w.riops),
 		} {
 			got := cgFile(t, dir, file)
 			switch file {
@@ -433,53 +435,6 @@ type sdResources struct {
 
 // blkioToIOWeight is io.weight for a blkio weight (10..1000 to 1..10000).
 func blkioToIOWeight(w uint16) uint64 { return 1 + (uint64(w)-10)*9999/990 }
-
-// blockDevice is a whole block device of this host.
-type blockDevice struct {
-	specs.LinuxBlockIODevice
-	name string
-}
-
-func (d blockDevice) String() string { return fmt.Sprintf("%d:%d", d.Major, d.Minor) }
-
-// wholeBlockDevice finds a whole disk (cgroup v2's io controller refuses
-// partitions): the first in /sys/block, or else a loop or RAM disk from
-// modprobe (a guest booted from an initramfs has no disk at all).
-func wholeBlockDevice(t *testing.T) blockDevice {
-	t.Helper()
-	find := func() (blockDevice, bool) {
-		ents, _ := os.ReadDir("/sys/block")
-		for _, ent := range ents {
-			b, err := os.ReadFile(filepath.Join("/sys/block", ent.Name(), "dev"))
-			if err != nil {
-				continue
-			}
-			var d blockDevice
-			if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d:%d", &d.Major, &d.Minor); err == nil {
-				d.name = ent.Name()
-				return d, true
-			}
-		}
-		return blockDevice{}, false
-	}
-	if d, ok := find(); ok {
-		return d
-	}
-	var tried []string
-	for _, m := range [][]string{{"loop"}, {"brd", "rd_nr=1", "rd_size=1024"}} {
-		out, err := exec.Command("modprobe", m...).CombinedOutput()
-		if err != nil {
-			tried = append(tried, fmt.Sprintf("modprobe %s: %v %s", m[0], err, strings.TrimSpace(string(out))))
-			continue
-		}
-		if d, ok := find(); ok {
-			return d
-		}
-		tried = append(tried, "modprobe "+m[0]+": no device in /sys/block")
-	}
-	t.Skipf("no block device on this host to limit (%s)", strings.Join(tried, "; "))
-	return blockDevice{}
-}
 
 // onlineCPUs counts the CPUs in /sys/devices/system/cpu/online ("0-1,3").
 func onlineCPUs(t *testing.T) int {

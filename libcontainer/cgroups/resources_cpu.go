@@ -81,6 +81,14 @@ func convertCPU(r *specs.LinuxResources, out *cgroups.Resources) error {
 		}
 		v := *c.Idle
 		out.CPUIdle = &v
+		if v == 1 {
+			// The kernel refuses a weight for an idle group (cpu.shares
+			// and cpu.weight: EINVAL), which would fail the create on
+			// cgroup v2 (cpu.idle is written first) and every later
+			// update on v1. An idle group has the idle weight anyway;
+			// the configured one is written when idle goes back to 0.
+			out.CpuShares, out.CpuWeight = 0, 0
+		}
 	}
 	return nil
 }

@@ -57,6 +57,13 @@ func TestResourcesConversion(t *testing.T) {
 		{"cpu cpus mems", cpu(specs.LinuxCPU{Cpus: "0-1,3", Mems: "0"}), func(r *cgroups.Resources) bool { return r.CpusetCpus == "0-1,3" && r.CpusetMems == "0" }},
 		{"cpu stride list", cpu(specs.LinuxCPU{Cpus: "0-7:2/4"}), func(r *cgroups.Resources) bool { return r.CpusetCpus == "0-7:2/4" }},
 		{"cpu idle", cpu(specs.LinuxCPU{Idle: i64(1)}), func(r *cgroups.Resources) bool { return r.CPUIdle != nil && *r.CPUIdle == 1 }},
+		// The kernel refuses a weight for an idle group: idle wins.
+		{"cpu idle drops the weight", cpu(specs.LinuxCPU{Idle: i64(1), Shares: u64(512)}), func(r *cgroups.Resources) bool {
+			return r.CPUIdle != nil && *r.CPUIdle == 1 && r.CpuShares == 0 && r.CpuWeight == 0
+		}},
+		{"cpu idle 0 keeps the weight", cpu(specs.LinuxCPU{Idle: i64(0), Shares: u64(512)}), func(r *cgroups.Resources) bool {
+			return r.CPUIdle != nil && *r.CPUIdle == 0 && r.CpuShares == 512 && r.CpuWeight == cgroups.ConvertCPUSharesToCgroupV2Value(512)
+		}},
 		{"pids limit", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}, func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == 10 }},
 		{"pids unlimited", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}, func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == -1 }},
 		{"pids zero allows no new task", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == 0 }},
