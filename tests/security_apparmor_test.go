@@ -200,7 +200,7 @@ func TestAppArmorProfileNotLoaded(t *testing.T) {
 	sleeper := e.startSleeper()
 	for _, w := range execWays {
 		r := e.berthOpts(runOpts{env: w.env}, "exec", "--apparmor", missing, sleeper, "true")
-		assertError(t, r, fmt.Sprintf("process.apparmorProfile %q", missing), "no such AppArmor profile is loaded")
+		assertExecError(t, r, fmt.Sprintf("process.apparmorProfile %q", missing), "no such AppArmor profile is loaded")
 	}
 	if s := e.state(sleeper); s.Status != "running" {
 		t.Errorf("the container after the failed execs: %q, want running", s.Status)
