@@ -110,7 +110,7 @@ func TestExecBadInput(t *testing.T) {
 	assertExecError(t, e.berth("exec", "-u", "nobody", id, "true"), "--user")
 	assertExecError(t, e.berth("exec", "nosuch-"+randHex(3), "true"), "does not exist")
 	e.mustBerth("pause", id)
-	assertExecError(t, e.berth("exec", id, "true"), "paused")
+	assertExecError(t, e.berth("exec", id, "true"), "cannot exec in a paused container (use --ignore-paused to override)")
 	// With --ignore-paused the process joins the frozen cgroup, so it runs
 	// once the container is resumed.
 	bg := e.berthBackground("exec", "--ignore-paused", id, "echo", "ran")
