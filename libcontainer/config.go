@@ -31,6 +31,10 @@ type Config struct {
 	// NotifySocket is the caller's NOTIFY_SOCKET: start relays the
 	// container's READY=1 to it (see notify.go).
 	NotifySocket string `json:"notifySocket,omitempty"`
+
+	// idMaps is how an unprivileged caller's new user namespace gets its
+	// maps (planIDMaps), worked out by Create; nil: written directly.
+	idMaps *idMapPlan
 }
 
 // Namespace is one namespace of the container: new when Path is empty, joined
