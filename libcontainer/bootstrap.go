@@ -64,6 +64,9 @@ func bootstrapMessage(cfg *Config, plan []byte) []byte {
 				add("setgroups", "deny")
 			}
 		}
+		if adj := cfg.Spec.Process.OOMScoreAdj; adj != nil && cfg.OOMScoreAdjEarly {
+			add("oomscoreadj", fmt.Sprint(*adj))
+		}
 	}
 	if flags&unix.CLONE_NEWTIME != 0 && len(linux.TimeOffsets) > 0 {
 		var t strings.Builder

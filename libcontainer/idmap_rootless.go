@@ -37,6 +37,9 @@ func planIDMaps(cfg *Config) (*idMapPlan, error) {
 	if !cfg.NewNamespace(specs.UserNamespace) || os.Geteuid() == 0 {
 		return nil, nil
 	}
+	if err := checkRootlessOOM(cfg); err != nil {
+		return nil, err
+	}
 	linux := cfg.Spec.Linux
 	p := &idMapPlan{rootless: true}
 	uid, gid := os.Geteuid(), os.Getegid()
@@ -177,4 +180,28 @@ func describeRanges(ranges []idRange) string {
 		parts = append(parts, fmt.Sprintf("%d-%d", r.start, r.start+r.size-1))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// checkRootlessOOM refuses an oomScoreAdj below the caller's own: lowering
+// it needs CAP_SYS_RESOURCE on the host, and the kernel would only say
+// EACCES from inside the init. A value at or above it is written by the
+// nsenter stage before the user namespace (OOMScoreAdjEarly).
+func checkRootlessOOM(cfg *Config) error {
+	adj := cfg.Spec.Process.OOMScoreAdj
+	if adj == nil {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
+	}
+	own, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("process.oomScoreAdj %d: /proc/self/oom_score_adj: %w", *adj, err)
+	}
+	if *adj < own {
+		return fmt.Errorf("process.oomScoreAdj %d: below the caller's own %d, which only a process with CAP_SYS_RESOURCE on the host may do (rootless)", *adj, own)
+	}
+	cfg.OOMScoreAdjEarly = true
+	return nil
 }

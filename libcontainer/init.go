@@ -238,7 +238,7 @@ func setupProcessEnv(cfg *Config) error {
 	if err := setRlimits(spec.Process.Rlimits); err != nil {
 		return err
 	}
-	if adj := spec.Process.OOMScoreAdj; adj != nil {
+	if adj := spec.Process.OOMScoreAdj; adj != nil && !cfg.OOMScoreAdjEarly {
 		if err := procWrite("self/oom_score_adj", strconv.Itoa(*adj)); err != nil {
 			return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
 		}

@@ -10,6 +10,8 @@
 //   uidhelper=<path>       write uid_map by running this newuidmap with the
 //                          map's numbers instead of writing it (rootless)
 //   gidhelper=<path>       likewise gid_map with newgidmap
+//   oomscoreadj=<n>        write /proc/self/oom_score_adj before anything else
+//                          (rootless: later this process could not open it)
 //   rootless=1             the caller is unprivileged: stay dumpable while the
 //                          maps are written, so the writer may open them
 //   timens=<text>          /proc/self/timens_offsets contents for a new time ns
@@ -141,6 +143,7 @@ struct bootstrap {
 	char *uidhelper, *gidhelper;
 	int setgroups_deny;
 	int rootless;
+	char *oomscoreadj;
 	int cinit;
 	int keep_affinity;
 	char *hostsrc[BERTH_MAX_HOSTSRC];
@@ -206,6 +209,8 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 			b->uidhelper = val;
 		} else if (strcmp(entry, "gidhelper") == 0) {
 			b->gidhelper = val;
+		} else if (strcmp(entry, "oomscoreadj") == 0) {
+			b->oomscoreadj = val;
 		} else if (strcmp(entry, "rootless") == 0) {
 			b->rootless = strcmp(val, "1") == 0;
 		}
@@ -221,6 +226,23 @@ static void write_file(const char *path, const char *data)
 	if (write(fd, data, len) != (ssize_t)len)
 		fail("write %s", path);
 	close(fd);
+}
+
+// write_oom_early sets a rootless container's oom_score_adj in stage 0,
+// which the init inherits. /proc/self of a non-dumpable process is root's,
+// which an unprivileged caller is not: dumpable for the one write.
+static void write_oom_early(const char *val)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "process.oomScoreAdj %s: write /proc/self/oom_score_adj", val);
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		fail("prctl PR_SET_DUMPABLE");
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		fail("%s", what);
+	close(fd);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("prctl PR_SET_DUMPABLE");
 }
 
 // join_namespaces opens every path first (later setns calls may change what
@@ -498,6 +520,8 @@ void berth_nsexec(void)
 	// and in a new user namespace this process is no longer the host's
 	// root (a non-dumpable process's /proc/self files stay the host
 	// root's), so opening it later fails with EPERM.
+	if (b.oomscoreadj != NULL)
+		write_oom_early(b.oomscoreadj);
 	int timens_fd = -1;
 	if (b.timens != NULL && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
 		fail("open /proc/self/timens_offsets");
