@@ -64,8 +64,8 @@ func bootstrapMessage(cfg *Config, plan []byte) []byte {
 				add("setgroups", "deny")
 			}
 		}
-		if adj := cfg.Spec.Process.OOMScoreAdj; adj != nil && cfg.OOMScoreAdjEarly {
-			add("oomscoreadj", fmt.Sprint(*adj))
+		if p := cfg.Spec.Process; p != nil && p.OOMScoreAdj != nil && cfg.OOMScoreAdjEarly {
+			add("oomscoreadj", fmt.Sprint(*p.OOMScoreAdj))
 		}
 	}
 	if flags&unix.CLONE_NEWTIME != 0 && len(linux.TimeOffsets) > 0 {

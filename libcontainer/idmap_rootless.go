@@ -187,10 +187,10 @@ func describeRanges(ranges []idRange) string {
 // EACCES from inside the init. A value at or above it is written by the
 // nsenter stage before the user namespace (OOMScoreAdjEarly).
 func checkRootlessOOM(cfg *Config) error {
-	adj := cfg.Spec.Process.OOMScoreAdj
-	if adj == nil {
+	if cfg.Spec.Process == nil || cfg.Spec.Process.OOMScoreAdj == nil {
 		return nil
 	}
+	adj := cfg.Spec.Process.OOMScoreAdj
 	b, err := os.ReadFile("/proc/self/oom_score_adj")
 	if err != nil {
 		return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)

@@ -481,7 +481,10 @@ func TestRootlessRefusals(t *testing.T) {
 		if want > 1000 {
 			t.Skip("oom_score_adj too high to raise")
 		}
-		b := r.bundle(func(s *specs.Spec) { s.Process.OOMScoreAdj = &want; s.Process.Args = []string{"cat", "/proc/self/oom_score_adj"} })
+		b := r.bundle(func(s *specs.Spec) {
+			s.Process.OOMScoreAdj = &want
+			s.Process.Args = []string{"cat", "/proc/self/oom_score_adj"}
+		})
 		res := r.mustBerth("run", "--bundle", b, r.id("oom-up"))
 		if got := strings.TrimSpace(res.stdout); got != strconv.Itoa(want) {
 			t.Errorf("oom_score_adj inside: %q, want %d", got, want)
