@@ -164,10 +164,10 @@ int fastpath_parse_globals(int argc, char **argv, int *i, struct req *r)
 		return -1;
 	if (root != NULL && root[0] == '\0')
 		return -1;
+	r->root_set = root != NULL;
 	if (root == NULL && (root = fastpath_default_root()) == NULL)
 		return -1;
 	r->root = root;
-	r->root_set = root != NULL;
 	r->log = log;
 	r->logjson = format != NULL && strcmp(format, "json") == 0;
 	return 0;
