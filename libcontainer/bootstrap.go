@@ -50,6 +50,23 @@ func bootstrapMessage(cfg *Config, plan []byte) []byte {
 	if flags&unix.CLONE_NEWUSER != 0 {
 		add("uidmap", idMap(linux.UIDMappings))
 		add("gidmap", idMap(linux.GIDMappings))
+		if p := cfg.idMaps; p != nil {
+			if p.rootless {
+				add("rootless", "1")
+			}
+			if p.uidHelper != "" {
+				add("uidhelper", p.uidHelper)
+			}
+			if p.gidHelper != "" {
+				add("gidhelper", p.gidHelper)
+			}
+			if p.setgroupsDeny {
+				add("setgroups", "deny")
+			}
+		}
+		if p := cfg.Spec.Process; p != nil && p.OOMScoreAdj != nil && cfg.OOMScoreAdjEarly {
+			add("oomscoreadj", fmt.Sprint(*p.OOMScoreAdj))
+		}
 	}
 	if flags&unix.CLONE_NEWTIME != 0 && len(linux.TimeOffsets) > 0 {
 		var t strings.Builder

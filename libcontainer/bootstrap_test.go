@@ -86,3 +86,27 @@ func TestBootstrapHostSources(t *testing.T) {
 		}
 	}
 }
+
+// TestBootstrapRootless: an unprivileged caller's user namespace asks for
+// the map helpers, setgroups deny on a direct gid map, the dumpable
+// window, and the early oom_score_adj; root's bootstrap has none of them.
+func TestBootstrapRootless(t *testing.T) {
+	adj := 300
+	spec := &specs.Spec{Process: &specs.Process{OOMScoreAdj: &adj}, Linux: &specs.Linux{
+		UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 10}},
+		GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}},
+	}}
+	ns := []Namespace{{Type: "user"}}
+	cfg := &Config{Spec: spec, Namespaces: ns, OOMScoreAdjEarly: true,
+		idMaps: &idMapPlan{rootless: true, uidHelper: "/usr/bin/newuidmap", setgroupsDeny: true}}
+	got := strings.Split(strings.TrimSuffix(string(bootstrapMessage(cfg, nil)), "\x00"), "\x00")
+	want := []string{"clone=" + itoa(cloneFlags["user"]), "uidmap=0 1000 1\n1 100000 10\n", "gidmap=0 1000 1\n",
+		"rootless=1", "uidhelper=/usr/bin/newuidmap", "setgroups=deny", "oomscoreadj=300"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("rootless entries %q, want %q", got, want)
+	}
+	got = strings.Split(strings.TrimSuffix(string(bootstrapMessage(&Config{Spec: spec, Namespaces: ns}, nil)), "\x00"), "\x00")
+	if len(got) != 3 {
+		t.Errorf("root's entries %q: want clone and the two maps only", got)
+	}
+}

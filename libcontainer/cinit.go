@@ -166,7 +166,7 @@ func writeInitOnly(w *planWriter, cfg *Config, p *initParams) {
 	if p.FifoFd > 0 {
 		w.U32(planFifo, uint32(p.FifoFd))
 	}
-	if adj := cfg.Spec.Process.OOMScoreAdj; adj != nil {
+	if adj := cfg.Spec.Process.OOMScoreAdj; adj != nil && !cfg.OOMScoreAdjEarly {
 		w.U32(planOOM, uint32(int32(*adj)))
 	}
 	if !cfg.NoNewKeyring {

@@ -31,6 +31,14 @@ type Config struct {
 	// NotifySocket is the caller's NOTIFY_SOCKET: start relays the
 	// container's READY=1 to it (see notify.go).
 	NotifySocket string `json:"notifySocket,omitempty"`
+	// OOMScoreAdjEarly: process.oomScoreAdj is written by the nsenter
+	// stage before the user namespace (an unprivileged caller's init
+	// could not open its own oom_score_adj later), so the init skips it.
+	OOMScoreAdjEarly bool `json:"oomScoreAdjEarly,omitempty"`
+
+	// idMaps is how an unprivileged caller's new user namespace gets its
+	// maps (planIDMaps), worked out by Create; nil: written directly.
+	idMaps *idMapPlan
 }
 
 // Namespace is one namespace of the container: new when Path is empty, joined

@@ -216,7 +216,7 @@ func (c *Container) signalAll(sig unix.Signal) error {
 	if err != nil {
 		return err
 	}
-	pids, err := m.Pids()
+	pids, err := c.containerPids(m)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // removed with the last process (systemd) or by a delete
 	}

@@ -60,6 +60,9 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 	if err != nil {
 		return nil, err
 	}
+	if cfg.idMaps, err = planIDMaps(cfg); err != nil {
+		return nil, err
+	}
 	for _, w := range append(cgroups.Ignored(cfg.Spec.Linux.Resources), IgnoredLabels(cfg.Spec)...) {
 		rt.warn("%s", w)
 	}

@@ -78,7 +78,7 @@ func (c *Container) destroyCgroup() error {
 	}
 	deadline := time.Now().Add(killTimeout)
 	for {
-		pids, err := m.Pids()
+		pids, err := c.containerPids(m)
 		if cgroupGone(err) {
 			break // removed by a delete killed before it removed the state, or by systemd
 		}

@@ -191,6 +191,7 @@ func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
 		ReadonlyPaths: spec.Linux.ReadonlyPaths,
 		NoPivot:       cfg.NoPivot,
 		InUserNS:      hasNamespace(cfg, specs.UserNamespace),
+		Rootless:      cfg.Rootless,
 		CgroupNS:      cfg.NewNamespace(specs.CgroupNamespace),
 		CgroupPaths:   p.CgroupPaths,
 	}
@@ -212,7 +213,7 @@ func hostSourceEntries(cfg *Config) []string {
 	if !cfg.NewNamespace(specs.MountNamespace) {
 		return nil
 	}
-	plan := &rootfs.Plan{Root: cfg.Rootfs, Mounts: cfg.Spec.Mounts, InUserNS: hasNamespace(cfg, specs.UserNamespace)}
+	plan := &rootfs.Plan{Root: cfg.Rootfs, Mounts: cfg.Spec.Mounts, InUserNS: hasNamespace(cfg, specs.UserNamespace), Rootless: cfg.Rootless}
 	var out []string
 	for _, s := range rootfs.HostSources(plan, cfg.Bundle) {
 		rec := "0"
@@ -237,7 +238,7 @@ func setupProcessEnv(cfg *Config) error {
 	if err := setRlimits(spec.Process.Rlimits); err != nil {
 		return err
 	}
-	if adj := spec.Process.OOMScoreAdj; adj != nil {
+	if adj := spec.Process.OOMScoreAdj; adj != nil && !cfg.OOMScoreAdjEarly {
 		if err := procWrite("self/oom_score_adj", strconv.Itoa(*adj)); err != nil {
 			return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
 		}

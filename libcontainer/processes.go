@@ -16,7 +16,7 @@ func (c *Container) Processes() ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	pids, err := m.Pids()
+	pids, err := c.containerPids(m)
 	// A stopped container lists what is left in its cgroup (children of
 	// an init that shared the host's pid namespace), and nothing once the
 	// cgroup is gone: ps of it succeeds, as runc's does.

@@ -10,10 +10,11 @@ import (
 // cgroup is the manager of the container's cgroup, through the driver it
 // was made with.
 func (c *Container) cgroup() (*cgroups.Manager, error) {
-	if cfg := c.st.Config; cfg.SystemdCgroup {
+	cfg := c.st.Config
+	if cfg.SystemdCgroup {
 		return cgroups.LoadSystemd(cfg.ID, cfg.CgroupsPath, cfg.Rootless, c.st.CgroupPaths)
 	}
-	return cgroups.Load(c.st.CgroupPaths)
+	return cgroups.Load(c.st.CgroupPaths, cfg.Rootless)
 }
 
 // Pause freezes every process of a running container.

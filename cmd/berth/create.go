@@ -108,16 +108,6 @@ func afterCreate(c *cli.Context, ct *libcontainer.Container) error {
 	return nil
 }
 
-func rootless(c *cli.Context) bool {
-	switch c.String("rootless") {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	return os.Geteuid() != 0
-}
-
 // writePidFile writes the pid atomically: a reader never sees a partial file.
 func writePidFile(path string, pid int) error {
 	abs, err := filepath.Abs(path)

@@ -43,7 +43,10 @@ func setupLogging(c *cli.Context) error {
 	}
 	slog.SetDefault(logger) // for the packages' own debug lines
 	trace.Setup(logger, c.Bool("debug"))
-	return nil
+	if err := checkRootlessFlag(c); err != nil {
+		return err
+	}
+	return prepareDefaultRoot(c)
 }
 
 func lowerLevel(groups []string, a slog.Attr) slog.Attr {

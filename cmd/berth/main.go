@@ -99,9 +99,15 @@ func newApp() *cli.App {
 	}
 }
 
+// rootIsXDG records that the default --root came from XDG_RUNTIME_DIR
+// (defaultRoot), which prepareDefaultRoot then makes.
+var rootIsXDG bool
+
 func globalFlags() []cli.Flag {
+	var root string
+	root, rootIsXDG = defaultRoot()
 	return []cli.Flag{
-		&cli.StringFlag{Name: "root", Value: "/run/berth", Usage: "directory for container state"},
+		&cli.StringFlag{Name: "root", Value: root, Usage: "directory for container state"},
 		&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},

@@ -85,6 +85,9 @@ func New(id, path string, systemd, rootless bool, opts ...Option) (*Manager, err
 	if err := CheckHost(cg.Resources, nil); err != nil {
 		return nil, err
 	}
+	if !systemd && rootless {
+		return newRootless(id, path, cg)
+	}
 	if !systemd {
 		m, err := newManager(cg)
 		if err != nil {
@@ -105,6 +108,33 @@ func New(id, path string, systemd, rootless bool, opts ...Option) (*Manager, err
 		return nil, err
 	}
 	return &Manager{m: m, res: cg.Resources, systemd: true, unit: unit, rootless: rootless, paths: m.GetPaths()}, nil
+}
+
+// newRootless is New's cgroupfs manager for an unprivileged caller. With
+// no cgroupsPath the cgroup is named as runc names it (Path empty, Name the
+// id: below the caller's own cgroup), which is also what tells the library
+// to skip, rather than fail on, a hierarchy it may not write. On v1 and
+// hybrid hosts the hierarchies the user cannot write are left out before
+// anything is made (rootlessPaths), so state.json records only cgroups the
+// container really has.
+func newRootless(id, path string, cg *cgroups.Cgroup) (*Manager, error) {
+	if path == "" {
+		cg.Path, cg.Name = "", id
+	}
+	m, err := manager.New(cg)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup %q: %w", id, err)
+	}
+	if !cgroups.IsCgroup2UnifiedMode() {
+		keep, err := rootlessPaths(m.GetPaths(), cg.Resources, path)
+		if err != nil {
+			return nil, err
+		}
+		if m, err = manager.NewWithPaths(cg, keep); err != nil {
+			return nil, fmt.Errorf("cgroup %q: %w", id, err)
+		}
+	}
+	return &Manager{m: m, res: cg.Resources, rootless: true}, nil
 }
 
 // unitName is the unit the library makes for prefix and name: a scope
@@ -135,7 +165,9 @@ func (m *Manager) Prepare() error {
 	if m.systemd {
 		return nil
 	}
-	if err := m.m.Apply(-1); err != nil {
+	// ErrRootless: a hierarchy the library could not write was skipped,
+	// as it should be for a rootless container without limits there.
+	if err := m.m.Apply(-1); err != nil && !(m.rootless && errors.Is(err, cgroups.ErrRootless)) {
 		return fmt.Errorf("cgroup: create: %w", err)
 	}
 	return m.Set(nil)
@@ -152,15 +184,24 @@ func (m *Manager) Join(pid int) error {
 	return m.Set(nil)
 }
 
-// Load returns the manager of an existing container from its saved paths.
-func Load(paths map[string]string) (*Manager, error) {
+// Load returns the manager of an existing container from its saved paths;
+// rootless is the container's Config.Rootless (its paths then hold only
+// the hierarchies it could write).
+func Load(paths map[string]string, rootless bool) (*Manager, error) {
 	res := &cgroups.Resources{}
-	cg := &cgroups.Cgroup{Resources: res}
+	cg := &cgroups.Cgroup{Resources: res, Rootless: rootless}
+	if paths == nil && rootless && !cgroups.IsCgroup2UnifiedMode() {
+		// A rootless container that could write no hierarchy saved none
+		// (decoded as nil). The library would take nil for "work them
+		// out" and land on berth's own cgroups: ps would list, and
+		// delete kill, everything in them.
+		paths = map[string]string{}
+	}
 	m, err := manager.NewWithPaths(cg, paths)
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{m: m, res: res}, nil
+	return &Manager{m: m, res: res, rootless: rootless}, nil
 }
 
 // LoadSystemd is Load for a container made with the systemd driver: its
@@ -238,6 +279,11 @@ func (m *Manager) Set(r *cgroups.Resources) error {
 	if err := CheckHost(r, nil); err != nil {
 		return err
 	}
+	if m.rootless && !m.systemd {
+		if err := checkRootlessLimits(m.m.GetPaths(), r); err != nil {
+			return err
+		}
+	}
 	return m.bound("set properties of "+m.unit, func() error {
 		if err := m.m.Set(r); err != nil {
 			return fmt.Errorf("cgroup: set resources: %w", err)
@@ -260,8 +306,28 @@ func (m *Manager) Paths() map[string]string {
 	return m.m.GetPaths()
 }
 
-// Pids lists every process in the cgroup and its children.
-func (m *Manager) Pids() ([]int, error) { return m.m.GetAllPids() }
+// Pids lists every process in the cgroup and its children. A rootless
+// container without a devices cgroup (the one the library lists from on
+// v1) has no list: ErrNoCgroup.
+func (m *Manager) Pids() ([]int, error) {
+	if m.NoCgroup() {
+		return nil, ErrNoCgroup
+	}
+	return m.m.GetAllPids()
+}
+
+// NoCgroup reports whether this is a rootless container that got no cgroup
+// to list its processes from.
+func (m *Manager) NoCgroup() bool {
+	if !m.rootless || m.systemd {
+		return false
+	}
+	key := "devices"
+	if cgroups.IsCgroup2UnifiedMode() {
+		key = ""
+	}
+	return m.m.Path(key) == ""
+}
 
 // Exists reports whether the cgroup is still there.
 func (m *Manager) Exists() bool { return m.m.Exists() }
@@ -272,6 +338,9 @@ func (m *Manager) Exists() bool { return m.m.Exists() }
 // The library (v0.1.0) freezes through cgroupfs with either driver; the
 // bound is there for a manager that asks systemd instead.
 func (m *Manager) Freeze() error {
+	if m.rootless && !m.systemd && m.m.Path("freezer") == "" && !cgroups.IsCgroup2UnifiedMode() {
+		return fmt.Errorf("cgroup: freeze: rootless: the container has no freezer cgroup (the freezer hierarchy is not writable by uid %d; cgroup v1 does not delegate it to unprivileged users)", os.Geteuid())
+	}
 	return m.bound("freeze "+m.unit, func() error {
 		if err := m.m.Freeze(cgroups.Frozen); err != nil {
 			return fmt.Errorf("cgroup: freeze: %w", err)

@@ -298,7 +298,7 @@ func TestRealCgroup(t *testing.T) {
 	if err := m.Freeze(); err != nil {
 		t.Fatal(err)
 	}
-	m, err = Load(paths)
+	m, err = Load(paths, false)
 	if err != nil {
 		t.Fatal(err)
 	}

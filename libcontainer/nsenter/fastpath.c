@@ -104,6 +104,28 @@ static int flag_value(int argc, char **argv, int *i, const char *name, const cha
 	return 1;
 }
 
+// fastpath_default_root is cmd/berth's defaultRoot: /run/berth, or
+// $XDG_RUNTIME_DIR/berth for a caller that is not root, as runc chooses
+// its state directory. Root in a user namespace with $USER other than
+// "root" (where Go reads uid_map) goes to Go: NULL. Without
+// XDG_RUNTIME_DIR, as under containerd, no system call is made.
+const char *fastpath_default_root(void)
+{
+	static char buf[4096];
+	const char *dir = getenv("XDG_RUNTIME_DIR"), *user;
+	if (dir == NULL || dir[0] == '\0')
+		return "/run/berth";
+	if (geteuid() == 0) {
+		user = getenv("USER");
+		if (user != NULL && strcmp(user, "root") == 0)
+			return "/run/berth";
+		return NULL;
+	}
+	if ((size_t)snprintf(buf, sizeof(buf), "%s/berth", dir) >= sizeof(buf))
+		return NULL;
+	return buf;
+}
+
 // fastpath_parse_globals takes --root, --log and --log-format (the last two only
 // shape error output, which this file never prints; --log is still created
 // as Go would), and a bare --systemd-cgroup: it only chooses the driver of
@@ -142,8 +164,10 @@ int fastpath_parse_globals(int argc, char **argv, int *i, struct req *r)
 		return -1;
 	if (root != NULL && root[0] == '\0')
 		return -1;
-	r->root = root != NULL ? root : "/run/berth";
 	r->root_set = root != NULL;
+	if (root == NULL && (root = fastpath_default_root()) == NULL)
+		return -1;
+	r->root = root;
 	r->log = log;
 	r->logjson = format != NULL && strcmp(format, "json") == 0;
 	return 0;

@@ -51,6 +51,8 @@ int fastpath_valid_id(const char *s);
 void *fastpath_arena_alloc(struct arena *a, size_t n);
 // fastpath_parse_u64 accepts plain decimal digits only.
 int fastpath_parse_u64(struct str s, unsigned long long *v);
+// fastpath_default_root is the --root used when none is given (NULL: Go's to decide).
+const char *fastpath_default_root(void);
 // fastpath_parse_globals takes --root, --log and --log-format from argv[*i]
 // on; anything else that starts with '-' fails (Go's to answer).
 int fastpath_parse_globals(int argc, char **argv, int *i, struct req *r);

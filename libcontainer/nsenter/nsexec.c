@@ -7,6 +7,13 @@
 //   uidmap=<text>          /proc/<pid>/uid_map contents for a new user namespace
 //   gidmap=<text>          /proc/<pid>/gid_map contents
 //   setgroups=deny         write "deny" to /proc/<pid>/setgroups first
+//   uidhelper=<path>       write uid_map by running this newuidmap with the
+//                          map's numbers instead of writing it (rootless)
+//   gidhelper=<path>       likewise gid_map with newgidmap
+//   oomscoreadj=<n>        write /proc/self/oom_score_adj before anything else
+//                          (rootless: later this process could not open it)
+//   rootless=1             the caller is unprivileged: stay dumpable while the
+//                          maps are written, so the writer may open them
 //   timens=<text>          /proc/self/timens_offsets contents for a new time ns
 //   cinit=1                a process plan packet follows: the container's
 //                          process is set up in C (cinit.c), not by Go
@@ -133,7 +140,10 @@ struct bootstrap {
 	int njoin;
 	int clone_flags;
 	char *uidmap, *gidmap, *timens;
+	char *uidhelper, *gidhelper;
 	int setgroups_deny;
+	int rootless;
+	char *oomscoreadj;
 	int cinit;
 	int keep_affinity;
 	char *hostsrc[BERTH_MAX_HOSTSRC];
@@ -195,6 +205,14 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 			b->keep_affinity = strcmp(val, "keep") == 0;
 		} else if (strcmp(entry, "setgroups") == 0) {
 			b->setgroups_deny = strcmp(val, "deny") == 0;
+		} else if (strcmp(entry, "uidhelper") == 0) {
+			b->uidhelper = val;
+		} else if (strcmp(entry, "gidhelper") == 0) {
+			b->gidhelper = val;
+		} else if (strcmp(entry, "oomscoreadj") == 0) {
+			b->oomscoreadj = val;
+		} else if (strcmp(entry, "rootless") == 0) {
+			b->rootless = strcmp(val, "1") == 0;
 		}
 	}
 }
@@ -208,6 +226,23 @@ static void write_file(const char *path, const char *data)
 	if (write(fd, data, len) != (ssize_t)len)
 		fail("write %s", path);
 	close(fd);
+}
+
+// write_oom_early sets a rootless container's oom_score_adj in stage 0,
+// which the init inherits. /proc/self of a non-dumpable process is root's,
+// which an unprivileged caller is not: dumpable for the one write.
+static void write_oom_early(const char *val)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "process.oomScoreAdj %s: write /proc/self/oom_score_adj", val);
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		fail("prctl PR_SET_DUMPABLE");
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		fail("%s", what);
+	close(fd);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("prctl PR_SET_DUMPABLE");
 }
 
 // join_namespaces opens every path first (later setns calls may change what
@@ -265,9 +300,70 @@ void berth_close_hostsrc(void)
 	berth_nhostsrc = 0;
 }
 
+// run_map_helper maps pid's user namespace with newuidmap or newgidmap
+// (helper): "helper PID ID HOSTID SIZE ..." from the map's text. The
+// setuid helper checks the ranges against /etc/subuid or /etc/subgid; what
+// it prints when it refuses becomes the error.
+static void run_map_helper(const char *helper, pid_t pid, const char *map)
+{
+	char *copy = strdup(map), *save = NULL, pidstr[16];
+	size_t cap = 8, n = 0;
+	char **argv = malloc(cap * sizeof(char *));
+	if (copy == NULL || argv == NULL)
+		fail("malloc");
+	snprintf(pidstr, sizeof(pidstr), "%d", pid);
+	argv[n++] = (char *)helper;
+	argv[n++] = pidstr;
+	for (char *t = strtok_r(copy, " \n", &save); t != NULL; t = strtok_r(NULL, " \n", &save)) {
+		if (n + 2 > cap && (argv = realloc(argv, (cap *= 2) * sizeof(char *))) == NULL)
+			fail("malloc");
+		argv[n++] = t;
+	}
+	argv[n] = NULL;
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		fail("pipe");
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork %s", helper);
+	if (child == 0) {
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		char *envp[] = { NULL };
+		execve(helper, argv, envp);
+		dprintf(out[1], "exec: %s", strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	char msg[512];
+	size_t got = 0;
+	ssize_t r;
+	while (got < sizeof(msg) - 1 && ((r = read(out[0], msg + got, sizeof(msg) - 1 - got)) > 0 || (r < 0 && errno == EINTR)))
+		got += r > 0 ? (size_t)r : 0;
+	close(out[0]);
+	while (got > 0 && (msg[got - 1] == '\n' || msg[got - 1] == ' '))
+		got--;
+	msg[got] = '\0';
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("wait for %s", helper);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		berth_failx("%s: %s", helper, got > 0 ? msg : "failed");
+	free(copy);
+	free(argv);
+}
+
 // map_user_namespace creates a new user namespace and has a helper left in
 // the parent namespace write its id maps: writing a full map needs
 // CAP_SETUID in the parent namespace, which we lose by unsharing.
+//
+// A rootless caller is not the host's root: /proc/<pid>/ files of a
+// non-dumpable process belong to root, so neither the helper nor newuidmap
+// (which checks that the target is the caller's) could open them. This
+// process is made dumpable from before the unshare until its maps are
+// written, as runc does; nothing of the container runs yet, and only the
+// caller's own uid could make use of it.
 static void map_user_namespace(struct bootstrap *b)
 {
 	int p[2];
@@ -288,17 +384,23 @@ static void map_user_namespace(struct bootstrap *b)
 			snprintf(path, sizeof(path), "/proc/%d/setgroups", self);
 			write_file(path, "deny");
 		}
-		if (b->uidmap) {
+		if (b->uidmap && b->uidhelper) {
+			run_map_helper(b->uidhelper, self, b->uidmap);
+		} else if (b->uidmap) {
 			snprintf(path, sizeof(path), "/proc/%d/uid_map", self);
 			write_file(path, b->uidmap);
 		}
-		if (b->gidmap) {
+		if (b->gidmap && b->gidhelper) {
+			run_map_helper(b->gidhelper, self, b->gidmap);
+		} else if (b->gidmap) {
 			snprintf(path, sizeof(path), "/proc/%d/gid_map", self);
 			write_file(path, b->gidmap);
 		}
 		_exit(0);
 	}
 	close(p[0]);
+	if (b->rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		fail("prctl PR_SET_DUMPABLE");
 	if (unshare(CLONE_NEWUSER) < 0)
 		fail("unshare user namespace");
 	if (write(p[1], "1", 1) != 1)
@@ -309,6 +411,8 @@ static void map_user_namespace(struct bootstrap *b)
 		fail("wait for id-map helper");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		_exit(1); /* the helper already reported why */
+	if (b->rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("prctl PR_SET_DUMPABLE");
 	// Become root of the new namespace so the Go init can set its ids.
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		fail("become root in the user namespace");
@@ -416,6 +520,8 @@ void berth_nsexec(void)
 	// and in a new user namespace this process is no longer the host's
 	// root (a non-dumpable process's /proc/self files stay the host
 	// root's), so opening it later fails with EPERM.
+	if (b.oomscoreadj != NULL)
+		write_oom_early(b.oomscoreadj);
 	int timens_fd = -1;
 	if (b.timens != NULL && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
 		fail("open /proc/self/timens_offsets");

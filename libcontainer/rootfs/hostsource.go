@@ -27,10 +27,11 @@ type HostSource struct {
 }
 
 // HostSources lists, in slot order, the bind sources of p to open from the
-// host side: none without a user namespace, and none inside the rootfs
+// host side: none without a user namespace or for a rootless caller
+// (which could not clone them), and none inside the rootfs
 // (those are the image's, resolved in the root).
 func HostSources(p *Plan, bundle string) []HostSource {
-	if !p.InUserNS {
+	if !p.InUserNS || p.Rootless {
 		return nil
 	}
 	var out []HostSource

@@ -19,7 +19,13 @@ type Plan struct {
 	ReadonlyPaths []string
 	NoPivot       bool // use MS_MOVE + chroot instead of pivot_root
 	InUserNS      bool // new user namespace: create devices by bind-mounting the host node instead of mknod
-	CgroupNS      bool // new cgroup namespace: mount cgroup filesystems; else bind the host cgroup dirs below
+	// Rootless: the caller holds no privilege over the host's mounts, so
+	// no bind source is cloned from the host side (HostSources): each is
+	// bound in the container's mount namespace, whose copies of the
+	// host's mounts the kernel has locked (their flags stay, as with a
+	// clone berth treats as locked).
+	Rootless bool
+	CgroupNS bool // new cgroup namespace: mount cgroup filesystems; else bind the host cgroup dirs below
 	// CgroupPaths maps a v1 hierarchy mount name (e.g. "memory",
 	// "cpu,cpuacct", "unified" for the hybrid cgroup2) to the absolute host
 	// dir of the container's cgroup in it.

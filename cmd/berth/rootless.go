@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// defaultRoot is --root when the caller gives none. It follows runc's rule,
+// so that engines which compute runc's state directory for a rootless user
+// (podman, nerdctl) find berth's where they expect it: an unprivileged user
+// cannot write /run, so a non-root caller with XDG_RUNTIME_DIR set keeps its
+// state in $XDG_RUNTIME_DIR/berth. Root in the host's user namespace keeps
+// /run/berth even with XDG_RUNTIME_DIR set (a login shell's /run/user/0), as
+// runc keeps /run/runc; root inside a user namespace (a rootless engine's
+// namespace) honours XDG_RUNTIME_DIR unless $USER says it is root.
+//
+// The common cases cost no system call: without XDG_RUNTIME_DIR nothing is
+// asked, and root's uid_map is read only when $USER is not "root".
+// libcontainer/nsenter/fastpath.c (fastpath_default_root) computes the same.
+func defaultRoot() (root string, xdg bool) {
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	if dir == "" || !honourXDGRuntimeDir() {
+		return "/run/berth", false
+	}
+	return dir + "/berth", true
+}
+
+func honourXDGRuntimeDir() bool {
+	if os.Geteuid() != 0 {
+		return true
+	}
+	if u, ok := os.LookupEnv("USER"); ok && u == "root" {
+		return false
+	}
+	return inUserNS()
+}
+
+// inUserNS reports whether berth runs in a user namespace other than the
+// host's: the initial one maps every id onto itself.
+func inUserNS() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	f := bytes.Fields(b)
+	return !(len(f) == 3 && string(f[0]) == "0" && string(f[1]) == "0" && string(f[2]) == "4294967295")
+}
+
+// prepareDefaultRoot makes $XDG_RUNTIME_DIR/berth when it is the root in
+// use. It is sticky because the XDG base directory specification lets the
+// session manager prune files of XDG_RUNTIME_DIR that are not: state of
+// running containers must not vanish under them. 0700: other users have no
+// business in it.
+func prepareDefaultRoot(c *cli.Context) error {
+	if c.IsSet("root") || !rootIsXDG {
+		return nil
+	}
+	root := c.String("root")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return fmt.Errorf("--root (default from XDG_RUNTIME_DIR) %q: %w", root, err)
+	}
+	if err := os.Chmod(root, 0o700|os.ModeSticky); err != nil {
+		return fmt.Errorf("--root (default from XDG_RUNTIME_DIR) %q: %w", root, err)
+	}
+	return nil
+}
+
+// rootless decides --rootless as runc does. "auto" (the default) is true
+// for a non-root caller, false for root in the host's user namespace, and
+// true for root in another user namespace, where the host's cgroups are as
+// out of reach as for any unprivileged user.
+func rootless(c *cli.Context) bool {
+	switch c.String("rootless") {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if os.Geteuid() != 0 {
+		return true
+	}
+	return inUserNS()
+}
+
+// checkRootlessFlag refuses a --rootless value other than auto, true or false.
+func checkRootlessFlag(c *cli.Context) error {
+	switch v := c.String("rootless"); v {
+	case "auto", "true", "false":
+		return nil
+	default:
+		return fmt.Errorf("--rootless %q: must be auto, true or false", v)
+	}
+}
