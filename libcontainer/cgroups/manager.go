@@ -190,12 +190,8 @@ func (m *Manager) Join(pid int) error {
 func Load(paths map[string]string, rootless bool) (*Manager, error) {
 	res := &cgroups.Resources{}
 	cg := &cgroups.Cgroup{Resources: res, Rootless: rootless}
-	if paths == nil && rootless && !cgroups.IsCgroup2UnifiedMode() {
-		// A rootless container that could write no hierarchy saved none
-		// (decoded as nil). The library would take nil for "work them
-		// out" and land on berth's own cgroups: ps would list, and
-		// delete kill, everything in them.
-		paths = map[string]string{}
+	if namesNoCgroup(paths) {
+		return &Manager{m: noCgroup{}, res: res, rootless: rootless}, nil
 	}
 	m, err := manager.NewWithPaths(cg, paths)
 	if err != nil {

@@ -398,3 +398,29 @@ func TestRelativePathsMatchLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadNoCgroup: saved paths that name no cgroup of this host load as a
+// manager of nothing, never the caller's own cgroup: Destroy and Pids of
+// it must not reach this test process's cgroup (which the library would
+// work out from empty paths).
+func TestLoadNoCgroup(t *testing.T) {
+	cases := []map[string]string{nil, {}}
+	if mode, err := Host(); err == nil && mode == ModeV2 {
+		cases = append(cases, map[string]string{"memory": "/sys/fs/cgroup/memory/box"})
+	}
+	for _, paths := range cases {
+		m, err := Load(paths, false)
+		if err != nil {
+			t.Fatalf("Load(%v): %v", paths, err)
+		}
+		if pids, err := m.Pids(); err != nil || len(pids) != 0 {
+			t.Errorf("Load(%v).Pids() = %v, %v; want none", paths, pids, err)
+		}
+		if got := m.Paths(); len(got) != 0 {
+			t.Errorf("Load(%v).Paths() = %v, want none", paths, got)
+		}
+		if m.Exists() {
+			t.Errorf("Load(%v).Exists() = true", paths)
+		}
+	}
+}
