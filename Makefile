@@ -78,7 +78,10 @@ soak: build
 # New-coverage inputs are minimized for at most 1s (default 60s, which would
 # eat a short run whole).
 FUZZ_TARGETS := specconv:FuzzLoad specconv:FuzzParseProcess libcontainer:FuzzDecodeState \
-	libcontainer:FuzzValidateID cmd/berth:FuzzParseSignal
+	libcontainer:FuzzValidateID cmd/berth:FuzzParseSignal \
+	libcontainer/nsenter/ctest:FuzzWireCheck libcontainer/nsenter/ctest:FuzzPlan \
+	libcontainer/nsenter/ctest:FuzzBootstrap libcontainer/nsenter/ctest:FuzzSyncParse \
+	libcontainer/nsenter/ctest:FuzzBrief libcontainer/nsenter/ctest:FuzzParseGlobals
 # The smoke budget is a count of inputs, not a duration: with a duration,
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
 # exceeded" when its workers are slow at the deadline (go.dev/issue/75804,
