@@ -78,7 +78,10 @@ soak: build
 # New-coverage inputs are minimized for at most 1s (default 60s, which would
 # eat a short run whole).
 FUZZ_TARGETS := specconv:FuzzLoad specconv:FuzzParseProcess libcontainer:FuzzDecodeState \
-	libcontainer:FuzzValidateID cmd/berth:FuzzParseSignal
+	libcontainer:FuzzValidateID cmd/berth:FuzzParseSignal \
+	libcontainer/nsenter/ctest:FuzzWireCheck libcontainer/nsenter/ctest:FuzzPlan \
+	libcontainer/nsenter/ctest:FuzzBootstrap libcontainer/nsenter/ctest:FuzzSyncParse \
+	libcontainer/nsenter/ctest:FuzzBrief libcontainer/nsenter/ctest:FuzzParseGlobals
 # The smoke budget is a count of inputs, not a duration: with a duration,
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
 # exceeded" when its workers are slow at the deadline (go.dev/issue/75804,
@@ -98,7 +101,17 @@ fuzz: deps
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSMOKE)
 
-lint:
+# The Go↔C schema's generated files (internal/wire) must be what `go
+# generate ./internal/wire` writes now: regenerate into a temporary
+# directory and compare.
+WIRE_GEN := internal/wire/wire_gen.go libcontainer/nsenter/wire_gen.h libcontainer/nsenter/wire_gen.c
+.PHONY: lint-generated
+lint-generated:
+	@tmp=$$(mktemp -d) && $(GO) run ./internal/wire/gen -go $$tmp/wire_gen.go -c $$tmp/wire_gen && \
+	rc=0 && for f in $(WIRE_GEN); do diff -u $$f $$tmp/$$(basename $$f) || rc=1; done; rm -rf $$tmp; \
+	test $$rc = 0 || { echo "wire: generated files are stale: run go generate ./internal/wire"; exit 1; }
+
+lint: lint-generated
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) -tags $(TAGS) ./...

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -21,7 +22,8 @@ var cloneFlags = map[specs.LinuxNamespaceType]int{
 }
 
 // bootstrapMessage encodes the namespace work for the nsenter constructor
-// (see nsexec.c for the format): NUL-terminated key=value entries.
+// (see nsexec.c for the format): NUL-terminated key=value entries, the
+// keys declared in internal/wire/schema.go.
 // With a plan (cinit.go) it asks for the C init.
 func bootstrapMessage(cfg *Config, plan []byte) []byte {
 	var b strings.Builder
@@ -29,43 +31,43 @@ func bootstrapMessage(cfg *Config, plan []byte) []byte {
 	flags := 0
 	for _, ns := range cfg.Namespaces {
 		if ns.Path != "" {
-			add("join", string(ns.Type)+":"+ns.Path)
+			add(wire.BootJoin, string(ns.Type)+":"+ns.Path)
 		} else {
 			flags |= cloneFlags[ns.Type]
 		}
 	}
-	add("clone", fmt.Sprint(flags))
+	add(wire.BootClone, fmt.Sprint(flags))
 	if plan != nil {
-		add("cinit", "1")
+		add(wire.BootCinit, "1")
 	}
 	for _, src := range hostSourceEntries(cfg) {
-		add("hostsrc", src)
+		add(wire.BootHostsrc, src)
 	}
 	if p := cfg.Spec.Process; p != nil && p.ExecCPUAffinity != nil && p.ExecCPUAffinity.Initial != "" {
 		// The parent pinned the exec on purpose (setInitialCPUAffinity):
 		// nsexec.c must not widen it to every CPU as it does the caller's.
-		add("affinity", "keep")
+		add(wire.BootAffinity, "keep")
 	}
 	linux := cfg.Spec.Linux
 	if flags&unix.CLONE_NEWUSER != 0 {
-		add("uidmap", idMap(linux.UIDMappings))
-		add("gidmap", idMap(linux.GIDMappings))
+		add(wire.BootUidmap, idMap(linux.UIDMappings))
+		add(wire.BootGidmap, idMap(linux.GIDMappings))
 		if p := cfg.idMaps; p != nil {
 			if p.rootless {
-				add("rootless", "1")
+				add(wire.BootRootless, "1")
 			}
 			if p.uidHelper != "" {
-				add("uidhelper", p.uidHelper)
+				add(wire.BootUidhelper, p.uidHelper)
 			}
 			if p.gidHelper != "" {
-				add("gidhelper", p.gidHelper)
+				add(wire.BootGidhelper, p.gidHelper)
 			}
 			if p.setgroupsDeny {
-				add("setgroups", "deny")
+				add(wire.BootSetgroups, "deny")
 			}
 		}
 		if p := cfg.Spec.Process; p != nil && p.OOMScoreAdj != nil && cfg.OOMScoreAdjEarly {
-			add("oomscoreadj", fmt.Sprint(*p.OOMScoreAdj))
+			add(wire.BootOomscoreadj, fmt.Sprint(*p.OOMScoreAdj))
 		}
 	}
 	if flags&unix.CLONE_NEWTIME != 0 && len(linux.TimeOffsets) > 0 {
@@ -73,7 +75,7 @@ func bootstrapMessage(cfg *Config, plan []byte) []byte {
 		for clock, off := range linux.TimeOffsets {
 			fmt.Fprintf(&t, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
 		}
-		add("timens", t.String())
+		add(wire.BootTimens, t.String())
 	}
 	return []byte(b.String())
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/berthrun/berth/internal/buildid"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,11 +22,18 @@ import (
 // (libcontainer/nsenter/fastpath.c), which answers `berth state` and
 // `berth list` before the Go runtime starts. It holds what that code needs,
 // with the JSON and table text already rendered here, so that C never parses
-// JSON. Format (version 3):
+// JSON. Format (wire.Brief in internal/wire/schema.go):
 //
-//	berth-brief 3\n
-//	then, in exactly the order of briefFields, one record per field:
+//	berth-brief <version> <schema hash> <build id>\n
+//	then, in exactly the order of wire.BriefFields, one record per field:
 //	<name> <length>\n<length bytes of value>\n
+//
+// The header stamps the brief with the schema (wire.SchemaHash) and the
+// binary (its GNU build id, internal/buildid) that wrote it: C trusts only
+// a brief its own build wrote, since it runs the "execplan" record with
+// its own C init and prints the templates as its own output. A brief of
+// another build is left to Go (which reads state.json, never the brief)
+// until the next save rewrites it. Without a build id no brief is written.
 //
 // Values are raw bytes (the templates span lines). The templates "state" and
 // "json" are the output of `berth state` and one element of `list -f json`
@@ -41,17 +50,19 @@ import (
 // brief is written while the init pid is unknown (creating) or when a table
 // cell could not be rendered the way text/tabwriter does.
 const (
-	briefFile    = "state.brief"
-	briefVersion = "berth-brief 3"
-	pidSlot      = "\x01"
-	statusSlot   = "\x02"
+	briefFile  = "state.brief"
+	pidSlot    = "\x01"
+	statusSlot = "\x02"
 )
 
-// briefFields is the record order; fastpath.h expects exactly this list.
-var briefFields = []string{
-	"id", "pid", "start", "exe", "statejson", "uid", "freezer", "frozen",
-	"bundle", "bundlew", "created", "owner", "ownerw", "state", "json",
-	"faststart", "fastdelete", "cgroups", "execboot", "execplan",
+// briefHeader is the brief's first line, without its newline; "" when this
+// binary has no build id.
+func briefHeader() string {
+	id := buildid.Get()
+	if id == "" {
+		return ""
+	}
+	return fmt.Sprintf("berth-brief %d %s %s", wire.BriefVersion, wire.SchemaHash, id)
 }
 
 // ownerCache keeps user-name lookups for the life of this process: a
@@ -89,7 +100,8 @@ func (s stateStore) writeBrief(st *savedState) {
 // renderBrief builds the brief of st, or reports false when the fast path
 // must not answer for this container.
 func renderBrief(s stateStore, st *savedState) ([]byte, bool) {
-	if st.InitPid <= 0 || !briefable(st) {
+	header := briefHeader()
+	if st.InitPid <= 0 || header == "" || !briefable(st) {
 		return nil, false
 	}
 	dir := s.dir(st.ID)
@@ -119,8 +131,8 @@ func renderBrief(s stateStore, st *savedState) ([]byte, bool) {
 		execBoot, execPlan,
 	}
 	var b bytes.Buffer
-	b.WriteString(briefVersion + "\n")
-	for i, name := range briefFields {
+	b.WriteString(header + "\n")
+	for i, name := range wire.BriefFields {
 		fmt.Fprintf(&b, "%s %d\n%s\n", name, len(values[i]), values[i])
 	}
 	return b.Bytes(), true

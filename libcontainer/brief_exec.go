@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/binary"
+	"github.com/berthrun/berth/internal/wire"
 	"sync"
 
 	"github.com/berthrun/berth/seccomp"
@@ -26,11 +27,11 @@ func execRecords(st *savedState) (boot, plan string) {
 	proc := *st.Config.Spec.Process
 	proc.Terminal = false // exec without --tty
 	cfg := (&Container{st: st}).execConfig(&proc)
-	full := cinitPlan(cfg, planExec, &initParams{Exec: true})
+	full := cinitPlan(cfg, wire.PlanExec, &initParams{Exec: true})
 	if full == nil {
 		return "", ""
 	}
-	return string(bootstrapMessage(cfg, full)), string(withoutRecords(full, planArg))
+	return string(bootstrapMessage(cfg, full)), string(withoutRecords(full, wire.PlanArg))
 }
 
 // fastExecable reports whether Container.Exec of the container's own

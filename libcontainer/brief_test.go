@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,19 +19,19 @@ import (
 )
 
 // readBrief parses state.brief strictly, the way fastpath.c does: the
-// header, then every field of briefFields in order with its exact length.
+// header, then every field of wire.BriefFields in order with its exact length.
 func readBrief(t *testing.T, path string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest, ok := bytes.CutPrefix(b, []byte(briefVersion+"\n"))
+	rest, ok := bytes.CutPrefix(b, []byte(briefHeader()+"\n"))
 	if !ok {
-		t.Fatalf("brief does not start with %q: %q", briefVersion, b)
+		t.Fatalf("brief does not start with %q: %q", briefHeader(), b)
 	}
 	out := map[string]string{}
-	for _, name := range briefFields {
+	for _, name := range wire.BriefFields {
 		line, after, ok := bytes.Cut(rest, []byte("\n"))
 		got, num, ok2 := strings.Cut(string(line), " ")
 		n, err := strconv.Atoi(num)
@@ -283,7 +284,7 @@ func TestBriefExecRecords(t *testing.T) {
 					t.Errorf("execboot %q lacks %q", boot, want)
 				}
 			}
-			if tags := planTags([]byte(plan)); tags[planArg] != 0 || tags[planMode] != 1 || tags[planCwd] != 1 {
+			if tags := planTags([]byte(plan)); tags[wire.PlanArg] != 0 || tags[wire.PlanMode] != 1 || tags[wire.PlanCwd] != 1 {
 				t.Errorf("execplan records %v: want a mode and a cwd, no argv", tags)
 			}
 		})
@@ -302,12 +303,12 @@ func planTags(plan []byte) map[uint32]int {
 
 func TestWithoutRecords(t *testing.T) {
 	w := &planWriter{}
-	w.U32(planMode, planExec)
-	w.Str(planArg, "sh")
-	w.Str(planEnv, "A=b")
-	w.Str(planArg, "-c")
-	got := planTags(withoutRecords(w.B, planArg))
-	if len(got) != 2 || got[planMode] != 1 || got[planEnv] != 1 {
+	w.U32(wire.PlanMode, wire.PlanExec)
+	w.Str(wire.PlanArg, "sh")
+	w.Str(wire.PlanEnv, "A=b")
+	w.Str(wire.PlanArg, "-c")
+	got := planTags(withoutRecords(w.B, wire.PlanArg))
+	if len(got) != 2 || got[wire.PlanMode] != 1 || got[wire.PlanEnv] != 1 {
 		t.Errorf("records left: %v, want the mode and the env", got)
 	}
 }

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/binary"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"strings"
 
@@ -18,32 +19,7 @@ import (
 // notify listener, startContainer hooks, no pivot_root) keep the Go init.
 // docs/design-c-init.md has the design; BERTH_NO_CINIT=1 turns it off.
 
-// Plan record tags: keep in step with cinit.c.
-const (
-	planMode uint32 = 1 + iota
-	planArg
-	planEnv
-	planCwd
-	planUser
-	planGroups
-	planCaps
-	planNoNewPrivs
-	planRlimit
-	planSeccomp
-	planPreserveFDs
-	planFifo
-	planKeyring
-	planOOM
-	planRootfs
-	planAppArmor
-)
-
-// Plan modes.
-const (
-	planExec uint32 = 1 + iota
-	planCreate
-	planRun
-)
+// The plan's records (wire.Plan*) are declared in internal/wire/schema.go.
 
 // cinitRefusal says why cfg's process needs the Go init, or "" when the C
 // init can set it up. exec is true for `berth exec`.
@@ -101,49 +77,49 @@ type planWriter = tlv.Writer
 // init must do it (see cinitRefusal; a seccomp profile that does not
 // compile also goes to the Go init, which reports it as before).
 func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
-	if cinitRefusal(cfg, mode == planExec) != "" {
+	if cinitRefusal(cfg, mode == wire.PlanExec) != "" {
 		return nil
 	}
 	spec := cfg.Spec
 	proc := spec.Process
 	w := &planWriter{}
-	w.U32(planMode, mode)
+	w.U32(wire.PlanMode, mode)
 	if s := spec.Linux.Seccomp; s != nil {
 		prog, err := compileSeccompOnce(s)
 		if err != nil || prog.Notifies() {
 			return nil
 		}
 		flags, insns := prog.Raw()
-		w.Rec(planSeccomp, append(binary.NativeEndian.AppendUint32(nil, flags), insns...))
+		w.Rec(wire.PlanSeccomp, append(binary.NativeEndian.AppendUint32(nil, flags), insns...))
 	}
 	for _, a := range proc.Args {
-		w.Str(planArg, a)
+		w.Str(wire.PlanArg, a)
 	}
 	for _, e := range processEnv(proc.Env) {
-		w.Str(planEnv, e)
+		w.Str(wire.PlanEnv, e)
 	}
-	w.Str(planCwd, proc.Cwd)
+	w.Str(wire.PlanCwd, proc.Cwd)
 	if proc.ApparmorProfile != "" {
-		w.Str(planAppArmor, proc.ApparmorProfile)
+		w.Str(wire.PlanApparmor, proc.ApparmorProfile)
 	}
 	writeUser(w, proc.User)
 	if c := proc.Capabilities; c != nil {
 		perm, inh := maskOf(c.Permitted), maskOf(c.Inheritable)
-		w.U64(planCaps, uint64(maskOf(c.Bounding)), uint64(maskOf(c.Effective)),
+		w.U64(wire.PlanCaps, uint64(maskOf(c.Bounding)), uint64(maskOf(c.Effective)),
 			uint64(perm), uint64(inh), uint64(maskOf(c.Ambient)&perm&inh))
 	}
 	if proc.NoNewPrivileges {
-		w.Rec(planNoNewPrivs, nil)
+		w.Rec(wire.PlanNNP, nil)
 	}
 	for i, l := range proc.Rlimits {
 		d := binary.NativeEndian.AppendUint32(nil, uint32(rlimitNumbers[l.Type]))
 		d = binary.NativeEndian.AppendUint32(d, uint32(i))
 		d = binary.NativeEndian.AppendUint64(d, l.Soft)
 		d = binary.NativeEndian.AppendUint64(d, l.Hard)
-		w.Rec(planRlimit, append(append(d, l.Type...), 0))
+		w.Rec(wire.PlanRlimit, append(append(d, l.Type...), 0))
 	}
-	w.U32(planPreserveFDs, uint32(p.PreserveFDs))
-	if mode != planExec {
+	w.U32(wire.PlanPreserve, uint32(p.PreserveFDs))
+	if mode != wire.PlanExec {
 		writeInitOnly(w, cfg, p)
 	}
 	return w.B
@@ -154,9 +130,9 @@ func writeUser(w *planWriter, u specs.User) {
 	if u.Umask != nil {
 		umask = *u.Umask
 	}
-	w.U32(planUser, u.UID, u.GID, umask)
+	w.U32(wire.PlanUser, u.UID, u.GID, umask)
 	if len(u.AdditionalGids) > 0 {
-		w.U32(planGroups, u.AdditionalGids...)
+		w.U32(wire.PlanGroups, u.AdditionalGids...)
 	}
 }
 
@@ -164,12 +140,12 @@ func writeUser(w *planWriter, u specs.User) {
 // in init.go): exec.fifo, the oom score, the session keyring.
 func writeInitOnly(w *planWriter, cfg *Config, p *initParams) {
 	if p.FifoFd > 0 {
-		w.U32(planFifo, uint32(p.FifoFd))
+		w.U32(wire.PlanFifo, uint32(p.FifoFd))
 	}
 	if adj := cfg.Spec.Process.OOMScoreAdj; adj != nil && !cfg.OOMScoreAdjEarly {
-		w.U32(planOOM, uint32(int32(*adj)))
+		w.U32(wire.PlanOOM, uint32(int32(*adj)))
 	}
 	if !cfg.NoNewKeyring {
-		w.Str(planKeyring, "_ses."+cfg.ID)
+		w.Str(wire.PlanKeyring, "_ses."+cfg.ID)
 	}
 }

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/binary"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func TestCInitRefusal(t *testing.T) {
 	}
 	t.Run("BERTH_NO_CINIT", func(t *testing.T) {
 		t.Setenv("BERTH_NO_CINIT", "1")
-		if cinitPlan(cinitConfig(), planCreate, &initParams{}) != nil {
+		if cinitPlan(cinitConfig(), wire.PlanCreate, &initParams{}) != nil {
 			t.Error("got a plan with BERTH_NO_CINIT=1")
 		}
 	})
@@ -80,6 +81,10 @@ type planRecord struct {
 
 func decodePlan(t *testing.T, b []byte) []planRecord {
 	t.Helper()
+	// The C reader checks the plan against the schema before it reads it.
+	if err := wire.Check(&wire.Plan, b); err != nil {
+		t.Fatal(err)
+	}
 	var out []planRecord
 	for len(b) > 0 {
 		if len(b) < 8 {
@@ -88,6 +93,11 @@ func decodePlan(t *testing.T, b []byte) []planRecord {
 		tag, n := binary.NativeEndian.Uint32(b), binary.NativeEndian.Uint32(b[4:])
 		if uint32(len(b)-8) < n {
 			t.Fatalf("record %d overruns the plan", tag)
+		}
+		if tag == wire.PlanRootfs {
+			if err := wire.Check(&wire.Rootfs, b[8:8+n]); err != nil {
+				t.Fatal(err)
+			}
 		}
 		out = append(out, planRecord{tag, b[8 : 8+n]})
 		b = b[8+n:]
@@ -121,13 +131,13 @@ func TestCInitPlanRecords(t *testing.T) {
 		params initParams
 		want   []uint32 // tags in order
 	}{
-		{planCreate, initParams{FifoFd: 9, PreserveFDs: 2}, []uint32{planMode, planArg, planArg, planArg, planEnv,
-			planCwd, planAppArmor, planUser, planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs,
-			planFifo, planOOM, planKeyring}},
-		{planRun, initParams{}, []uint32{planMode, planArg, planArg, planArg, planEnv, planCwd, planAppArmor, planUser,
-			planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs, planOOM, planKeyring}},
-		{planExec, initParams{}, []uint32{planMode, planArg, planArg, planArg, planEnv, planCwd, planAppArmor, planUser,
-			planGroups, planCaps, planNoNewPrivs, planRlimit, planPreserveFDs}},
+		{wire.PlanCreate, initParams{FifoFd: 9, PreserveFDs: 2}, []uint32{wire.PlanMode, wire.PlanArg, wire.PlanArg, wire.PlanArg, wire.PlanEnv,
+			wire.PlanCwd, wire.PlanApparmor, wire.PlanUser, wire.PlanGroups, wire.PlanCaps, wire.PlanNNP, wire.PlanRlimit, wire.PlanPreserve,
+			wire.PlanFifo, wire.PlanOOM, wire.PlanKeyring}},
+		{wire.PlanRun, initParams{}, []uint32{wire.PlanMode, wire.PlanArg, wire.PlanArg, wire.PlanArg, wire.PlanEnv, wire.PlanCwd, wire.PlanApparmor, wire.PlanUser,
+			wire.PlanGroups, wire.PlanCaps, wire.PlanNNP, wire.PlanRlimit, wire.PlanPreserve, wire.PlanOOM, wire.PlanKeyring}},
+		{wire.PlanExec, initParams{}, []uint32{wire.PlanMode, wire.PlanArg, wire.PlanArg, wire.PlanArg, wire.PlanEnv, wire.PlanCwd, wire.PlanApparmor, wire.PlanUser,
+			wire.PlanGroups, wire.PlanCaps, wire.PlanNNP, wire.PlanRlimit, wire.PlanPreserve}},
 	}
 	for _, tt := range tests {
 		recs := decodePlan(t, cinitPlan(c, tt.mode, &tt.params))
@@ -162,15 +172,15 @@ func checkRecord(t *testing.T, mode uint32, r planRecord) {
 	u32 := func(i int) uint32 { return binary.NativeEndian.Uint32(r.data[4*i:]) }
 	u64 := func(i int) uint64 { return binary.NativeEndian.Uint64(r.data[8*i:]) }
 	switch r.tag {
-	case planMode:
+	case wire.PlanMode:
 		if u32(0) != mode {
 			t.Errorf("mode record %d, want %d", u32(0), mode)
 		}
-	case planUser:
+	case wire.PlanUser:
 		if u32(0) != 5 || u32(1) != 6 || u32(2) != 0o077 {
 			t.Errorf("user record %d %d %o", u32(0), u32(1), u32(2))
 		}
-	case planCaps:
+	case wire.PlanCaps:
 		kill, chown := uint64(1)<<5, uint64(1)<<0
 		want := []uint64{kill | chown, kill, kill | chown, kill, kill}
 		for i, w := range want {
@@ -178,23 +188,23 @@ func checkRecord(t *testing.T, mode uint32, r planRecord) {
 				t.Errorf("caps set %d = %#x, want %#x", i, u64(i), w)
 			}
 		}
-	case planRlimit:
+	case wire.PlanRlimit:
 		if u32(0) != 7 || u32(1) != 0 || u64(1) != 10 || u64(2) != 20 || string(r.data[24:]) != "RLIMIT_NOFILE\x00" {
 			t.Errorf("rlimit record %v", r.data)
 		}
-	case planOOM:
+	case wire.PlanOOM:
 		if int32(u32(0)) != -7 {
 			t.Errorf("oom record %d", int32(u32(0)))
 		}
-	case planKeyring:
+	case wire.PlanKeyring:
 		if string(r.data) != "_ses.c1\x00" {
 			t.Errorf("keyring record %q", r.data)
 		}
-	case planAppArmor:
+	case wire.PlanApparmor:
 		if string(r.data) != "berth-test\x00" {
 			t.Errorf("apparmor record %q", r.data)
 		}
-	case planFifo:
+	case wire.PlanFifo:
 		if u32(0) != 9 {
 			t.Errorf("fifo record %d", u32(0))
 		}

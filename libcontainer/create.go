@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"os/exec"
 	"time"
@@ -199,9 +200,9 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 		parentEnd.Close()
 		return nil, nil, err
 	}
-	mode := planCreate
+	mode := wire.PlanCreate
 	if opts.Foreground {
-		mode = planRun
+		mode = wire.PlanRun
 	}
 	plan := cinitPlan(c.st.Config, mode, params)
 	if plan != nil {
@@ -241,7 +242,7 @@ func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, 
 		cmd.Wait()
 		return 0, nil, fmt.Errorf("send bootstrap: %w", err)
 	}
-	m, err := sync.expect(msgPid)
+	m, err := sync.expect(wire.SyncPID)
 	waitErr := cmd.Wait()
 	if err != nil {
 		return 0, nil, fmt.Errorf("namespaces: %w", initError(err, waitErr))
@@ -280,16 +281,16 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	params.Trace = trace.Enabled()
 	sync := c.init.sync
 	if params.crootfs == nil {
-		msg := &message{Type: msgConfig, Config: cfg, Init: params}
+		msg := &message{Type: wire.SyncConfig, Config: cfg, Init: params}
 		if params.Helper {
-			msg = &message{Type: msgRootfs, Rootfs: helperJob(cfg, params)}
+			msg = &message{Type: wire.SyncRootfs, Rootfs: helperJob(cfg, params)}
 		}
 		if err := sync.send(msg); err != nil {
 			return fmt.Errorf("send config to init: %w", sync.pendingError(err))
 		}
 		trace.Point("create:config-sent")
 	}
-	if _, err := sync.expect(msgHooks); err != nil {
+	if _, err := sync.expect(wire.SyncHooks); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	trace.Point("create:rootfs")
@@ -297,7 +298,7 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 		return err // destroy kills the init, which is waiting for us
 	}
 	trace.Point("create:hooks")
-	if err := sync.send(&message{Type: msgHooksDone}); err != nil {
+	if err := sync.send(&message{Type: wire.SyncHooksDone}); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	ready, err := c.expectReady(sync, pid, Creating)

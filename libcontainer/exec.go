@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"os/exec"
 	"strconv"
@@ -87,7 +88,7 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 	}
 	childEnd.Close()
 	trace.Point("exec:started")
-	plan := cinitPlan(cfg, planExec, params)
+	plan := cinitPlan(cfg, wire.PlanExec, params)
 	pid, err := c.enterExec(cmd, sync, cfg, params, plan, opts.Cgroup)
 	if err != nil {
 		if pid > 0 {
@@ -140,7 +141,7 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, para
 	}
 	trace.Point("exec:namespaces")
 	if plan == nil {
-		if err := sync.send(&message{Type: msgConfig, Config: cfg, Init: params}); err != nil {
+		if err := sync.send(&message{Type: wire.SyncConfig, Config: cfg, Init: params}); err != nil {
 			return pid, fmt.Errorf("exec: %w", err)
 		}
 	}
@@ -155,7 +156,7 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, para
 		return pid, nil // exec'd
 	case err != nil:
 		return pid, fmt.Errorf("exec: %w", err)
-	case m2.Type == msgError:
+	case m2.Type == wire.SyncError:
 		return pid, errors.New(m2.Msg)
 	}
 	return pid, fmt.Errorf("exec: unexpected %q message", m2.Type)

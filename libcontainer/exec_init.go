@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"github.com/berthrun/berth/internal/wire"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -27,7 +28,7 @@ func runExec(sync *syncSocket, spec *specs.Spec, filter *seccompFilter, p *initP
 	if err := becomeProcess(proc, filter, p.PreserveFDs); err != nil {
 		return err
 	}
-	if err := sync.send(&message{Type: msgReady}); err != nil {
+	if err := sync.send(&message{Type: wire.SyncReady}); err != nil {
 		return err
 	}
 	// The socket is close-on-exec: the parent sees it close at the execve.

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"math"
 	"os"
 	"runtime"
@@ -80,18 +81,18 @@ func InitMain() {
 	}
 	// runInit only returns on failure. Until "ready" the parent reports the
 	// error; after it, the parent may be gone and stderr is the only way.
-	if sync.send(&message{Type: msgError, Msg: err.Error()}) != nil {
+	if sync.send(&message{Type: wire.SyncError, Msg: err.Error()}) != nil {
 		fmt.Fprintf(os.Stderr, "berth init: %v\n", err)
 	}
 	os.Exit(1)
 }
 
 func runInit(sync *syncSocket) error {
-	m, err := sync.expectOneOf(msgConfig, msgRootfs)
+	m, err := sync.expectOneOf(wire.SyncConfig, wire.SyncRootfs)
 	if err != nil {
 		return err
 	}
-	if m.Type == msgRootfs {
+	if m.Type == wire.SyncRootfs {
 		return runRootfsHelper(sync, m.Rootfs)
 	}
 	cfg, p := m.Config, m.Init
@@ -133,7 +134,7 @@ func runInit(sync *syncSocket) error {
 		return err
 	}
 	trace.Point("init:process")
-	if err := sync.send(&message{Type: msgReady, Trace: trace.Collected()}); err != nil {
+	if err := sync.send(&message{Type: wire.SyncReady, Trace: trace.Collected()}); err != nil {
 		return err
 	}
 	closeProcHandle()
@@ -162,7 +163,7 @@ func runInit(sync *syncSocket) error {
 // exit 0: the trace goes to the parent first, as "ready" would carry it.
 func helperDone(sync *syncSocket, traced bool) error {
 	if traced {
-		if err := sync.send(&message{Type: msgTrace, Trace: trace.Collected()}); err != nil {
+		if err := sync.send(&message{Type: wire.SyncTrace, Trace: trace.Collected()}); err != nil {
 			return err
 		}
 	}
@@ -267,7 +268,7 @@ func writeSysctl(key, value string) error {
 func waitForStart(sync *syncSocket, fdDir, fifoFd int) (int, error) {
 	if fifoFd == 0 {
 		defer unix.Close(fdDir)
-		_, err := sync.expect(msgStart)
+		_, err := sync.expect(wire.SyncStart)
 		return -1, err
 	}
 	// The parent of create is gone: later errors go to stderr.

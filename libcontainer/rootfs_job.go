@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"slices"
 
@@ -120,7 +121,7 @@ func (j *crootfsJob) withProgram(plan []byte, cgroupPaths map[string]string) []b
 		}
 	}
 	w := &planWriter{B: plan}
-	w.Rec(planRootfs, rootfs.CompileC(j.plan, j.settings))
+	w.Rec(wire.PlanRootfs, rootfs.CompileC(j.plan, j.settings))
 	return w.B
 }
 
@@ -155,10 +156,10 @@ func buildRootfs(sync *syncSocket, job *rootfsJob, processEnv func() error) (str
 		}
 	}
 	trace.Point("init:rootfs-prepare")
-	if err := sync.send(&message{Type: msgHooks}); err != nil {
+	if err := sync.send(&message{Type: wire.SyncHooks}); err != nil {
 		return "", err
 	}
-	if _, err := sync.expect(msgHooksDone); err != nil {
+	if _, err := sync.expect(wire.SyncHooksDone); err != nil {
 		return "", err
 	}
 	trace.Point("init:wait-hooks")

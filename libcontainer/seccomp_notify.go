@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 
 	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/seccomp"
@@ -57,12 +58,12 @@ func (f *seccompFilter) install() error {
 		return nil
 	}
 	defer unix.Close(listener)
-	if err := f.sync.sendFd(&message{Type: msgSeccompFd}, listener); err != nil {
+	if err := f.sync.sendFd(&message{Type: wire.SyncSeccompFd}, listener); err != nil {
 		return fmt.Errorf("seccomp: send the notify listener to berth: %w", err)
 	}
 	// Nothing goes on until the agent can answer; if the hand-off fails,
 	// the parent's error is the one reported.
-	_, err = f.sync.expect(msgAgentHas)
+	_, err = f.sync.expect(wire.SyncAgentHas)
 	return err
 }
 
@@ -84,18 +85,18 @@ func (c *Container) expectReady(sync *syncSocket, pid int, status string) (*mess
 		switch {
 		case err != nil:
 			return nil, err
-		case m.Type == msgError:
+		case m.Type == wire.SyncError:
 			return nil, errors.New(m.Msg)
-		case m.Type == msgTrace:
+		case m.Type == wire.SyncTrace:
 			traced = m.Trace
 			continue
-		case m.Type == msgReady:
+		case m.Type == wire.SyncReady:
 			if m.Trace == nil {
 				m.Trace = traced
 			}
 			return m, nil
-		case m.Type != msgSeccompFd:
-			return nil, fmt.Errorf("sync: got %q, want %q", m.Type, msgReady)
+		case m.Type != wire.SyncSeccompFd:
+			return nil, fmt.Errorf("sync: got %q, want %q", m.Type, wire.SyncReady)
 		}
 		err = c.sendToAgent(m.fds, pid, status)
 		for _, fd := range m.fds {
@@ -104,7 +105,7 @@ func (c *Container) expectReady(sync *syncSocket, pid int, status string) (*mess
 		if err != nil {
 			return nil, err
 		}
-		if err := sync.send(&message{Type: msgAgentHas}); err != nil {
+		if err := sync.send(&message{Type: wire.SyncAgentHas}); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"time"
 
@@ -58,7 +59,7 @@ func (c *Container) execInit() error {
 	if c.init != nil {
 		// run: the init created in this process waits on the sync socket,
 		// which closes at its execve (or carries the error that stopped it).
-		if err := c.init.sync.send(&message{Type: msgStart}); err != nil {
+		if err := c.init.sync.send(&message{Type: wire.SyncStart}); err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
 		trace.Point("start:signalled")
@@ -67,7 +68,7 @@ func (c *Container) execInit() error {
 		case errors.Is(err, errPeerGone): // exec'd
 		case err != nil:
 			return fmt.Errorf("start: %w", err)
-		case m.Type == msgError:
+		case m.Type == wire.SyncError:
 			return errors.New(m.Msg)
 		default:
 			return fmt.Errorf("start: unexpected %q message from init", m.Type)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"slices"
 	"strconv"
@@ -13,21 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Message types exchanged between the berth parent and the container's init
-// over the sync socket, in the order they are sent.
-const (
-	msgPid       = "pid"        // nsenter → parent: the init's host pid
-	msgConfig    = "config"     // parent → init: what to build
-	msgRootfs    = "rootfs"     // parent → the C init's rootfs helper, instead of "config": the root to build
-	msgHooks     = "hooks"      // init → parent: namespaces and mounts ready, run prestart/createRuntime
-	msgHooksDone = "hooks-done" // parent → init: those hooks passed
-	msgReady     = "ready"      // init → parent: created, waiting for start
-	msgStart     = "start"      // parent → init (run only): exec the process now
-	msgSeccompFd = "seccomp-fd" // init → parent: the seccomp notify listener (SCM_RIGHTS), for the agent
-	msgAgentHas  = "agent-has"  // parent → init: the agent has the listener
-	msgError     = "error"      // either way: the step that failed and why
-	msgTrace     = "trace"      // rootfs helper → parent: its phases (the C init then says "ready")
-)
+// The message types exchanged between the berth parent and the container's
+// init over the sync socket (wire.Sync*, in the order they are sent) are
+// declared in internal/wire/schema.go: the C stages send and read some.
 
 // message is one packet on the sync socket.
 type message struct {
@@ -133,7 +122,7 @@ func decodeMessage(buf []byte) (*message, error) {
 	}
 	m := &message{Type: r.Type, Pid: r.Pid, HostSrc: r.HostSrc, Msg: r.Msg, Trace: r.Trace}
 	switch r.Type {
-	case msgConfig:
+	case wire.SyncConfig:
 		var c struct {
 			Config *Config     `json:"config"`
 			Init   *initParams `json:"init"`
@@ -145,7 +134,7 @@ func decodeMessage(buf []byte) (*message, error) {
 			return nil, errors.New("config message without its config")
 		}
 		m.Config, m.Init = c.Config, c.Init
-	case msgRootfs:
+	case wire.SyncRootfs:
 		var j struct {
 			Rootfs *rootfsJob `json:"rootfs"`
 		}
@@ -172,7 +161,7 @@ func (s *syncSocket) expectOneOf(types ...string) (*message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Type == msgError {
+	if m.Type == wire.SyncError {
 		return nil, errors.New(m.Msg)
 	}
 	if !slices.Contains(types, m.Type) {
@@ -191,7 +180,7 @@ func (s *syncSocket) pendingError(err error) error {
 	if !errors.Is(err, unix.EPIPE) {
 		return err
 	}
-	if m, rerr := s.recv(); rerr == nil && m.Type == msgError {
+	if m, rerr := s.recv(); rerr == nil && m.Type == wire.SyncError {
 		return errors.New(m.Msg)
 	}
 	return err

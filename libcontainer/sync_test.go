@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"github.com/berthrun/berth/internal/wire"
 	"reflect"
 	"strings"
 	"testing"
@@ -22,11 +23,11 @@ func TestSyncRoundTrip(t *testing.T) {
 		Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, HookState: &specs.State{ID: "c1"},
 	}
 	tests := []*message{
-		{Type: msgPid, Pid: 42},
-		{Type: msgError, Msg: "rootfs: mounts[0]: boom"},
-		{Type: msgTrace, Trace: []trace.Span{{Point: "init:config", Phase: 3, Total: 5}}},
-		{Type: msgConfig, Config: cfg, Init: &initParams{FifoFd: 5, Trace: true}},
-		{Type: msgRootfs, Rootfs: job},
+		{Type: wire.SyncPID, Pid: 42},
+		{Type: wire.SyncError, Msg: "rootfs: mounts[0]: boom"},
+		{Type: wire.SyncTrace, Trace: []trace.Span{{Point: "init:config", Phase: 3, Total: 5}}},
+		{Type: wire.SyncConfig, Config: cfg, Init: &initParams{FifoFd: 5, Trace: true}},
+		{Type: wire.SyncRootfs, Rootfs: job},
 	}
 	for _, want := range tests {
 		parent, child, err := newSyncPair()
@@ -74,10 +75,10 @@ func TestExpectOneOf(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{&message{Type: msgRootfs, Rootfs: &rootfsJob{}}, []string{msgConfig, msgRootfs}, ""},
-		{&message{Type: msgError, Msg: "init: boom"}, []string{msgConfig, msgRootfs}, "init: boom"},
-		{&message{Type: msgReady}, []string{msgHooks}, `sync: got "ready", want "hooks"`},
-		{&message{Type: msgReady}, []string{msgConfig, msgRootfs}, `sync: got "ready", want "config" or "rootfs"`},
+		{&message{Type: wire.SyncRootfs, Rootfs: &rootfsJob{}}, []string{wire.SyncConfig, wire.SyncRootfs}, ""},
+		{&message{Type: wire.SyncError, Msg: "init: boom"}, []string{wire.SyncConfig, wire.SyncRootfs}, "init: boom"},
+		{&message{Type: wire.SyncReady}, []string{wire.SyncHooks}, `sync: got "ready", want "hooks"`},
+		{&message{Type: wire.SyncReady}, []string{wire.SyncConfig, wire.SyncRootfs}, `sync: got "ready", want "config" or "rootfs"`},
 	}
 	for _, tt := range tests {
 		parent, child, err := newSyncPair()

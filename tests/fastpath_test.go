@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -109,8 +110,16 @@ func TestFastPathFallsBackToGo(t *testing.T) {
 	assertError(t, assertSameAsGo(t, e, "state"), "state")
 	assertError(t, assertSameAsGo(t, e, "--log-format", "xml", "list"), "xml")
 	assertSameAsGo(t, e, "state", some, "extra")
-	// A brief that is garbage, or older than its state.json, is not used.
+	// A brief that another schema or another build wrote, is garbage, or
+	// is older than its state.json, is not used.
+	brief := filepath.Join(e.root, some, "state.brief")
+	orig, err := os.ReadFile(brief)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, spoil := range []func(dir string){
+		func(dir string) { os.WriteFile(brief, restamp(t, orig, 2), 0o600) }, // schema hash
+		func(dir string) { os.WriteFile(brief, restamp(t, orig, 3), 0o600) }, // build id
 		func(dir string) {
 			os.WriteFile(filepath.Join(dir, "state.brief"), []byte("berth-brief 1\nid 999\n"), 0o600)
 		},
@@ -123,6 +132,28 @@ func TestFastPathFallsBackToGo(t *testing.T) {
 			t.Errorf("a spoiled brief was used")
 		}
 	}
+}
+
+// restamp changes one word of the brief's header ("berth-brief VERSION
+// SCHEMA BUILDID") to another of the same length.
+func restamp(t *testing.T, brief []byte, word int) []byte {
+	t.Helper()
+	head, rest, _ := bytes.Cut(brief, []byte("\n"))
+	words := strings.Fields(string(head))
+	if len(words) != 4 || words[0] != "berth-brief" {
+		t.Fatalf("brief header %q", head)
+	}
+	w := []byte(words[word])
+	w[0] = "01"[b2i(w[0] == '0')]
+	words[word] = string(w)
+	return append([]byte(strings.Join(words, " ")+"\n"), rest...)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // rewrite replaces path with a copy of itself (a new inode), as a hand

@@ -3,7 +3,9 @@
 // When the bootstrap carries "cinit=1", a second packet follows it: the
 // process plan the Go parent resolved from the config (libcontainer/cinit.go).
 // It is a list of records, each a 4-byte tag, a 4-byte length and that many
-// bytes; integers are in host byte order, strings end in NUL. No JSON here.
+// bytes; integers are in host byte order, strings end in NUL. The records
+// are declared in internal/wire/schema.go (tags in wire_gen.h); wire.c
+// reads them. No JSON here.
 //
 //   exec:        the cloned child applies the plan and execs; no Go runtime
 //                starts inside the container at all.
@@ -45,6 +47,8 @@
 #include <unistd.h>
 
 #include "nsexec.h"
+#include "syncmsg.h"
+#include "wire.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -53,26 +57,6 @@
 #define MAX_RLIMITS 32
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// Record tags: keep in step with libcontainer/cinit.go.
-enum {
-	TAG_MODE = 1,  // u32: MODE_*
-	TAG_ARG,       // string, one per argument
-	TAG_ENV,       // string, one per variable
-	TAG_CWD,       // string
-	TAG_USER,      // u32 uid, u32 gid, u32 umask
-	TAG_GROUPS,    // u32 per additional gid
-	TAG_CAPS,      // u64 bounding, effective, permitted, inheritable, ambient
-	TAG_NNP,       // empty: set no_new_privs
-	TAG_RLIMIT,    // u32 resource, u32 index, u64 soft, u64 hard, string type
-	TAG_SECCOMP,   // u32 flags, then struct sock_filter[]
-	TAG_PRESERVE,  // u32: fds 3..3+N-1 stay open
-	TAG_FIFO,      // u32: the O_PATH fd of exec.fifo (create)
-	TAG_KEYRING,   // string: session keyring to join
-	TAG_OOM,       // i32: oom_score_adj
-	TAG_ROOTFS,    // a rootfs program (crootfs.c): pid 1 builds the root itself
-	TAG_APPARMOR,  // string: the AppArmor profile the execve enters
-};
-enum { MODE_EXEC = 1, MODE_CREATE = 2, MODE_RUN = 3 };
 enum { CAP_BND, CAP_EFF, CAP_PRM, CAP_INH, CAP_AMB };
 
 struct plan_rlimit {
@@ -102,133 +86,96 @@ struct cinit_plan {
 	uint32_t rootfs_len;
 };
 
-static uint32_t u32_at(const char *p)
+static char *str_of(struct wire_rec *r)
 {
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
+	return (char *)wire_str(r);
 }
 
-static uint64_t u64_at(const char *p)
+static void parse_rlimit(struct cinit_plan *p, struct wire_rec *r)
 {
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-// next_record steps *cur over one record and returns 0 at the end.
-static int next_record(char **cur, char *end, uint32_t *tag, char **data, uint32_t *len)
-{
-	if (*cur == end)
-		return 0;
-	if (end - *cur < 8)
-		berth_failx("plan: truncated record");
-	*tag = u32_at(*cur);
-	*len = u32_at(*cur + 4);
-	if ((size_t)(end - *cur - 8) < *len)
-		berth_failx("plan: record %u overruns the packet", *tag);
-	*data = *cur + 8;
-	*cur += 8 + *len;
-	return 1;
-}
-
-static char *str_of(char *d, uint32_t len)
-{
-	if (len == 0 || d[len - 1] != '\0')
-		berth_failx("plan: unterminated string");
-	return d;
-}
-
-static void need(uint32_t len, uint32_t want, const char *what)
-{
-	if (len < want)
-		berth_failx("plan: short %s record", what);
-}
-
-static void parse_rlimit(struct cinit_plan *p, char *d, uint32_t len)
-{
-	need(len, 25, "rlimit");
 	if (p->nrlimits == MAX_RLIMITS)
 		berth_failx("plan: more than %d rlimits", MAX_RLIMITS);
-	struct plan_rlimit *r = &p->rlimits[p->nrlimits++];
-	r->resource = u32_at(d);
-	r->index = u32_at(d + 4);
-	r->soft = u64_at(d + 8);
-	r->hard = u64_at(d + 16);
-	r->type = str_of(d + 24, len - 24);
+	struct plan_rlimit *l = &p->rlimits[p->nrlimits++];
+	l->resource = wire_u32(r);
+	l->index = wire_u32(r);
+	l->soft = wire_u64(r);
+	l->hard = wire_u64(r);
+	l->type = wire_str(r);
 }
 
-static void parse_seccomp(struct cinit_plan *p, char *d, uint32_t len)
+static void parse_seccomp(struct cinit_plan *p, struct wire_rec *r)
 {
-	need(len, 4, "seccomp");
-	size_t n = (len - 4) / sizeof(struct sock_filter);
-	if (n == 0 || n > 0xffff || (len - 4) % sizeof(struct sock_filter) != 0)
-		berth_failx("plan: bad seccomp program length %u", len);
+	p->filter_flags = wire_u32(r);
+	uint32_t len = r->len - r->off;
+	size_t n = len / sizeof(struct sock_filter);
+	if (n == 0 || n > 0xffff || len % sizeof(struct sock_filter) != 0)
+		berth_failx("plan: bad seccomp program length %u", r->len);
 	// Copied: the record is not aligned for struct sock_filter.
 	p->filter.filter = malloc(n * sizeof(struct sock_filter));
 	if (p->filter.filter == NULL)
 		berth_fail("plan: malloc");
-	memcpy(p->filter.filter, d + 4, n * sizeof(struct sock_filter));
+	memcpy(p->filter.filter, r->d + r->off, n * sizeof(struct sock_filter));
 	p->filter.len = n;
-	p->filter_flags = u32_at(d);
 	p->has_filter = 1;
 }
 
-static void parse_groups(struct cinit_plan *p, char *d, uint32_t len)
+static void parse_groups(struct cinit_plan *p, struct wire_rec *r)
 {
-	p->ngroups = len / 4;
+	p->ngroups = r->len / 4;
 	p->groups = calloc(p->ngroups + 1, sizeof(gid_t));
 	if (p->groups == NULL)
 		berth_fail("plan: malloc");
 	for (int i = 0; i < p->ngroups; i++)
-		p->groups[i] = u32_at(d + 4 * i);
+		p->groups[i] = wire_u32(r);
 }
 
-static void parse_one(struct cinit_plan *p, uint32_t tag, char *d, uint32_t len)
+static void parse_one(struct cinit_plan *p, struct wire_rec *r)
 {
-	switch (tag) {
-	case TAG_MODE: need(len, 4, "mode"); p->mode = u32_at(d); break;
-	case TAG_ARG: p->argv[p->argc++] = str_of(d, len); break;
-	case TAG_ENV: p->envp[p->envc++] = str_of(d, len); break;
-	case TAG_CWD: p->cwd = str_of(d, len); break;
-	case TAG_KEYRING: p->keyring = str_of(d, len); break;
-	case TAG_USER:
-		need(len, 12, "user");
-		p->uid = u32_at(d);
-		p->gid = u32_at(d + 4);
-		p->umask = u32_at(d + 8);
+	switch (r->tag) {
+	case PLAN_MODE: p->mode = wire_u32(r); break;
+	case PLAN_ARG: p->argv[p->argc++] = str_of(r); break;
+	case PLAN_ENV: p->envp[p->envc++] = str_of(r); break;
+	case PLAN_CWD: p->cwd = wire_str(r); break;
+	case PLAN_KEYRING: p->keyring = wire_str(r); break;
+	case PLAN_USER:
+		p->uid = wire_u32(r);
+		p->gid = wire_u32(r);
+		p->umask = wire_u32(r);
 		break;
-	case TAG_GROUPS: parse_groups(p, d, len); break;
-	case TAG_CAPS:
-		need(len, 40, "caps");
+	case PLAN_GROUPS: parse_groups(p, r); break;
+	case PLAN_CAPS:
 		for (int i = 0; i < 5; i++)
-			p->caps[i] = u64_at(d + 8 * i);
+			p->caps[i] = wire_u64(r);
 		p->has_caps = 1;
 		break;
-	case TAG_NNP: p->nnp = 1; break;
-	case TAG_RLIMIT: parse_rlimit(p, d, len); break;
-	case TAG_SECCOMP: parse_seccomp(p, d, len); break;
-	case TAG_PRESERVE: need(len, 4, "preserve"); p->preserve_fds = u32_at(d); break;
-	case TAG_FIFO: need(len, 4, "fifo"); p->fifo_fd = u32_at(d); break;
-	case TAG_OOM: need(len, 4, "oom"); p->oom = (int32_t)u32_at(d); p->has_oom = 1; break;
-	case TAG_ROOTFS: p->rootfs = d; p->rootfs_len = len; break;
-	case TAG_APPARMOR: p->apparmor = str_of(d, len); break;
-	default: berth_failx("plan: unknown record %u", tag);
+	case PLAN_NNP: p->nnp = 1; break;
+	case PLAN_RLIMIT: parse_rlimit(p, r); break;
+	case PLAN_SECCOMP: parse_seccomp(p, r); break;
+	case PLAN_PRESERVE: p->preserve_fds = wire_u32(r); break;
+	case PLAN_FIFO: p->fifo_fd = wire_u32(r); break;
+	case PLAN_OOM: p->oom = (int32_t)wire_u32(r); p->has_oom = 1; break;
+	case PLAN_ROOTFS: p->rootfs = r->d; p->rootfs_len = r->len; break;
+	case PLAN_APPARMOR: p->apparmor = wire_str(r); break;
 	}
 }
 
+// cinit_parse checks the whole plan against the schema (wire_check) before
+// reading any of it: a record the schema does not declare, or one whose
+// data is not its layout, fails the init here.
 struct cinit_plan *cinit_parse(char *buf, size_t len)
 {
 	struct cinit_plan *p = calloc(1, sizeof(*p));
-	char *cur = buf, *end = buf + len, *d;
-	uint32_t tag, l;
+	char *cur, *end = buf + len, err[128];
+	struct wire_rec r;
 	int nargs = 0, nenv = 0;
 
 	if (p == NULL)
 		berth_fail("plan: malloc");
-	while (next_record(&cur, end, &tag, &d, &l)) {
-		nargs += tag == TAG_ARG;
-		nenv += tag == TAG_ENV;
+	if (wire_check(&wire_plan, buf, len, err, sizeof(err)) < 0)
+		berth_failx("plan: %s", err);
+	for (cur = buf; wire_next(&cur, end, &r);) {
+		nargs += r.tag == PLAN_ARG;
+		nenv += r.tag == PLAN_ENV;
 	}
 	// One spare slot in envp for HOME.
 	p->argv = calloc(nargs + 1, sizeof(char *));
@@ -237,8 +184,8 @@ struct cinit_plan *cinit_parse(char *buf, size_t len)
 		berth_fail("plan: malloc");
 	p->fifo_fd = -1;
 	p->umask = 022;
-	for (cur = buf; next_record(&cur, end, &tag, &d, &l);)
-		parse_one(p, tag, d, l);
+	for (cur = buf; wire_next(&cur, end, &r);)
+		parse_one(p, &r);
 	if (p->argc == 0 || p->cwd == NULL || p->mode < MODE_EXEC || p->mode > MODE_RUN)
 		berth_failx("plan: no mode, args or cwd");
 	return p;
@@ -531,7 +478,7 @@ static void exec_process(struct cinit_plan *p, const char *path)
 
 static void send_ready(void)
 {
-	static const char ready[] = "{\"type\":\"ready\"}";
+	static const char ready[] = "{\"type\":\"" SYNC_READY "\"}";
 	if (write(berth_syncfd, ready, sizeof(ready) - 1) != sizeof(ready) - 1)
 		_exit(1); /* the parent gave up on us and reports why itself */
 }
@@ -581,13 +528,14 @@ static int reopen_fifo(int fifo_fd, int fddir)
 static void wait_for_start(struct cinit_plan *p, int fddir)
 {
 	char buf[256];
+	struct sync_msg m;
 
 	if (p->mode == MODE_RUN) {
 		ssize_t n = recv(berth_syncfd, buf, sizeof(buf) - 1, 0);
 		if (n <= 0)
 			_exit(1); /* the parent is gone */
 		buf[n] = '\0';
-		if (strstr(buf, "\"start\"") == NULL)
+		if (sync_parse(buf, (size_t)n, &m) < 0 || strcmp(m.type, SYNC_START) != 0)
 			berth_failx("sync: got %s, want start", buf);
 		return;
 	}

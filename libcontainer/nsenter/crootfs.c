@@ -1,7 +1,7 @@
 // The container's root filesystem built in C (docs/design-c-init.md, stage 2).
 //
-// For a config the parent can compile (libcontainer/crootfs.go decides and
-// encodes), the process plan carries a rootfs program: records executed in
+// For a config the parent can compile (libcontainer/rootfs/cprogram.go
+// decides and encodes), the process plan carries a rootfs program: records executed in
 // order by the container's pid 1, in its own mount namespace, with no Go
 // runtime started. The program is the Go rootfs package's steps with every
 // decision already taken (options parsed, flags computed, devices listed,
@@ -17,8 +17,8 @@
 //   - flags a bind cannot set are applied by a bind remount that carries
 //     over the flags the options do not mention (locked flags stay).
 //
-// Record format as in cinit.c: u32 tag, u32 length, data; a record's
-// numbers come first, then its NUL-terminated strings.
+// The records and their layouts are declared in internal/wire/schema.go
+// (generated into wire_gen.h); wire.c reads and checks them.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +40,8 @@
 #include <unistd.h>
 
 #include "nsexec.h"
+#include "syncmsg.h"
+#include "wire.h"
 
 #ifndef STATX_ATTR_MOUNT_ROOT
 #define STATX_ATTR_MOUNT_ROOT 0x00002000
@@ -51,45 +53,12 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-// Program record tags: keep in step with libcontainer/crootfs.go.
-enum {
-	RF_CTX = 1,     // string: what the next steps' errors are about
-	RF_PROPAGATION, // u64: propagation of / in the new namespace
-	RF_ROOT,        // string: host path of the root; bind it on itself, open it
-	RF_FS,          // u64 flags; dest, source, fstype, data
-	RF_BIND,        // u64 flags, u64 set, u64 clear; dest, source
-	RF_MNT_PROP,    // u64: propagation for the last mount
-	RF_MNT_ATTR,    // u64 set, u64 clear: recursive attributes of the last mount
-	RF_CG_TMPFS,    // u64 flags; dest: the tmpfs holding v1 hierarchies
-	RF_CG_BIND,     // u64 set, u64 clear; name, host dir
-	RF_CG_FS,       // u64 flags; name, fstype, data
-	RF_CG_LINK,     // name, target
-	RF_CG_DONE,     // u64 set, u64 clear: remount the tmpfs read-only if set says so
-	RF_DEV,         // u32 type, major, minor, mode, uid, gid, userns; path
-	RF_DEVLINKS,    // u32: add /dev/core
-	RF_HOOKS,       // tell the parent to run its hooks, wait for it
-	RF_PIVOT,       // pivot_root into the root, detach the old one
-	RF_HOSTNAME,    // string
-	RF_DOMAINNAME,  // string
-	RF_SYSCTL,      // path below /proc/sys, value
-	RF_MKCWD,       // string: make the cwd if missing
-	RF_RO_ROOT,     // remount / read-only
-	RF_MASK,        // string: mask this path
-	RF_RO_PATH,     // string: make this path read-only
-	RF_FINAL_PROP,  // u64: propagation of / inside the new root
-	RF_FS_DIR,      // as RF_FS, on a destination that must be an ordinary directory
-	RF_RO_MOUNT,    // string: make the mount at this destination read-only
-};
 
 // The MS_* flags a bind remount changes on one mount (rootfs/remount.go).
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
 #define PER_MOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME | \
 			 MS_NOSYMFOLLOW | ATIME_FLAGS)
 
-struct rec {
-	char *d;
-	uint32_t len, off;
-};
 
 // The state of the build: the root and the last mount made.
 struct build {
@@ -131,40 +100,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) rfailx(const char *f
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	berth_failx("%.400s: %.500s", ctx, what);
-}
-
-// take copies the record's next n bytes (a number: records are unaligned).
-static void take(struct rec *r, void *out, uint32_t n)
-{
-	if (r->len - r->off < n)
-		berth_failx("rootfs program: short record");
-	memcpy(out, r->d + r->off, n);
-	r->off += n;
-}
-
-static uint64_t get_u64(struct rec *r)
-{
-	uint64_t v;
-	take(r, &v, sizeof(v));
-	return v;
-}
-
-static uint32_t get_u32(struct rec *r)
-{
-	uint32_t v;
-	take(r, &v, sizeof(v));
-	return v;
-}
-
-static const char *get_str(struct rec *r)
-{
-	char *s = r->d + r->off;
-	size_t room = r->len - r->off;
-	size_t n = strnlen(s, room);
-	if (n == room)
-		berth_failx("rootfs program: unterminated string");
-	r->off += n + 1;
-	return s;
 }
 
 static void fd_path(char *buf, size_t size, int fd)
@@ -711,11 +646,11 @@ static int tmpfs_dir(struct build *b, const char *dest, const char *data, char *
 	return mkdir_all(b, dest);
 }
 
-static void do_fs(struct build *b, struct rec *r, int ordinary)
+static void do_fs(struct build *b, struct wire_rec *r, int ordinary)
 {
-	unsigned long flags = get_u64(r);
-	const char *dest = get_str(r), *source = get_str(r);
-	const char *fstype = get_str(r), *data = get_str(r);
+	unsigned long flags = wire_u64(r);
+	const char *dest = wire_str(r), *source = wire_str(r);
+	const char *fstype = wire_str(r), *data = wire_str(r);
 	char p[64], opts[4096];
 	int dst;
 
@@ -733,11 +668,11 @@ static void do_fs(struct build *b, struct rec *r, int ordinary)
 	set_last(b, dst);
 }
 
-static void do_bind(struct build *b, struct rec *r)
+static void do_bind(struct build *b, struct wire_rec *r)
 {
-	unsigned long flags = get_u64(r), set = get_u64(r), clr = get_u64(r);
-	const char *dest = get_str(r), *source = get_str(r);
-	uint32_t slot = get_u32(r);
+	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
+	const char *dest = wire_str(r), *source = wire_str(r);
+	uint32_t slot = wire_u32(r);
 	char sp[64], dp[64];
 
 	// A source the host opened (slot, rootfs/hostsource.go) is a detached
@@ -773,26 +708,26 @@ static void do_bind(struct build *b, struct rec *r)
 		set_bind_flags(last_mount(b), have, set, clr, want, locked);
 }
 
-static void do_mnt_prop(struct build *b, struct rec *r)
+static void do_mnt_prop(struct build *b, struct wire_rec *r)
 {
-	unsigned long flag = get_u64(r);
+	unsigned long flag = wire_u64(r);
 	char p[64];
 	fd_path(p, sizeof(p), last_mount(b));
 	if (mount("", p, NULL, flag, NULL) < 0)
 		rfail("set propagation %#lx", flag);
 }
 
-static void do_mnt_attr(struct build *b, struct rec *r)
+static void do_mnt_attr(struct build *b, struct wire_rec *r)
 {
-	struct mount_attr attr = { .attr_set = get_u64(r), .attr_clr = get_u64(r) };
+	struct mount_attr attr = { .attr_set = wire_u64(r), .attr_clr = wire_u64(r) };
 	if (mount_setattr(last_mount(b), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		rfail("mount_setattr (recursive attributes)");
 }
 
-static void do_cg_tmpfs(struct build *b, struct rec *r)
+static void do_cg_tmpfs(struct build *b, struct wire_rec *r)
 {
-	unsigned long flags = get_u64(r);
-	const char *dest = get_str(r);
+	unsigned long flags = wire_u64(r);
+	const char *dest = wire_str(r);
 	char p[64];
 
 	int dst = mkdir_all(b, dest);
@@ -822,10 +757,10 @@ static int cg_dir(struct build *b, const char *name)
 	return fd;
 }
 
-static void do_cg_bind(struct build *b, struct rec *r)
+static void do_cg_bind(struct build *b, struct wire_rec *r)
 {
-	unsigned long set = get_u64(r), clr = get_u64(r);
-	const char *name = get_str(r), *host = get_str(r);
+	unsigned long set = wire_u64(r), clr = wire_u64(r);
+	const char *name = wire_str(r), *host = wire_str(r);
 	char sp[64], dp[64];
 
 	int dst = cg_dir(b, name);
@@ -848,10 +783,10 @@ static void do_cg_bind(struct build *b, struct rec *r)
 	close(mnt);
 }
 
-static void do_cg_fs(struct build *b, struct rec *r)
+static void do_cg_fs(struct build *b, struct wire_rec *r)
 {
-	unsigned long flags = get_u64(r);
-	const char *name = get_str(r), *fstype = get_str(r), *data = get_str(r);
+	unsigned long flags = wire_u64(r);
+	const char *name = wire_str(r), *fstype = wire_str(r), *data = wire_str(r);
 	char p[64];
 
 	int dst = cg_dir(b, name);
@@ -861,18 +796,18 @@ static void do_cg_fs(struct build *b, struct rec *r)
 	close(dst);
 }
 
-static void do_cg_link(struct build *b, struct rec *r)
+static void do_cg_link(struct build *b, struct wire_rec *r)
 {
-	const char *name = get_str(r), *target = get_str(r);
+	const char *name = wire_str(r), *target = wire_str(r);
 	if (b->cg_top < 0)
 		rfailx("rootfs program: no cgroup tmpfs");
 	if (symlinkat(target, b->cg_top, name) < 0 && errno != EEXIST)
 		rfail("symlink %s -> %s", name, target);
 }
 
-static void do_cg_done(struct build *b, struct rec *r)
+static void do_cg_done(struct build *b, struct wire_rec *r)
 {
-	unsigned long set = get_u64(r), clr = get_u64(r);
+	unsigned long set = wire_u64(r), clr = wire_u64(r);
 	if (set & MS_RDONLY)
 		bind_remount(b->cg_top, set, clr);
 	// Propagation and attributes that follow apply to the tmpfs.
@@ -946,12 +881,12 @@ static void bind_node(int dir, const char *name, const char *path, mode_t type)
 	close(host);
 }
 
-static void do_dev(struct build *b, struct rec *r)
+static void do_dev(struct build *b, struct wire_rec *r)
 {
-	uint32_t type = get_u32(r), major = get_u32(r), minor = get_u32(r);
-	uint32_t mode = get_u32(r), uid = get_u32(r), gid = get_u32(r);
-	uint32_t userns = get_u32(r);
-	const char *path = get_str(r);
+	uint32_t type = wire_u32(r), major = wire_u32(r), minor = wire_u32(r);
+	uint32_t mode = wire_u32(r), uid = wire_u32(r), gid = wire_u32(r);
+	uint32_t userns = wire_u32(r);
+	const char *path = wire_str(r);
 	char dir[PATH_MAX];
 
 	copy_path(dir, path);
@@ -968,14 +903,14 @@ static void do_dev(struct build *b, struct rec *r)
 	close(d);
 }
 
-static void do_devlinks(struct build *b, struct rec *r)
+static void do_devlinks(struct build *b, struct wire_rec *r)
 {
 	static const char *links[][2] = {
 		{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
 		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
 		{ "core", "/proc/kcore" }, { "ptmx", "pts/ptmx" },
 	};
-	uint32_t kcore = get_u32(r);
+	uint32_t kcore = wire_u32(r);
 	int dev = mkdir_all(b, "/dev");
 
 	if (unlinkat(dev, "ptmx", 0) < 0 && errno != ENOENT)
@@ -992,8 +927,9 @@ static void do_devlinks(struct build *b, struct rec *r)
 // do_hooks meets the parent for its prestart and createRuntime hooks.
 static void do_hooks(void)
 {
-	static const char hooks[] = "{\"type\":\"hooks\"}";
+	static const char hooks[] = "{\"type\":\"" SYNC_HOOKS "\"}";
 	char buf[512];
+	struct sync_msg m;
 
 	if (write(berth_syncfd, hooks, sizeof(hooks) - 1) != sizeof(hooks) - 1)
 		_exit(1); /* the parent gave up on us and reports why itself */
@@ -1001,7 +937,7 @@ static void do_hooks(void)
 	if (n <= 0)
 		_exit(1);
 	buf[n] = '\0';
-	if (strstr(buf, "\"hooks-done\"") == NULL)
+	if (sync_parse(buf, (size_t)n, &m) < 0 || strcmp(m.type, SYNC_HOOKS_DONE) != 0)
 		berth_failx("sync: got %s, want hooks-done", buf);
 }
 
@@ -1040,9 +976,9 @@ static void do_pivot(struct build *b)
 	b->proc_ok = 0; /* the container's /proc now */
 }
 
-static void do_root(struct build *b, struct rec *r)
+static void do_root(struct build *b, struct wire_rec *r)
 {
-	b->root_path = get_str(r);
+	b->root_path = wire_str(r);
 	check_procfs(b);
 	if (mount(b->root_path, b->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		rfail("bind the rootfs \"%s\" on itself", b->root_path);
@@ -1076,9 +1012,9 @@ static int open_procfs(void)
 	return m;
 }
 
-static void do_sysctl(struct build *b, struct rec *r)
+static void do_sysctl(struct build *b, struct wire_rec *r)
 {
-	const char *path = get_str(r), *value = get_str(r);
+	const char *path = wire_str(r), *value = wire_str(r);
 	struct open_how how = {
 		.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
@@ -1235,11 +1171,11 @@ static void do_ro_path(struct build *b, const char *path)
 	close(h);
 }
 
-static void step(struct build *b, uint32_t tag, struct rec *r, int *null)
+static void step(struct build *b, struct wire_rec *r, int *null)
 {
-	switch (tag) {
-	case RF_CTX: snprintf(ctx, sizeof(ctx), "%s", get_str(r)); break;
-	case RF_PROPAGATION: do_propagation("/", get_u64(r)); break;
+	switch (r->tag) {
+	case RF_CTX: snprintf(ctx, sizeof(ctx), "%s", wire_str(r)); break;
+	case RF_PROPAGATION: do_propagation("/", wire_u64(r)); break;
 	case RF_ROOT: do_root(b, r); break;
 	case RF_FS: do_fs(b, r, 0); break;
 	case RF_FS_DIR: do_fs(b, r, 1); break;
@@ -1256,25 +1192,24 @@ static void step(struct build *b, uint32_t tag, struct rec *r, int *null)
 	case RF_HOOKS: do_hooks(); break;
 	case RF_PIVOT: do_pivot(b); break;
 	case RF_HOSTNAME: {
-		const char *h = get_str(r);
+		const char *h = wire_str(r);
 		if (sethostname(h, strlen(h)) < 0)
 			rfail("sethostname");
 		break;
 	}
 	case RF_DOMAINNAME: {
-		const char *d = get_str(r);
+		const char *d = wire_str(r);
 		if (setdomainname(d, strlen(d)) < 0)
 			rfail("setdomainname");
 		break;
 	}
 	case RF_SYSCTL: do_sysctl(b, r); break;
-	case RF_MKCWD: mkdir_cwd(get_str(r)); break;
-	case RF_RO_MOUNT: do_ro_mount(b, get_str(r)); break;
+	case RF_MKCWD: mkdir_cwd(wire_str(r)); break;
+	case RF_RO_MOUNT: do_ro_mount(b, wire_str(r)); break;
 	case RF_RO_ROOT: ro_root(); break;
-	case RF_MASK: do_mask(b, get_str(r), null); break;
-	case RF_RO_PATH: do_ro_path(b, get_str(r)); break;
-	case RF_FINAL_PROP: do_propagation("/", get_u64(r)); break;
-	default: berth_failx("rootfs program: unknown record %u", tag);
+	case RF_MASK: do_mask(b, wire_str(r), null); break;
+	case RF_RO_PATH: do_ro_path(b, wire_str(r)); break;
+	case RF_FINAL_PROP: do_propagation("/", wire_u64(r)); break;
 	}
 }
 
@@ -1282,21 +1217,16 @@ void crootfs_build(char *prog, size_t len)
 {
 	struct build b = { .root = -1, .last_dst = -1, .last_mnt = -1, .cg_top = -1, .procfs = -1,
 			   .mask_first = -1, .mask_shared = -1 };
-	char *cur = prog, *end = prog + len;
+	char *cur = prog, *end = prog + len, err[128];
+	struct wire_rec r;
 	int null = -1;
 
-	while (cur != end) {
-		uint32_t tag, l;
-		if (end - cur < 8)
-			berth_failx("rootfs program: truncated record");
-		memcpy(&tag, cur, 4);
-		memcpy(&l, cur + 4, 4);
-		if ((size_t)(end - cur - 8) < l)
-			berth_failx("rootfs program: record %u overruns the program", tag);
-		struct rec r = { .d = cur + 8, .len = l, .off = 0 };
-		step(&b, tag, &r, &null);
-		cur += 8 + l;
-	}
+	// Checked whole before the first step: a malformed program fails
+	// before anything is mounted.
+	if (wire_check(&wire_rootfs, prog, len, err, sizeof(err)) < 0)
+		berth_failx("rootfs program: %s", err);
+	while (wire_next(&cur, end, &r))
+		step(&b, &r, &null);
 	close_fd(&null);
 	close_fd(&b.mask_first);
 	close_fd(&b.mask_shared);

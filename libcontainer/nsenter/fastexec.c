@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "fastpath.h"
+#include "syncmsg.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -53,7 +54,6 @@
 #define EXEC_FAILED 255
 #define XARENA (BRIEF_MAX + (128UL << 10))
 #define ARGS_MAX (64UL << 10)
-#define TAG_ARG 2 // planArg in libcontainer/cinit.go
 #define SYNC_FD 3 // _BERTH_INITPIPE of the init, as initCmd passes it
 
 struct xop {
@@ -197,7 +197,7 @@ static int build_plan(struct xop *o, struct str *plan)
 	memcpy(p, tpl.p, tpl.n);
 	size_t n = tpl.n;
 	for (int k = 0; k < o->nargs; k++) {
-		uint32_t hdr[2] = {TAG_ARG, (uint32_t)strlen(o->args[k]) + 1};
+		uint32_t hdr[2] = {PLAN_ARG, (uint32_t)strlen(o->args[k]) + 1};
 		memcpy(p + n, hdr, sizeof(hdr));
 		memcpy(p + n + sizeof(hdr), o->args[k], hdr[1]);
 		n += sizeof(hdr) + hdr[1];
@@ -322,31 +322,13 @@ static ssize_t recv_msg(struct xop *o, char *buf, size_t size)
 	return n;
 }
 
-// error_text decodes the msg of an {"type":"error","msg":"..."} packet
-// from nsexec.c's report(), in place; NULL for any other packet.
-static char *error_text(char *buf)
+// error_text is the msg of an {"type":"error","msg":"..."} packet (nsexec.c's
+// report()), decoded into m; NULL for any other packet.
+static const char *error_text(const char *buf, ssize_t n, struct sync_msg *m)
 {
-	static const char head[] = "{\"type\":\"error\",\"msg\":\"";
-	if (strncmp(buf, head, sizeof(head) - 1) != 0)
+	if (n <= 0 || sync_parse(buf, (size_t)n, m) < 0 || strcmp(m->type, SYNC_ERROR) != 0)
 		return NULL;
-	char *in = buf + sizeof(head) - 1, *out = in, *msg = in;
-	for (; *in != '\0' && *in != '"'; in++) {
-		if (*in != '\\') {
-			*out++ = *in;
-			continue;
-		}
-		in++;
-		if (*in == 'u' && strlen(in) >= 5) {
-			*out++ = (char)strtol((char[]){in[1], in[2], in[3], in[4], 0}, NULL, 16);
-			in += 4;
-		} else if (*in != '\0') {
-			*out++ = *in;
-		} else {
-			break;
-		}
-	}
-	*out = '\0';
-	return msg;
+	return m->msg;
 }
 
 // kill_process is what Exec does when the process got a pid but failed.
@@ -375,11 +357,14 @@ static int bootstrap(struct xop *o, pid_t stage0, struct str plan)
 	ssize_t n = recv_msg(o, buf, sizeof(buf));
 	while (waitpid(stage0, &status, 0) < 0 && errno == EINTR)
 		;
-	char *msg = n > 0 ? error_text(buf) : NULL, *pid = strstr(buf, "\"pid\":");
+	struct sync_msg m;
+	const char *msg = error_text(buf, n, &m);
 	if (msg != NULL)
 		return report(o, "exec: namespaces: %s", msg);
-	if (n > 0 && strncmp(buf, "{\"type\":\"pid\",", 14) == 0 && pid != NULL && (o->pid = atoi(pid + 6)) > 0)
+	if (n > 0 && strcmp(m.type, SYNC_PID) == 0 && m.has_pid && m.pid > 0 && m.pid <= INT32_MAX) {
+		o->pid = (pid_t)m.pid;
 		return 0;
+	}
 	if (n == 0 && WIFEXITED(status))
 		return report(o, "exec: namespaces: init exited early: exit status %d", WEXITSTATUS(status));
 	if (n == 0 && WIFSIGNALED(status))
@@ -391,11 +376,13 @@ static int bootstrap(struct xop *o, pid_t stage0, struct str plan)
 // close at the execve (it is close-on-exec) or the error that stopped it.
 static int await_exec(struct xop *o)
 {
-	char buf[4096], *msg;
+	char buf[4096];
+	const char *msg;
+	struct sync_msg m;
 	ssize_t n = recv_msg(o, buf, sizeof(buf));
-	if (n <= 0 || strcmp(buf, "{\"type\":\"ready\"}") != 0) {
+	if (n <= 0 || sync_parse(buf, (size_t)n, &m) < 0 || strcmp(m.type, SYNC_READY) != 0) {
 		kill_process(o);
-		if (n > 0 && (msg = error_text(buf)) != NULL)
+		if ((msg = error_text(buf, n, &m)) != NULL)
 			return report(o, "exec: %s", msg);
 		return report(o, n == 0 ? "exec: the other side closed the sync socket" : "exec: sync: got %s, want \"ready\"",
 			      buf);
@@ -404,7 +391,7 @@ static int await_exec(struct xop *o)
 	if (n == 0)
 		return 0;
 	kill_process(o);
-	if (n > 0 && (msg = error_text(buf)) != NULL)
+	if ((msg = error_text(buf, n, &m)) != NULL)
 		return report(o, "%s", msg);
 	return report(o, "exec: unexpected sync message %s", buf);
 }

@@ -21,17 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buildid.h"
 #include "fastpath.h"
 
 // Everything (briefs, ids, output) lives in one arena that is unmapped on
 // fallback; a root whose answer would not fit goes to Go.
 #define ARENA_SIZE (64UL << 20)
-
-static const char *const field_names[F_COUNT] = {
-	"id", "pid", "start", "exe", "statejson", "uid", "freezer", "frozen",
-	"bundle", "bundlew", "created", "owner", "ownerw", "state", "json",
-	"faststart", "fastdelete", "cgroups", "execboot", "execplan",
-};
 
 void *fastpath_arena_alloc(struct arena *a, size_t n)
 {
@@ -245,19 +240,32 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return n;
 }
 
+// brief_header is the first line a brief this binary can trust starts
+// with: "berth-brief <version> <schema hash> <build id>\n" (brief.go). A
+// brief from another version, schema or build goes to Go. "" when this
+// binary has no build id: then no brief is trusted.
+static const char *brief_header(void)
+{
+	static char h[256];
+	char id[129];
+	if (h[0] == '\0' && berth_build_id(id, sizeof(id)) == 0)
+		snprintf(h, sizeof(h), "berth-brief %d %s %s\n", WIRE_BRIEF_VERSION, WIRE_SCHEMA_HASH, id);
+	return h;
+}
+
 // parse_brief splits state.brief into its records (see brief.go).
 static int parse_brief(struct str file, struct str f[F_COUNT])
 {
-	const char *p = file.p, *end = file.p + file.n;
-	size_t hl = strlen(BRIEF_HEADER);
-	if (file.n < hl || memcmp(p, BRIEF_HEADER, hl) != 0)
+	const char *p = file.p, *end = file.p + file.n, *want = brief_header();
+	size_t hl = strlen(want);
+	if (hl == 0 || file.n < hl || memcmp(p, want, hl) != 0)
 		return -1;
 	p += hl;
 	for (int k = 0; k < F_COUNT; k++) {
-		size_t nl = strlen(field_names[k]);
+		size_t nl = strlen(wire_brief_names[k]);
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		unsigned long long len;
-		if (eol == NULL || (size_t)(eol - p) <= nl + 1 || memcmp(p, field_names[k], nl) != 0 || p[nl] != ' ')
+		if (eol == NULL || (size_t)(eol - p) <= nl + 1 || memcmp(p, wire_brief_names[k], nl) != 0 || p[nl] != ' ')
 			return -1;
 		struct str num = {p + nl + 1, (size_t)(eol - p) - nl - 1};
 		if (fastpath_parse_u64(num, &len) < 0 || len >= (unsigned long long)(end - eol - 1) || eol[1 + len] != '\n')

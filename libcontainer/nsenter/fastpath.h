@@ -9,12 +9,10 @@
 
 #define BRIEF_MAX (1UL << 20)
 #define MAX_IDLEN 1024
-#define BRIEF_HEADER "berth-brief 3\n"
 
-// Record order of state.brief: briefFields in brief.go.
-enum { F_ID, F_PID, F_START, F_EXE, F_STATEJSON, F_UID, F_FREEZER, F_FROZEN,
-       F_BUNDLE, F_BUNDLEW, F_CREATED, F_OWNER, F_OWNERW, F_STATE, F_JSON,
-       F_FASTSTART, F_FASTDELETE, F_CGROUPS, F_EXECBOOT, F_EXECPLAN, F_COUNT };
+// The records of state.brief (F_ID ... F_COUNT, in their order) and their
+// names are generated from internal/wire/schema.go.
+#include "wire_gen.h"
 
 struct str {
 	const char *p;

@@ -1,7 +1,8 @@
 // The pre-Go half of `berth init`: see nsenter.go for why it exists.
 //
 // Bootstrap message (one SOCK_SEQPACKET packet from the parent): a sequence of
-// NUL-terminated "key=value" entries:
+// NUL-terminated "key=value" entries (keys: wire.Boot in
+// internal/wire/schema.go, BOOT_* in wire_gen.h):
 //   join=<nstype>:<path>   join this namespace (in the order given; user first)
 //   clone=<flags>          CLONE_NEW* flags of the namespaces to create
 //   uidmap=<text>          /proc/<pid>/uid_map contents for a new user namespace
@@ -44,6 +45,7 @@
 #include <unistd.h>
 
 #include "nsexec.h"
+#include "wire_gen.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -177,7 +179,7 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 		if (val == NULL)
 			continue;
 		*val++ = '\0';
-		if (strcmp(entry, "join") == 0) {
+		if (strcmp(entry, BOOT_JOIN) == 0) {
 			char *path = strchr(val, ':');
 			if (path == NULL || b->njoin == MAX_JOIN)
 				fail("bootstrap: bad join entry");
@@ -186,32 +188,32 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 			if (flag == 0)
 				fail("bootstrap: unknown namespace %s", val);
 			b->joins[b->njoin++] = (struct join){ flag, path, -1 };
-		} else if (strcmp(entry, "clone") == 0) {
+		} else if (strcmp(entry, BOOT_CLONE) == 0) {
 			b->clone_flags = atoi(val);
-		} else if (strcmp(entry, "uidmap") == 0) {
+		} else if (strcmp(entry, BOOT_UIDMAP) == 0) {
 			b->uidmap = val;
-		} else if (strcmp(entry, "gidmap") == 0) {
+		} else if (strcmp(entry, BOOT_GIDMAP) == 0) {
 			b->gidmap = val;
-		} else if (strcmp(entry, "timens") == 0) {
+		} else if (strcmp(entry, BOOT_TIMENS) == 0) {
 			b->timens = val;
-		} else if (strcmp(entry, "cinit") == 0) {
+		} else if (strcmp(entry, BOOT_CINIT) == 0) {
 			b->cinit = strcmp(val, "1") == 0;
-		} else if (strcmp(entry, "hostsrc") == 0) {
+		} else if (strcmp(entry, BOOT_HOSTSRC) == 0) {
 			if (b->nhostsrc == BERTH_MAX_HOSTSRC || (val[0] != '0' && val[0] != '1') || val[1] != ':')
 				fail("bootstrap: bad hostsrc entry");
 			b->hostsrc_rec[b->nhostsrc] = val[0] == '1';
 			b->hostsrc[b->nhostsrc++] = val + 2;
-		} else if (strcmp(entry, "affinity") == 0) {
+		} else if (strcmp(entry, BOOT_AFFINITY) == 0) {
 			b->keep_affinity = strcmp(val, "keep") == 0;
-		} else if (strcmp(entry, "setgroups") == 0) {
+		} else if (strcmp(entry, BOOT_SETGROUPS) == 0) {
 			b->setgroups_deny = strcmp(val, "deny") == 0;
-		} else if (strcmp(entry, "uidhelper") == 0) {
+		} else if (strcmp(entry, BOOT_UIDHELPER) == 0) {
 			b->uidhelper = val;
-		} else if (strcmp(entry, "gidhelper") == 0) {
+		} else if (strcmp(entry, BOOT_GIDHELPER) == 0) {
 			b->gidhelper = val;
-		} else if (strcmp(entry, "oomscoreadj") == 0) {
+		} else if (strcmp(entry, BOOT_OOMSCOREADJ) == 0) {
 			b->oomscoreadj = val;
-		} else if (strcmp(entry, "rootless") == 0) {
+		} else if (strcmp(entry, BOOT_ROOTLESS) == 0) {
 			b->rootless = strcmp(val, "1") == 0;
 		}
 	}

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,35 +21,7 @@ import (
 // inside the container. Configs the program does not cover, refused by
 // CheckC, are built by the Go code as before.
 
-// Program record tags: keep in step with crootfs.c.
-const (
-	rfCtx uint32 = 1 + iota
-	rfPropagation
-	rfRoot
-	rfFS
-	rfBind
-	rfMntProp
-	rfMntAttr
-	rfCgTmpfs
-	rfCgBind
-	rfCgFS
-	rfCgLink
-	rfCgDone
-	rfDev
-	rfDevLinks
-	rfHooks
-	rfPivot
-	rfHostname
-	rfDomainname
-	rfSysctl
-	rfMkCwd
-	rfRoRoot
-	rfMask
-	rfRoPath
-	rfFinalProp
-	rfFSDir   // as rfFS, on a destination that must be an ordinary directory (needsOrdinaryDir)
-	rfRoMount // make the mount at a destination read-only (readonlyLater)
-)
+// The program's records (wire.Rf*) are declared in internal/wire/schema.go.
 
 // CSettings are the root's settings applied after pivot_root, besides the
 // Plan itself.
@@ -214,21 +187,21 @@ func CompileC(p *Plan, s *CSettings) []byte {
 	if first&unix.MS_UNBINDABLE != 0 {
 		first = first&^unix.MS_UNBINDABLE | unix.MS_PRIVATE // see setHostRootPropagation
 	}
-	w.Str(rfCtx, "rootfs")
-	w.U64(rfPropagation, uint64(first))
-	w.Str(rfRoot, filepath.Clean(p.Root))
+	w.Str(wire.RfCtx, "rootfs")
+	w.U64(wire.RfPropagation, uint64(first))
+	w.Str(wire.RfRoot, filepath.Clean(p.Root))
 	srcs := HostSources(p, s.Bundle)
 	for i := range p.Mounts {
 		m := &p.Mounts[i]
-		w.Str(rfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, m.Destination))
+		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, m.Destination))
 		compileMount(w, p, m, s.Bundle, hostSourceSlot(srcs, i))
 	}
 	if needsDev(p.Mounts) {
 		compileDev(w, p)
 	}
-	w.Rec(rfHooks, nil)
-	w.Str(rfCtx, "rootfs")
-	w.Rec(rfPivot, nil)
+	w.Rec(wire.RfHooks, nil)
+	w.Str(wire.RfCtx, "rootfs")
+	w.Rec(wire.RfPivot, nil)
 	compileSettings(w, s)
 	compileFinish(w, p)
 	return w.B
@@ -253,13 +226,13 @@ func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string, slot ui
 		if src == "" {
 			src = m.Type
 		}
-		tag := rfFS
+		tag := wire.RfFS
 		if needsOrdinaryDir(m.Type) {
-			tag = rfFSDir
+			tag = wire.RfFSDir
 		}
 		flags := o.Flags &^ propagationFlags
 		if readonlyLater(m, &o) {
-			flags &^= unix.MS_RDONLY // rfRoMount in compileFinish
+			flags &^= unix.MS_RDONLY // wire.RfRoMount in compileFinish
 		}
 		w.Rec(tag, tlv.Data{}.U64(uint64(flags)).Str(dest, src, m.Type, o.Data))
 	}
@@ -270,17 +243,17 @@ func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string, slot ui
 // 0: src is opened by the builder itself).
 func bindRec(w *tlv.Writer, o *Options, dest, src string, slot uint32) {
 	d := tlv.Data{}.U64(uint64(o.Flags&(unix.MS_BIND|unix.MS_REC)), uint64(o.Flags), uint64(o.ClearFlags))
-	w.Rec(rfBind, d.Str(dest, src).U32(slot))
+	w.Rec(wire.RfBind, d.Str(dest, src).U32(slot))
 }
 
 // afterMount adds the propagation changes and recursive attributes of o,
 // which apply to the last mount made.
 func afterMount(w *tlv.Writer, o *Options) {
 	for _, prop := range o.Propagation {
-		w.U64(rfMntProp, uint64(prop))
+		w.U64(wire.RfMntProp, uint64(prop))
 	}
 	if o.hasRecAttrs() {
-		w.U64(rfMntAttr, o.RecAttrSet, o.RecAttrClr)
+		w.U64(wire.RfMntAttr, o.RecAttrSet, o.RecAttrClr)
 	}
 }
 
@@ -293,14 +266,14 @@ func compileCgroup(w *tlv.Writer, p *Plan, o *Options, dest string) {
 	_ = c.load()
 	if c.pureV2 {
 		if c.ns {
-			w.Rec(rfFS, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, "cgroup2", "cgroup2", o.Data))
+			w.Rec(wire.RfFS, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, "cgroup2", "cgroup2", o.Data))
 		} else {
 			bindRec(w, &Options{Flags: o.Flags | unix.MS_BIND | unix.MS_REC, ClearFlags: o.ClearFlags}, dest, c.v2Path(), 0)
 		}
 		afterMount(w, o)
 		return
 	}
-	w.Rec(rfCgTmpfs, tlv.Data{}.U64(uint64(o.Flags&^(propagationFlags|unix.MS_RDONLY))).Str(dest))
+	w.Rec(wire.RfCgTmpfs, tlv.Data{}.U64(uint64(o.Flags&^(propagationFlags|unix.MS_RDONLY))).Str(dest))
 	names := make([]string, 0, len(c.paths))
 	for name := range c.paths {
 		names = append(names, name)
@@ -310,9 +283,9 @@ func compileCgroup(w *tlv.Writer, p *Plan, o *Options, dest string) {
 		compileHierarchy(w, c, o, name)
 	}
 	for _, l := range comountedLinks(names) {
-		w.Rec(rfCgLink, tlv.Data{}.Str(l[0], l[1]))
+		w.Rec(wire.RfCgLink, tlv.Data{}.Str(l[0], l[1]))
 	}
-	w.Rec(rfCgDone, tlv.Data{}.U64(uint64(o.Flags), uint64(o.ClearFlags)))
+	w.Rec(wire.RfCgDone, tlv.Data{}.U64(uint64(o.Flags), uint64(o.ClearFlags)))
 	afterMount(w, o)
 }
 
@@ -320,34 +293,34 @@ func compileHierarchy(w *tlv.Writer, c *cgroupSetup, o *Options, name string) {
 	flags := tlv.Data{}.U64(uint64(o.Flags &^ propagationFlags))
 	switch {
 	case !c.ns:
-		w.Rec(rfCgBind, tlv.Data{}.U64(uint64(o.Flags), uint64(o.ClearFlags)).Str(name, c.paths[name]))
+		w.Rec(wire.RfCgBind, tlv.Data{}.U64(uint64(o.Flags), uint64(o.ClearFlags)).Str(name, c.paths[name]))
 	case name == unifiedName:
-		w.Rec(rfCgFS, flags.Str(name, "cgroup2", ""))
+		w.Rec(wire.RfCgFS, flags.Str(name, "cgroup2", ""))
 	default:
 		opts, ok := c.hostOpts[name]
 		if !ok {
 			opts = name
 		}
-		w.Rec(rfCgFS, flags.Str(name, "cgroup", opts))
+		w.Rec(wire.RfCgFS, flags.Str(name, "cgroup", opts))
 	}
 }
 
 // compileDev lists setupDev's nodes and links.
 func compileDev(w *tlv.Writer, p *Plan) {
 	for _, d := range missingDefaults(p.Devices) {
-		w.Str(rfCtx, fmt.Sprintf("rootfs: default device %q", d.Path))
+		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: default device %q", d.Path))
 		devRec(w, &d, p.InUserNS)
 	}
 	for i := range p.Devices {
-		w.Str(rfCtx, fmt.Sprintf("rootfs: linux.devices[%d] %q", i, p.Devices[i].Path))
+		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: linux.devices[%d] %q", i, p.Devices[i].Path))
 		devRec(w, &p.Devices[i], p.InUserNS)
 	}
-	w.Str(rfCtx, "rootfs: /dev symlinks")
+	w.Str(wire.RfCtx, "rootfs: /dev symlinks")
 	kcore := uint32(0)
 	if _, err := os.Lstat("/proc/kcore"); err == nil {
 		kcore = 1
 	}
-	w.U32(rfDevLinks, kcore)
+	w.U32(wire.RfDevlinks, kcore)
 }
 
 func devRec(w *tlv.Writer, d *specs.LinuxDevice, userNS bool) {
@@ -358,18 +331,18 @@ func devRec(w *tlv.Writer, d *specs.LinuxDevice, userNS bool) {
 		ns = 1
 	}
 	data := tlv.Data{}.U32(typ, uint32(d.Major), uint32(d.Minor), mode, uid, gid, ns)
-	w.Rec(rfDev, data.Str(filepath.Clean(d.Path)))
+	w.Rec(wire.RfDev, data.Str(filepath.Clean(d.Path)))
 }
 
 // compileSettings: setupRoot's hostname, domainname, sysctls and cwd.
 func compileSettings(w *tlv.Writer, s *CSettings) {
 	if s.Hostname != "" {
-		w.Str(rfCtx, fmt.Sprintf("hostname %q", s.Hostname))
-		w.Str(rfHostname, s.Hostname)
+		w.Str(wire.RfCtx, fmt.Sprintf("hostname %q", s.Hostname))
+		w.Str(wire.RfHostname, s.Hostname)
 	}
 	if s.Domainname != "" {
-		w.Str(rfCtx, fmt.Sprintf("domainname %q", s.Domainname))
-		w.Str(rfDomainname, s.Domainname)
+		w.Str(wire.RfCtx, fmt.Sprintf("domainname %q", s.Domainname))
+		w.Str(wire.RfDomainname, s.Domainname)
 	}
 	keys := make([]string, 0, len(s.Sysctl))
 	for k := range s.Sysctl {
@@ -377,35 +350,35 @@ func compileSettings(w *tlv.Writer, s *CSettings) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		w.Str(rfCtx, fmt.Sprintf("linux.sysctl[%q]", k))
-		w.Rec(rfSysctl, tlv.Data{}.Str(strings.ReplaceAll(k, ".", "/"), s.Sysctl[k]))
+		w.Str(wire.RfCtx, fmt.Sprintf("linux.sysctl[%q]", k))
+		w.Rec(wire.RfSysctl, tlv.Data{}.Str(strings.ReplaceAll(k, ".", "/"), s.Sysctl[k]))
 	}
-	w.Str(rfCtx, fmt.Sprintf("process.cwd %q", s.Cwd))
-	w.Str(rfMkCwd, s.Cwd)
+	w.Str(wire.RfCtx, fmt.Sprintf("process.cwd %q", s.Cwd))
+	w.Str(wire.RfMkcwd, s.Cwd)
 }
 
 // compileFinish: Finish's read-only root, masked and read-only paths and
 // final propagation.
 func compileFinish(w *tlv.Writer, p *Plan) {
 	for _, i := range readonlyLaterMounts(p.Mounts) {
-		w.Str(rfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, p.Mounts[i].Destination))
-		w.Str(rfRoMount, filepath.Clean("/"+p.Mounts[i].Destination))
+		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, p.Mounts[i].Destination))
+		w.Str(wire.RfRoMount, filepath.Clean("/"+p.Mounts[i].Destination))
 	}
 	if p.Readonly {
-		w.Str(rfCtx, "rootfs: root.readonly")
-		w.Rec(rfRoRoot, nil)
+		w.Str(wire.RfCtx, "rootfs: root.readonly")
+		w.Rec(wire.RfRoRoot, nil)
 	}
 	for _, i := range uniqueMasks(p.MaskedPaths) {
-		w.Str(rfCtx, fmt.Sprintf("rootfs: maskedPaths[%d] %q", i, p.MaskedPaths[i]))
-		w.Str(rfMask, p.MaskedPaths[i])
+		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: maskedPaths[%d] %q", i, p.MaskedPaths[i]))
+		w.Str(wire.RfMask, p.MaskedPaths[i])
 	}
 	for i, path := range p.ReadonlyPaths {
-		w.Str(rfCtx, fmt.Sprintf("rootfs: readonlyPaths[%d] %q", i, path))
-		w.Str(rfRoPath, path)
+		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: readonlyPaths[%d] %q", i, path))
+		w.Str(wire.RfRoPath, path)
 	}
 	flags, _ := rootPropagation(p.Propagation)
 	if flags&(unix.MS_SHARED|unix.MS_PRIVATE|unix.MS_UNBINDABLE) != 0 {
-		w.Str(rfCtx, "rootfs")
-		w.U64(rfFinalProp, uint64(flags))
+		w.Str(wire.RfCtx, "rootfs")
+		w.U64(wire.RfFinalProp, uint64(flags))
 	}
 }

@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"encoding/binary"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -103,7 +104,13 @@ type record struct {
 	data []byte
 }
 
+// decode splits a program into records after checking it against the
+// schema, as the C reader does first (wire.c).
 func decode(t *testing.T, b []byte) []record {
+	t.Helper()
+	if err := wire.Check(&wire.Rootfs, b); err != nil {
+		t.Fatal(err)
+	}
 	var out []record
 	for len(b) > 0 {
 		if len(b) < 8 {
@@ -149,7 +156,7 @@ func TestHostSources(t *testing.T) {
 	}
 	var slots []uint32
 	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", Bundle: "/bundle"})) {
-		if r.tag == rfBind {
+		if r.tag == wire.RfBind {
 			slots = append(slots, bindSlot(r))
 		}
 	}
@@ -172,24 +179,24 @@ func TestCompileC(t *testing.T) {
 	var tags []uint32
 	byTag := map[uint32][]record{}
 	for _, r := range recs {
-		if r.tag != rfCtx {
+		if r.tag != wire.RfCtx {
 			tags = append(tags, r.tag)
 		}
 		byTag[r.tag] = append(byTag[r.tag], r)
 	}
-	want := []uint32{rfPropagation, rfRoot, rfFSDir, rfFS, rfBind, rfMntProp} // proc needs an ordinary directory, tmpfs not
+	want := []uint32{wire.RfPropagation, wire.RfRoot, wire.RfFSDir, wire.RfFS, wire.RfBind, wire.RfMntProp} // proc needs an ordinary directory, tmpfs not
 	for range missingDefaults(nil) {
-		want = append(want, rfDev)
+		want = append(want, wire.RfDev)
 	}
-	want = append(want, rfDevLinks, rfHooks, rfPivot, rfHostname, rfSysctl, rfMkCwd,
-		rfRoRoot, rfMask, rfRoPath, rfFinalProp)
+	want = append(want, wire.RfDevlinks, wire.RfHooks, wire.RfPivot, wire.RfHostname, wire.RfSysctl, wire.RfMkcwd,
+		wire.RfRoRoot, wire.RfMask, wire.RfRoPath, wire.RfFinalProp)
 	if !reflect.DeepEqual(tags, want) {
 		t.Fatalf("program steps = %v, want %v", tags, want)
 	}
-	if got := byTag[rfPropagation][0].u64(0); got != unix.MS_PRIVATE|unix.MS_REC {
+	if got := byTag[wire.RfPropagation][0].u64(0); got != unix.MS_PRIVATE|unix.MS_REC {
 		t.Errorf("first propagation = %#x, want MS_PRIVATE|MS_REC", got)
 	}
-	bind := byTag[rfBind][0]
+	bind := byTag[wire.RfBind][0]
 	if got := bindStrs(bind); !reflect.DeepEqual(got, []string{"/data", "/b/data"}) {
 		t.Errorf("bind = %q, want the destination and the source made absolute in the bundle", got)
 	}
@@ -199,11 +206,11 @@ func TestCompileC(t *testing.T) {
 	if bind.u64(0) != unix.MS_BIND || bind.u64(1)&unix.MS_RDONLY == 0 {
 		t.Errorf("bind flags %#x, set %#x: want MS_BIND, and ro to set", bind.u64(0), bind.u64(1))
 	}
-	if got := byTag[rfSysctl][0].strs(0); !reflect.DeepEqual(got, []string{"net/ipv4/ip_forward", "1"}) {
+	if got := byTag[wire.RfSysctl][0].strs(0); !reflect.DeepEqual(got, []string{"net/ipv4/ip_forward", "1"}) {
 		t.Errorf("sysctl = %q", got)
 	}
 	ctxs := map[string]bool{}
-	for _, r := range byTag[rfCtx] {
+	for _, r := range byTag[wire.RfCtx] {
 		ctxs[r.strs(0)[0]] = true
 	}
 	for _, c := range []string{`rootfs: mounts[2] destination "/data"`, `linux.sysctl["net.ipv4.ip_forward"]`,

@@ -1,0 +1,60 @@
+// cinit.c with its exits caught (harness.h), and a way in to its plan
+// parser.
+#include "harness.h"
+#include <stdio.h>
+#include <string.h>
+#define _exit ctest_exit
+#include "../cinit.c"
+#undef _exit
+
+static void render(struct cinit_plan *p, char *out, size_t size)
+{
+	size_t o = 0;
+#define PUT(...) o += (size_t)snprintf(out + o, o < size ? size - o : 0, __VA_ARGS__)
+	PUT("mode %u cwd %s umask %o uid %u gid %u\n", p->mode, p->cwd, p->umask, p->uid, p->gid);
+	for (int i = 0; i < p->argc; i++)
+		PUT("arg %s\n", p->argv[i]);
+	for (int i = 0; i < p->envc; i++)
+		PUT("env %s\n", p->envp[i]);
+	for (int i = 0; i < p->ngroups; i++)
+		PUT("group %u\n", (unsigned)p->groups[i]);
+	if (p->has_caps)
+		PUT("caps %llx %llx %llx %llx %llx\n", (unsigned long long)p->caps[0], (unsigned long long)p->caps[1],
+		    (unsigned long long)p->caps[2], (unsigned long long)p->caps[3], (unsigned long long)p->caps[4]);
+	for (int i = 0; i < p->nrlimits; i++)
+		PUT("rlimit %u %u %llu %llu %s\n", p->rlimits[i].resource, p->rlimits[i].index,
+		    (unsigned long long)p->rlimits[i].soft, (unsigned long long)p->rlimits[i].hard, p->rlimits[i].type);
+	if (p->has_filter)
+		PUT("seccomp %u flags %u\n", (unsigned)p->filter.len, p->filter_flags);
+	if (p->has_oom)
+		PUT("oom %d\n", p->oom);
+	PUT("nnp %d preserve %d fifo %d rootfs %u keyring %s apparmor %s\n", p->nnp, p->preserve_fds, p->fifo_fd,
+	    p->rootfs_len, p->keyring ? p->keyring : "-", p->apparmor ? p->apparmor : "-");
+#undef PUT
+}
+
+// ctest_plan parses a plan (kept: the plan points into it) and renders it;
+// -1 with the error.
+int ctest_plan(char *buf, size_t len, char *out, size_t size)
+{
+	jmp_buf jb;
+	int fds[2];
+
+	ctest_capture(fds);
+	ctest_jmp = &jb;
+	if (setjmp(jb) != 0) {
+		ctest_jmp = NULL;
+		ctest_failure(fds, out, size);
+		return -1;
+	}
+	struct cinit_plan *p = cinit_parse(buf, len);
+	ctest_jmp = NULL;
+	ctest_failure(fds, out, size);
+	render(p, out, size);
+	free(p->filter.filter);
+	free(p->groups);
+	free(p->argv);
+	free(p->envp);
+	free(p);
+	return 0;
+}

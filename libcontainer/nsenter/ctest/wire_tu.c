@@ -1,0 +1,6 @@
+// The pure readers, as they are: the TLV reader, its tables, the sync
+// message reader.
+#include "../wire.c"
+#include "../wire_gen.c"
+#include "../syncmsg.c"
+#include "../buildid.c"
