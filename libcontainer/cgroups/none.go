@@ -7,7 +7,8 @@ import (
 )
 
 // errNoCgroup is what a container without a cgroup of its own answers to
-// what needs one (stats, freeze, limits).
+// what needs one (freeze, limits); its stats are empty, as an empty path
+// set gives them.
 var errNoCgroup = errors.New("the container has no cgroup of its own (none was writable when it was created)")
 
 // noCgroup is the manager of a container whose saved paths name no cgroup
@@ -23,7 +24,7 @@ func (noCgroup) Apply(int) error                      { return errNoCgroup }
 func (noCgroup) AddPid(string, int) error             { return nil } // an exec has nothing to join
 func (noCgroup) GetPids() ([]int, error)              { return nil, nil }
 func (noCgroup) GetAllPids() ([]int, error)           { return nil, nil }
-func (noCgroup) GetStats() (*cgroups.Stats, error)    { return nil, errNoCgroup }
+func (noCgroup) GetStats() (*cgroups.Stats, error)    { return cgroups.NewStats(), nil } // nothing counted
 func (noCgroup) Freeze(cgroups.FreezerState) error    { return errNoCgroup }
 func (noCgroup) Destroy() error                       { return nil }
 func (noCgroup) Path(string) string                   { return "" }
@@ -33,7 +34,7 @@ func (noCgroup) GetCgroups() (*cgroups.Cgroup, error) { return &cgroups.Cgroup{}
 func (noCgroup) Exists() bool                         { return false }
 func (noCgroup) OOMKillCount() (uint64, error)        { return 0, nil }
 
-func (noCgroup) Stats(*cgroups.StatsOptions) (*cgroups.Stats, error) { return nil, errNoCgroup }
+func (noCgroup) Stats(*cgroups.StatsOptions) (*cgroups.Stats, error) { return cgroups.NewStats(), nil }
 
 func (noCgroup) GetFreezerState() (cgroups.FreezerState, error) { return cgroups.Undefined, nil }
 
