@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -280,6 +282,29 @@ func TestContainerd(t *testing.T) {
 			t.Errorf("metrics do not count the container's process: %q", m)
 		}
 	})
+	t.Run("OOM kill event", func(t *testing.T) {
+		// containerd's shim watches the container's memory cgroup (v1's
+		// eventfd, v2's memory.events) and publishes /tasks/oom: the
+		// cgroup berth made must be the one the shim finds.
+		events := exec.Command("ctr", c.args("events")...)
+		var out syncBuffer
+		events.Stdout = &out
+		if err := events.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { events.Process.Kill(); events.Wait() }()
+		id := "ctd-" + randHex(4)
+		r := c.ctr(t, c.runArgs([]string{"--rm", "--memory-limit", strconv.Itoa(16 << 20)}, id,
+			"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")...)
+		if r.code != 137 {
+			t.Fatalf("a 64 MiB buffer under a 16 MiB limit: %v, want 137 (killed by the OOM killer)", r)
+		}
+		if !eventually(20*time.Second, func() bool {
+			return strings.Contains(out.String(), "/tasks/oom") && strings.Contains(out.String(), id)
+		}) {
+			t.Errorf("no /tasks/oom event for %s from containerd; events:\n%s", id, out.String())
+		}
+	})
 	t.Run("systemd scope", func(t *testing.T) {
 		if !systemdCgroup {
 			t.Skip("the cgroupfs driver: BERTH_TEST_SYSTEMD_CGROUP=1 runs this")
@@ -436,4 +461,22 @@ func unitProperties(t *testing.T, unit string) map[string]string {
 		}
 	}
 	return m
+}
+
+// syncBuffer is a bytes.Buffer a command writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
