@@ -182,11 +182,11 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 		if (strcmp(entry, BOOT_JOIN) == 0) {
 			char *path = strchr(val, ':');
 			if (path == NULL || b->njoin == MAX_JOIN)
-				fail("bootstrap: bad join entry");
+				berth_failx("bootstrap: bad join entry");
 			*path++ = '\0';
 			int flag = ns_flag(val);
 			if (flag == 0)
-				fail("bootstrap: unknown namespace %s", val);
+				berth_failx("bootstrap: unknown namespace %s", val);
 			b->joins[b->njoin++] = (struct join){ flag, path, -1 };
 		} else if (strcmp(entry, BOOT_CLONE) == 0) {
 			b->clone_flags = atoi(val);
@@ -200,7 +200,7 @@ static void parse(char *buf, size_t len, struct bootstrap *b)
 			b->cinit = strcmp(val, "1") == 0;
 		} else if (strcmp(entry, BOOT_HOSTSRC) == 0) {
 			if (b->nhostsrc == BERTH_MAX_HOSTSRC || (val[0] != '0' && val[0] != '1') || val[1] != ':')
-				fail("bootstrap: bad hostsrc entry");
+				berth_failx("bootstrap: bad hostsrc entry");
 			b->hostsrc_rec[b->nhostsrc] = val[0] == '1';
 			b->hostsrc[b->nhostsrc++] = val + 2;
 		} else if (strcmp(entry, BOOT_AFFINITY) == 0) {

@@ -129,6 +129,11 @@ func TestBootstrap(t *testing.T) {
 		if ok != tt.ok || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: Bootstrap = %v %q, want %v %q", tt.name, ok, got, tt.ok, tt.want)
 		}
+		// A parse error is the whole message: no errno left over from
+		// an earlier call appended to it.
+		if !tt.ok && !strings.HasSuffix(strings.TrimSpace(got), tt.want) {
+			t.Errorf("%s: Bootstrap error %q, want it to end with %q", tt.name, got, tt.want)
+		}
 	}
 	// More joins than nsexec.c keeps is an error, not an overflow.
 	var many []string
