@@ -336,11 +336,11 @@ func compileHierarchy(w *tlv.Writer, c *cgroupSetup, o *Options, name string) {
 func compileDev(w *tlv.Writer, p *Plan) {
 	for _, d := range missingDefaults(p.Devices) {
 		w.Str(rfCtx, fmt.Sprintf("rootfs: default device %q", d.Path))
-		devRec(w, &d, p.InUserNS)
+		devRec(w, &d, p.BindDevices)
 	}
 	for i := range p.Devices {
 		w.Str(rfCtx, fmt.Sprintf("rootfs: linux.devices[%d] %q", i, p.Devices[i].Path))
-		devRec(w, &p.Devices[i], p.InUserNS)
+		devRec(w, &p.Devices[i], p.BindDevices)
 	}
 	w.Str(rfCtx, "rootfs: /dev symlinks")
 	kcore := uint32(0)

@@ -18,7 +18,11 @@ type Plan struct {
 	MaskedPaths   []string
 	ReadonlyPaths []string
 	NoPivot       bool // use MS_MOVE + chroot instead of pivot_root
-	InUserNS      bool // new user namespace: create devices by bind-mounting the host node instead of mknod
+	InUserNS      bool // new user namespace: bind sources are cloned from the host side (HostSources)
+	// BindDevices: the container's user namespace, or the one berth
+	// itself runs in (a rootless engine's, podman's), denies mknod, so
+	// devices are the host's nodes bind-mounted.
+	BindDevices bool
 	// Rootless: the caller holds no privilege over the host's mounts, so
 	// no bind source is cloned from the host side (HostSources): each is
 	// bound in the container's mount namespace, whose copies of the
