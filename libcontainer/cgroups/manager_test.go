@@ -33,7 +33,7 @@ func TestSplitSystemdPath(t *testing.T) {
 		{"system.slice:a/b:c", "", "", "", "must not contain '/'"},
 	}
 	for _, r := range rows {
-		slice, prefix, name, err := SplitSystemdPath(r.path, "box")
+		slice, prefix, name, err := SplitSystemdPath(r.path, "box", false)
 		if r.err != "" {
 			if err == nil || !strings.Contains(err.Error(), r.err) {
 				t.Errorf("SplitSystemdPath(%q) error %v, want %q", r.path, err, r.err)
@@ -42,6 +42,13 @@ func TestSplitSystemdPath(t *testing.T) {
 		}
 		if err != nil || slice != r.slice || prefix != r.prefix || name != r.name {
 			t.Errorf("SplitSystemdPath(%q) = %q %q %q %v, want %q %q %q", r.path, slice, prefix, name, err, r.slice, r.prefix, r.name)
+		}
+	}
+	// Rootless, the default slice is the user's systemd's user.slice; a
+	// slice given is kept.
+	for path, want := range map[string]string{"": "user.slice", ":berth:box": "user.slice", "app.slice:berth:box": "app.slice"} {
+		if slice, _, _, err := SplitSystemdPath(path, "box", true); err != nil || slice != want {
+			t.Errorf("SplitSystemdPath(%q, rootless) slice %q (%v), want %q", path, slice, err, want)
 		}
 	}
 }
