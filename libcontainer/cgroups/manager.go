@@ -126,14 +126,18 @@ func newRootless(id, path string, cg *cgroups.Cgroup) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %q: %w", id, err)
 	}
-	if !cgroups.IsCgroup2UnifiedMode() {
-		keep, err := rootlessPaths(m.GetPaths(), cg.Resources, path)
-		if err != nil {
-			return nil, err
+	keep, err := rootlessPaths(m.GetPaths(), cg.Resources, path)
+	if err != nil {
+		return nil, err
+	}
+	if cgroups.IsCgroup2UnifiedMode() {
+		if _, ok := keep[""]; !ok {
+			return &Manager{m: noCgroup{cg}, res: cg.Resources, rootless: true}, nil
 		}
-		if m, err = manager.NewWithPaths(cg, keep); err != nil {
-			return nil, fmt.Errorf("cgroup %q: %w", id, err)
-		}
+		return &Manager{m: m, res: cg.Resources, rootless: true}, nil
+	}
+	if m, err = manager.NewWithPaths(cg, keep); err != nil {
+		return nil, fmt.Errorf("cgroup %q: %w", id, err)
 	}
 	return &Manager{m: m, res: cg.Resources, rootless: true}, nil
 }
@@ -191,11 +195,14 @@ func (m *Manager) Join(pid int) error {
 func Load(paths map[string]string, rootless bool) (*Manager, error) {
 	res := &cgroups.Resources{}
 	cg := &cgroups.Cgroup{Resources: res, Rootless: rootless}
-	if paths == nil && rootless && !cgroups.IsCgroup2UnifiedMode() {
+	if paths == nil && rootless {
 		// A rootless container that could write no hierarchy saved none
 		// (decoded as nil). The library would take nil for "work them
 		// out" and land on berth's own cgroups: ps would list, and
 		// delete kill, everything in them.
+		if cgroups.IsCgroup2UnifiedMode() {
+			return &Manager{m: noCgroup{cg}, res: res, rootless: true}, nil
+		}
 		paths = map[string]string{}
 	}
 	m, err := manager.NewWithPaths(cg, paths)
@@ -341,6 +348,9 @@ func (m *Manager) Exists() bool { return m.m.Exists() }
 func (m *Manager) Freeze() error {
 	if m.rootless && !m.systemd && m.m.Path("freezer") == "" && !cgroups.IsCgroup2UnifiedMode() {
 		return fmt.Errorf("cgroup: freeze: rootless: the container has no freezer cgroup (the freezer hierarchy is not writable by uid %d; cgroup v1 does not delegate it to unprivileged users)", os.Geteuid())
+	}
+	if m.rootless && !m.systemd && m.NoCgroup() && cgroups.IsCgroup2UnifiedMode() {
+		return fmt.Errorf("cgroup: freeze: rootless: the container has no cgroup (uid %d could not write the cgroup berth ran in when it was created; run berth in a cgroup delegated to the user, e.g. systemd-run --user -p Delegate=yes, or use --systemd-cgroup)", os.Geteuid())
 	}
 	return m.bound("freeze "+m.unit, func() error {
 		if err := m.m.Freeze(cgroups.Frozen); err != nil {
