@@ -84,6 +84,7 @@ func Prepare(p *Plan) error {
 	t.procOK = true // checked above
 	cg := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions}
 	for i := range p.Mounts {
+		cg.hostV2Below = p.Mounts[i].Type == "cgroup" && hostCgroup2Under(p.Mounts, i)
 		if err := t.mountOne(&p.Mounts[i], cg, p.HostFds[i]); err != nil {
 			return fmt.Errorf("mounts[%d] destination %q: %w", i, p.Mounts[i].Destination, err)
 		}
