@@ -402,8 +402,15 @@ func TestRootlessRefusals(t *testing.T) {
 		{name: "net-sysctl-without-netns", edit: func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
 			want: []string{`linux.sysctl["net.ipv4.ip_forward"]`}},
 	}
-	if fi, err := os.Stat("/sys/fs/cgroup/memory"); err != nil || int(fi.Sys().(*syscall.Stat_t).Uid) == r.uid {
-		cases[2].skip = "the memory hierarchy is the user's (or absent): a limit may be set"
+	// The memory cgroup berth would make is below the caller's own (this
+	// test's, root's): v1's memory hierarchy, or on v2 the one hierarchy.
+	memDir := "/sys/fs/cgroup/memory"
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		b, _ := os.ReadFile("/proc/self/cgroup")
+		memDir = filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(strings.TrimSpace(string(b)), "0::"))
+	}
+	if fi, err := os.Stat(memDir); err != nil || int(fi.Sys().(*syscall.Stat_t).Uid) == r.uid {
+		cases[2].skip = "the memory cgroup " + memDir + " is the user's (or absent): a limit may be set"
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
