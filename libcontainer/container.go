@@ -178,13 +178,15 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 //
 // A cgroup that is gone has nothing left to thaw: on cgroup v2 SIGKILL
 // reaches frozen processes, and systemd removes an emptied scope, so the
-// cgroup can vanish between the freezer read and the thaw.
+// cgroup can vanish between the freezer read and the thaw, or during it:
+// then the library's read-back of cgroup.freeze finds the file empty and
+// says so ("expected ... THAWED but was \"\"") without an errno.
 func (c *Container) thaw() error {
 	m, err := c.cgroup()
 	if err != nil {
 		return err
 	}
-	if err := m.Thaw(); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENODEV) {
+	if err := m.Thaw(); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENODEV) && m.Exists() {
 		return err
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/internal/userns"
 	"github.com/berthrun/berth/libcontainer/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -192,6 +193,7 @@ func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
 		ReadonlyPaths: spec.Linux.ReadonlyPaths,
 		NoPivot:       cfg.NoPivot,
 		InUserNS:      hasNamespace(cfg, specs.UserNamespace),
+		BindDevices:   hasNamespace(cfg, specs.UserNamespace) || userns.Running(),
 		Rootless:      cfg.Rootless,
 		CgroupNS:      cfg.NewNamespace(specs.CgroupNamespace),
 		CgroupPaths:   p.CgroupPaths,

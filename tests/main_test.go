@@ -79,6 +79,7 @@ func testMain(m *testing.M) int {
 	}
 	defer cleanup()
 	defer removeSdnotify()
+	defer undoLinger()
 	return m.Run()
 }
 

@@ -1,16 +1,13 @@
 package tests
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berthrun/berth/internal/testbundle"
+	"github.com/berthrun/berth/internal/testuser"
 )
 
 // The rootless tests run berth as a real unprivileged user, berth-rootless,
@@ -26,7 +24,10 @@ import (
 // below the test's base and no --root: berth must find its state directory
 // itself, as it does for a user on a desktop.
 
-const rootlessName = "berth-rootless"
+const rootlessName = testuser.Name
+
+// subIDRange is the test user's first range in a subuid/subgid file.
+func subIDRange(file string) (start, size uint64, ok bool) { return testuser.SubIDRange(file) }
 
 // rootlessUser is the unprivileged user and what a test gave it.
 type rootlessUser struct {
@@ -34,62 +35,6 @@ type rootlessUser struct {
 	uid, gid int
 	xdg      string // its XDG_RUNTIME_DIR (0700, its own)
 	ids      []string
-}
-
-var (
-	rootlessOnce sync.Once
-	rootlessErr  error
-)
-
-// ensureRootlessUser makes the user once per run, with subordinate ids.
-func ensureRootlessUser() error {
-	rootlessOnce.Do(func() {
-		if _, err := user.Lookup(rootlessName); err != nil {
-			if _, err := exec.LookPath("useradd"); err != nil {
-				rootlessErr = fmt.Errorf("no user %s and no useradd to make it", rootlessName)
-				return
-			}
-			if out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", rootlessName).CombinedOutput(); err != nil {
-				rootlessErr = fmt.Errorf("useradd %s: %v: %s", rootlessName, err, out)
-				return
-			}
-		}
-		for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
-			if _, _, ok := subIDRange(f); ok {
-				continue
-			}
-			flag := "--add-subuids"
-			if strings.HasSuffix(f, "subgid") {
-				flag = "--add-subgids"
-			}
-			if out, err := exec.Command("usermod", flag, "300000-365535", rootlessName).CombinedOutput(); err != nil {
-				rootlessErr = fmt.Errorf("usermod %s: %v: %s", flag, err, out)
-				return
-			}
-		}
-	})
-	return rootlessErr
-}
-
-// subIDRange is the user's first range in a subuid/subgid file.
-func subIDRange(file string) (start, size uint64, ok bool) {
-	f, err := os.Open(file)
-	if err != nil {
-		return 0, 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		p := strings.Split(sc.Text(), ":")
-		if len(p) == 3 && p[0] == rootlessName {
-			a, err1 := strconv.ParseUint(p[1], 10, 32)
-			b, err2 := strconv.ParseUint(p[2], 10, 32)
-			if err1 == nil && err2 == nil && b > 0 {
-				return a, b, true
-			}
-		}
-	}
-	return 0, 0, false
 }
 
 // newRootless prepares the user for one test; its cleanup force-deletes
@@ -101,16 +46,11 @@ func newRootless(t *testing.T) (*env, *rootlessUser) {
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Skip("no setpriv (util-linux) to run berth as an unprivileged user")
 	}
-	if err := ensureRootlessUser(); err != nil {
+	u, err := testuser.Ensure()
+	if err != nil {
 		t.Skip("cannot make the unprivileged test user: ", err)
 	}
-	u, err := user.Lookup(rootlessName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rootlessUser{e: e, xdg: filepath.Join(e.base, "xdg")}
-	r.uid, _ = strconv.Atoi(u.Uid)
-	r.gid, _ = strconv.Atoi(u.Gid)
+	r := &rootlessUser{e: e, uid: u.UID, gid: u.GID, xdg: filepath.Join(e.base, "xdg")}
 	if err := os.Mkdir(r.xdg, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -307,6 +247,12 @@ func TestRootlessLifecycle(t *testing.T) {
 		res := r.berth("pause", id)
 		assertError(t, res, "freezer")
 	}
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		// cgroup v2, berth run from this test's (root's) cgroup: the
+		// container got none, and v2 freezes only through one.
+		res := r.berth("pause", id)
+		assertError(t, res, "rootless", "no cgroup")
+	}
 	if fi, err := os.Stat("/sys/fs/cgroup/memory"); err == nil && int(fi.Sys().(*syscall.Stat_t).Uid) != r.uid {
 		res := r.berth("update", "--memory", "64m", id)
 		assertError(t, res, "linux.resources.memory.limit", "rootless")
@@ -462,8 +408,15 @@ func TestRootlessRefusals(t *testing.T) {
 		{name: "net-sysctl-without-netns", edit: func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
 			want: []string{`linux.sysctl["net.ipv4.ip_forward"]`}},
 	}
-	if fi, err := os.Stat("/sys/fs/cgroup/memory"); err != nil || int(fi.Sys().(*syscall.Stat_t).Uid) == r.uid {
-		cases[2].skip = "the memory hierarchy is the user's (or absent): a limit may be set"
+	// The memory cgroup berth would make is below the caller's own (this
+	// test's, root's): v1's memory hierarchy, or on v2 the one hierarchy.
+	memDir := "/sys/fs/cgroup/memory"
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		b, _ := os.ReadFile("/proc/self/cgroup")
+		memDir = filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(strings.TrimSpace(string(b)), "0::"))
+	}
+	if fi, err := os.Stat(memDir); err != nil || int(fi.Sys().(*syscall.Stat_t).Uid) == r.uid {
+		cases[2].skip = "the memory cgroup " + memDir + " is the user's (or absent): a limit may be set"
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

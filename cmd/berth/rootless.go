@@ -1,11 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/berthrun/berth/internal/userns"
 )
 
 // defaultRoot is --root when the caller gives none. It follows runc's rule,
@@ -39,15 +40,8 @@ func honourXDGRuntimeDir() bool {
 }
 
 // inUserNS reports whether berth runs in a user namespace other than the
-// host's: the initial one maps every id onto itself.
-func inUserNS() bool {
-	b, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return false
-	}
-	f := bytes.Fields(b)
-	return !(len(f) == 3 && string(f[0]) == "0" && string(f[1]) == "0" && string(f[2]) == "4294967295")
-}
+// host's.
+func inUserNS() bool { return userns.Running() }
 
 // prepareDefaultRoot makes $XDG_RUNTIME_DIR/berth when it is the root in
 // use. It is sticky because the XDG base directory specification lets the

@@ -27,6 +27,12 @@ func Berth() (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
+	// MkdirTemp makes it 0700; the rootless tests run the binary as an
+	// unprivileged user.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
 	bin := filepath.Join(dir, "berth")
 	goBin, err := exec.LookPath("go")
 	if err != nil {

@@ -51,7 +51,8 @@ func WithResources(r *cgroups.Resources) Option {
 // New prepares (but does not create) the container's cgroup. path is
 // linux.cgroupsPath: absolute paths are below each hierarchy's root, relative
 // ones below berth's own cgroup, and an empty one is the container id. With
-// systemd, path is "slice:prefix:name" (empty: system.slice:berth:<id>).
+// systemd, path is "slice:prefix:name" (empty: system.slice:berth:<id>,
+// user.slice for a rootless container).
 // Resources given WithResources are checked against the host first
 // (CheckHost), so what this host cannot apply fails here, in one line.
 func New(id, path string, systemd, rootless bool, opts ...Option) (*Manager, error) {
@@ -68,7 +69,7 @@ func New(id, path string, systemd, rootless bool, opts ...Option) (*Manager, err
 		cg.Path = id
 	}
 	if systemd {
-		parent, prefix, name, err := SplitSystemdPath(path, id)
+		parent, prefix, name, err := SplitSystemdPath(path, id, rootless)
 		if err != nil {
 			return nil, err
 		}
@@ -125,14 +126,18 @@ func newRootless(id, path string, cg *cgroups.Cgroup) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %q: %w", id, err)
 	}
-	if !cgroups.IsCgroup2UnifiedMode() {
-		keep, err := rootlessPaths(m.GetPaths(), cg.Resources, path)
-		if err != nil {
-			return nil, err
+	keep, err := rootlessPaths(m.GetPaths(), cg.Resources, path)
+	if err != nil {
+		return nil, err
+	}
+	if cgroups.IsCgroup2UnifiedMode() {
+		if _, ok := keep[""]; !ok {
+			return &Manager{m: noCgroup{cg}, res: cg.Resources, rootless: true}, nil
 		}
-		if m, err = manager.NewWithPaths(cg, keep); err != nil {
-			return nil, fmt.Errorf("cgroup %q: %w", id, err)
-		}
+		return &Manager{m: m, res: cg.Resources, rootless: true}, nil
+	}
+	if m, err = manager.NewWithPaths(cg, keep); err != nil {
+		return nil, fmt.Errorf("cgroup %q: %w", id, err)
 	}
 	return &Manager{m: m, res: cg.Resources, rootless: true}, nil
 }
@@ -191,7 +196,12 @@ func Load(paths map[string]string, rootless bool) (*Manager, error) {
 	res := &cgroups.Resources{}
 	cg := &cgroups.Cgroup{Resources: res, Rootless: rootless}
 	if namesNoCgroup(paths) {
-		return &Manager{m: noCgroup{}, res: res, rootless: rootless}, nil
+		// No cgroup of this host is named: a rootless container that
+		// could write none (nil or empty), or paths of another cgroup
+		// mode (v1 paths read on a v2 host). The library would take them
+		// for "work them out" and land on the caller's own cgroup: ps
+		// would list, and delete kill, everything in it.
+		return &Manager{m: noCgroup{cg}, res: res, rootless: rootless}, nil
 	}
 	m, err := manager.NewWithPaths(cg, paths)
 	if err != nil {
@@ -207,7 +217,7 @@ func Load(paths map[string]string, rootless bool) (*Manager, error) {
 // directory under systemd's feet. Reading (pids, stats, freezer) still goes
 // to the saved paths, with no D-Bus connection.
 func LoadSystemd(id, path string, rootless bool, paths map[string]string) (*Manager, error) {
-	parent, prefix, name, err := SplitSystemdPath(path, id)
+	parent, prefix, name, err := SplitSystemdPath(path, id, rootless)
 	if err != nil {
 		return nil, err
 	}
@@ -336,6 +346,9 @@ func (m *Manager) Exists() bool { return m.m.Exists() }
 func (m *Manager) Freeze() error {
 	if m.rootless && !m.systemd && m.m.Path("freezer") == "" && !cgroups.IsCgroup2UnifiedMode() {
 		return fmt.Errorf("cgroup: freeze: rootless: the container has no freezer cgroup (the freezer hierarchy is not writable by uid %d; cgroup v1 does not delegate it to unprivileged users)", os.Geteuid())
+	}
+	if m.rootless && !m.systemd && m.NoCgroup() && cgroups.IsCgroup2UnifiedMode() {
+		return fmt.Errorf("cgroup: freeze: rootless: the container has no cgroup (uid %d could not write the cgroup berth ran in when it was created; run berth in a cgroup delegated to the user, e.g. systemd-run --user -p Delegate=yes, or use --systemd-cgroup)", os.Geteuid())
 	}
 	return m.bound("freeze "+m.unit, func() error {
 		if err := m.m.Freeze(cgroups.Frozen); err != nil {
@@ -522,11 +535,18 @@ func systemdRunning() bool {
 // SplitSystemdPath splits a systemd cgroupsPath "slice:prefix:name" (runc's
 // format, e.g. "system.slice:docker:1234"; the unit becomes
 // <prefix>-<name>.scope in <slice>). An empty path is
-// system.slice:berth:<id>; an empty slice is system.slice. Anything else is
-// refused in one line.
-func SplitSystemdPath(path, id string) (slice, prefix, name string, err error) {
+// <default slice>:berth:<id>; an empty slice is the default slice:
+// system.slice, or for a rootless container user.slice (as runc and the
+// cgroup library choose): the user's systemd has no system.slice of its
+// own, and a unit asking for one would make a slice of that name inside
+// user@UID.service. Anything else is refused in one line.
+func SplitSystemdPath(path, id string, rootless bool) (slice, prefix, name string, err error) {
+	def := "system.slice"
+	if rootless {
+		def = "user.slice"
+	}
 	if path == "" {
-		return "system.slice", "berth", id, nil
+		return def, "berth", id, nil
 	}
 	parts := strings.Split(path, ":")
 	if len(parts) != 3 {
@@ -535,7 +555,7 @@ func SplitSystemdPath(path, id string) (slice, prefix, name string, err error) {
 	slice, prefix, name = parts[0], parts[1], parts[2]
 	switch {
 	case slice == "":
-		slice = "system.slice"
+		slice = def
 	case !strings.HasSuffix(slice, ".slice") || strings.Contains(slice, "/"):
 		return "", "", "", fmt.Errorf("linux.cgroupsPath %q: slice %q must be a systemd slice name ending in .slice", path, slice)
 	}

@@ -3,6 +3,7 @@ package cgroups
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +34,7 @@ func TestSplitSystemdPath(t *testing.T) {
 		{"system.slice:a/b:c", "", "", "", "must not contain '/'"},
 	}
 	for _, r := range rows {
-		slice, prefix, name, err := SplitSystemdPath(r.path, "box")
+		slice, prefix, name, err := SplitSystemdPath(r.path, "box", false)
 		if r.err != "" {
 			if err == nil || !strings.Contains(err.Error(), r.err) {
 				t.Errorf("SplitSystemdPath(%q) error %v, want %q", r.path, err, r.err)
@@ -42,6 +43,13 @@ func TestSplitSystemdPath(t *testing.T) {
 		}
 		if err != nil || slice != r.slice || prefix != r.prefix || name != r.name {
 			t.Errorf("SplitSystemdPath(%q) = %q %q %q %v, want %q %q %q", r.path, slice, prefix, name, err, r.slice, r.prefix, r.name)
+		}
+	}
+	// Rootless, the default slice is the user's systemd's user.slice; a
+	// slice given is kept.
+	for path, want := range map[string]string{"": "user.slice", ":berth:box": "user.slice", "app.slice:berth:box": "app.slice"} {
+		if slice, _, _, err := SplitSystemdPath(path, "box", true); err != nil || slice != want {
+			t.Errorf("SplitSystemdPath(%q, rootless) slice %q (%v), want %q", path, slice, err, want)
 		}
 	}
 }
@@ -400,9 +408,9 @@ func TestRelativePathsMatchLibrary(t *testing.T) {
 }
 
 // TestLoadNoCgroup: saved paths that name no cgroup of this host load as a
-// manager of nothing, never the caller's own cgroup: Destroy and Pids of
-// it must not reach this test process's cgroup (which the library would
-// work out from empty paths).
+// manager of nothing, never the caller's own cgroup: Pids of it must not
+// list this test process's cgroup (which the library would work out from
+// empty paths).
 func TestLoadNoCgroup(t *testing.T) {
 	cases := []map[string]string{nil, {}}
 	if mode, err := Host(); err == nil && mode == ModeV2 {
@@ -413,8 +421,9 @@ func TestLoadNoCgroup(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Load(%v): %v", paths, err)
 		}
-		if pids, err := m.Pids(); err != nil || len(pids) != 0 {
-			t.Errorf("Load(%v).Pids() = %v, %v; want none", paths, pids, err)
+		// ErrNoCgroup: the caller finds the processes through /proc.
+		if pids, err := m.Pids(); !errors.Is(err, ErrNoCgroup) || len(pids) != 0 {
+			t.Errorf("Load(%v).Pids() = %v, %v; want none and ErrNoCgroup", paths, pids, err)
 		}
 		if got := m.Paths(); len(got) != 0 {
 			t.Errorf("Load(%v).Paths() = %v, want none", paths, got)

@@ -173,3 +173,43 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// noCgroup is the library manager of a rootless container on cgroup v2
+// that got no cgroup: the cgroup berth runs in is not the user's (a shell
+// of su or setpriv, a service of root's) and the config sets no limit, so
+// runc's rule runs the container without one. The library's v2 manager
+// has no such state: given no path it works the default out again (the id
+// below the caller's cgroup), which was never made, and moving a pid
+// there fails. Here there is nothing to make, join, set or remove; the
+// processes are found through /proc (Pids' ErrNoCgroup).
+type noCgroup struct{ cg *cgroups.Cgroup }
+
+func (noCgroup) Apply(int) error                   { return nil }
+func (noCgroup) AddPid(string, int) error          { return nil }
+func (noCgroup) GetPids() ([]int, error)           { return nil, ErrNoCgroup }
+func (noCgroup) GetAllPids() ([]int, error)        { return nil, ErrNoCgroup }
+func (noCgroup) GetStats() (*cgroups.Stats, error) { return cgroups.NewStats(), nil }
+func (noCgroup) Stats(*cgroups.StatsOptions) (*cgroups.Stats, error) {
+	return cgroups.NewStats(), nil
+}
+func (noCgroup) Freeze(cgroups.FreezerState) error { return ErrNoCgroup }
+func (noCgroup) Destroy() error                    { return nil }
+func (noCgroup) Path(string) string                { return "" }
+
+// Set has nothing to write: New refused any limit for want of a cgroup,
+// and update does (checkRootlessLimits).
+func (noCgroup) Set(*cgroups.Resources) error                   { return nil }
+func (noCgroup) GetPaths() map[string]string                    { return map[string]string{} }
+func (n noCgroup) GetCgroups() (*cgroups.Cgroup, error)         { return n.cg, nil }
+func (noCgroup) GetFreezerState() (cgroups.FreezerState, error) { return cgroups.Undefined, nil }
+func (noCgroup) Exists() bool                                   { return false }
+func (noCgroup) OOMKillCount() (uint64, error)                  { return 0, nil }
+
+// namesNoCgroup reports whether saved paths name no cgroup this host can
+// use: none at all, or no unified path on a pure cgroup v2 host.
+func namesNoCgroup(paths map[string]string) bool {
+	if len(paths) == 0 {
+		return true
+	}
+	return cgroups.IsCgroup2UnifiedMode() && paths[""] == ""
+}

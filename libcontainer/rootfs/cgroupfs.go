@@ -20,9 +20,57 @@ type cgroupSetup struct {
 	// hostOpts maps a v1 hierarchy mount name to its cgroup mount options
 	// (HostCgroupOptions): from the plan, else read by load when needed.
 	hostOpts map[string]string
+	// hostV2Below: the destination of the cgroup mount being made is the
+	// host's cgroup2 mount, carried into the root by an earlier recursive
+	// bind (a rootless config's /sys rbind, which it needs for want of a
+	// network namespace to mount sysfs in). The kernel refuses to mount
+	// the same filesystem on the root of its own mount (EBUSY), so the
+	// container's cgroup is bound there instead, as runc falls back to.
+	hostV2Below bool
 	// Filled in lazily by load.
 	loaded bool
 	pureV2 bool
+}
+
+// hostCgroup2Under reports whether mounts[i] (a cgroup mount) lands on the
+// host's /sys/fs/cgroup through an earlier recursive bind: on a pure v2
+// host that is a cgroup2 mount already (cgroupSetup.hostV2Below).
+func hostCgroup2Under(mounts []specs.Mount, i int) bool {
+	dest := filepath.Clean("/" + mounts[i].Destination)
+	covered := false
+	for j := 0; j < i; j++ {
+		m := &mounts[j]
+		d := filepath.Clean("/" + m.Destination)
+		if d != dest && !strings.HasPrefix(dest, d+"/") && d != "/" {
+			continue
+		}
+		o, err := ParseOptions(m.Options)
+		if err != nil {
+			continue
+		}
+		bind := m.Type == "bind" || o.Flags&unix.MS_BIND != 0
+		// A later mount at or above dest hides what an earlier bind
+		// brought; the last one decides.
+		covered = bind && o.Flags&unix.MS_REC != 0 && filepath.IsAbs(m.Source) &&
+			filepath.Join(m.Source, strings.TrimPrefix(dest, d)) == "/sys/fs/cgroup"
+	}
+	return covered
+}
+
+// v2Layout is what a cgroup mount on a pure v2 host becomes: a fresh
+// cgroup2 (the container's cgroup namespace's view), a bind of the
+// container's cgroup, or, for a rootless container that got no cgroup, an
+// empty tmpfs (the v1 layout with no hierarchy), as on v1: nothing of the
+// host's tree is shown.
+func (c *cgroupSetup) v2Layout() string {
+	switch {
+	case c.ns && !c.hostV2Below:
+		return "cgroup2"
+	case c.v2Path() != "":
+		return "bind"
+	default:
+		return "empty"
+	}
 }
 
 // unifiedName is the hierarchy name of cgroup2 on a hybrid host.
@@ -94,7 +142,7 @@ func (t *tree) mountCgroup(m *specs.Mount, o *Options, c *cgroupSetup) error {
 	if err := checkDestination(t, dst); err != nil {
 		return err
 	}
-	if c.pureV2 {
+	if c.pureV2 && c.v2Layout() != "empty" {
 		return t.mountCgroup2(dst, o, c)
 	}
 	return t.mountCgroupV1(dst, o, c)
@@ -103,7 +151,7 @@ func (t *tree) mountCgroup(m *specs.Mount, o *Options, c *cgroupSetup) error {
 // mountCgroup2 mounts the unified hierarchy directly: a fresh cgroup2 in a
 // cgroup namespace, otherwise a bind of the container's own cgroup.
 func (t *tree) mountCgroup2(dst *os.File, o *Options, c *cgroupSetup) error {
-	if c.ns {
+	if c.v2Layout() == "cgroup2" {
 		if err := mountOn(dst, "cgroup2", "cgroup2", o.Flags&^propagationFlags, o.Data); err != nil {
 			return err
 		}

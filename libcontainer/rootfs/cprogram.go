@@ -194,7 +194,7 @@ func CompileC(p *Plan, s *CSettings) []byte {
 	for i := range p.Mounts {
 		m := &p.Mounts[i]
 		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, m.Destination))
-		compileMount(w, p, m, s.Bundle, hostSourceSlot(srcs, i))
+		compileMount(w, p, i, s.Bundle, hostSourceSlot(srcs, i))
 	}
 	if needsDev(p.Mounts) {
 		compileDev(w, p)
@@ -209,7 +209,8 @@ func CompileC(p *Plan, s *CSettings) []byte {
 
 // compileMount writes mount m; slot is its source's place among the ones
 // the host opens (HostSources), plus one, or 0.
-func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string, slot uint32) {
+func compileMount(w *tlv.Writer, p *Plan, i int, bundle string, slot uint32) {
+	m := &p.Mounts[i]
 	o, _ := ParseOptions(m.Options)
 	if m.Type == "bind" {
 		o.Flags |= unix.MS_BIND
@@ -219,7 +220,7 @@ func compileMount(w *tlv.Writer, p *Plan, m *specs.Mount, bundle string, slot ui
 	case m.Type == "bind" || o.Flags&unix.MS_BIND != 0:
 		bindRec(w, &o, dest, bindSource(m.Source, bundle), slot)
 	case m.Type == "cgroup":
-		compileCgroup(w, p, &o, dest)
+		compileCgroup(w, p, &o, dest, hostCgroup2Under(p.Mounts, i))
 		return // it applies its own propagation
 	default:
 		src := m.Source
@@ -259,13 +260,13 @@ func afterMount(w *tlv.Writer, o *Options) {
 
 // compileCgroup is mountCgroup's layout: on a cgroup2 host the unified
 // hierarchy itself, else a tmpfs with a directory per hierarchy.
-func compileCgroup(w *tlv.Writer, p *Plan, o *Options, dest string) {
-	c := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions}
+func compileCgroup(w *tlv.Writer, p *Plan, o *Options, dest string, hostV2Below bool) {
+	c := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions, hostV2Below: hostV2Below}
 	// CheckC made sure /sys/fs/cgroup can be read; without the host's
 	// options, a hierarchy is mounted by its name (as mountHierarchy does).
 	_ = c.load()
-	if c.pureV2 {
-		if c.ns {
+	if c.pureV2 && c.v2Layout() != "empty" {
+		if c.v2Layout() == "cgroup2" {
 			w.Rec(wire.RfFS, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, "cgroup2", "cgroup2", o.Data))
 		} else {
 			bindRec(w, &Options{Flags: o.Flags | unix.MS_BIND | unix.MS_REC, ClearFlags: o.ClearFlags}, dest, c.v2Path(), 0)
@@ -309,11 +310,11 @@ func compileHierarchy(w *tlv.Writer, c *cgroupSetup, o *Options, name string) {
 func compileDev(w *tlv.Writer, p *Plan) {
 	for _, d := range missingDefaults(p.Devices) {
 		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: default device %q", d.Path))
-		devRec(w, &d, p.InUserNS)
+		devRec(w, &d, p.BindDevices)
 	}
 	for i := range p.Devices {
 		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: linux.devices[%d] %q", i, p.Devices[i].Path))
-		devRec(w, &p.Devices[i], p.InUserNS)
+		devRec(w, &p.Devices[i], p.BindDevices)
 	}
 	w.Str(wire.RfCtx, "rootfs: /dev symlinks")
 	kcore := uint32(0)

@@ -42,12 +42,12 @@ func needsDev(mounts []specs.Mount) bool {
 // setupDev creates the device nodes and the standard /dev symlinks.
 func (t *tree) setupDev(p *Plan) error {
 	for _, d := range missingDefaults(p.Devices) {
-		if err := t.createDevice(&d, p.InUserNS); err != nil {
+		if err := t.createDevice(&d, p.BindDevices); err != nil {
 			return fmt.Errorf("default device %q: %w", d.Path, err)
 		}
 	}
 	for i := range p.Devices {
-		if err := t.createDevice(&p.Devices[i], p.InUserNS); err != nil {
+		if err := t.createDevice(&p.Devices[i], p.BindDevices); err != nil {
 			return fmt.Errorf("linux.devices[%d] %q: %w", i, p.Devices[i].Path, err)
 		}
 	}

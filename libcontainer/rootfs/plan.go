@@ -18,7 +18,11 @@ type Plan struct {
 	MaskedPaths   []string
 	ReadonlyPaths []string
 	NoPivot       bool // use MS_MOVE + chroot instead of pivot_root
-	InUserNS      bool // new user namespace: create devices by bind-mounting the host node instead of mknod
+	InUserNS      bool // new user namespace: bind sources are cloned from the host side (HostSources)
+	// BindDevices: the container's user namespace, or the one berth
+	// itself runs in (a rootless engine's, podman's), denies mknod, so
+	// devices are the host's nodes bind-mounted.
+	BindDevices bool
 	// Rootless: the caller holds no privilege over the host's mounts, so
 	// no bind source is cloned from the host side (HostSources): each is
 	// bound in the container's mount namespace, whose copies of the
@@ -80,6 +84,7 @@ func Prepare(p *Plan) error {
 	t.procOK = true // checked above
 	cg := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions}
 	for i := range p.Mounts {
+		cg.hostV2Below = p.Mounts[i].Type == "cgroup" && hostCgroup2Under(p.Mounts, i)
 		if err := t.mountOne(&p.Mounts[i], cg, p.HostFds[i]); err != nil {
 			return fmt.Errorf("mounts[%d] destination %q: %w", i, p.Mounts[i].Destination, err)
 		}

@@ -290,7 +290,7 @@ func TestRootfsSharedUserNSDevices(t *testing.T) {
 			Root:        h.root,
 			Mounts:      []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}},
 			Propagation: "rshared",
-			InUserNS:    true,
+			BindDevices: true,
 			Readonly:    true,
 		},
 		Stat:  []string{"/dev/null", "/dev/zero", "/dev/tty"},

@@ -16,8 +16,12 @@ cache=${1:?usage: build-guest.sh CACHEDIR}
 #   tests' container root filesystems and /init; procps: ps for debugging;
 #   apparmor: apparmor_parser, with which the AppArmor tests load their own
 #   profile (the kernel has AppArmor on); containerd (with ctr and the runc
-#   v2 shim): the ctr scenarios of tests/clients, under both cgroup drivers.
-include=systemd,systemd-sysv,dbus,kmod,iproute2,busybox-static,procps,util-linux,libseccomp2,apparmor,containerd
+#   v2 shim): the ctr scenarios of tests/clients, under both cgroup drivers;
+#   passwd (useradd, usermod), uidmap (newuidmap, newgidmap) and
+#   dbus-user-session (a bus for a lingering user's systemd, with which
+#   systemd-run --user and the systemd driver talk): the rootless tests,
+#   as the user berth-rootless with user@UID.service's delegated cgroups.
+include=systemd,systemd-sysv,dbus,kmod,iproute2,busybox-static,procps,util-linux,libseccomp2,apparmor,containerd,passwd,uidmap,dbus-user-session
 suite=bookworm
 # This machine's apt sources would pull in third-party repositories; the guest
 # takes Debian's own archive, security updates included, as the host does.
