@@ -91,7 +91,10 @@ func TestRunKeep(t *testing.T) {
 	if st := e.state(id); st.Status != "stopped" {
 		t.Errorf("after run --keep: status %q, want stopped", st.Status)
 	}
-	if dirs := cgroupDirsNamed(id); len(dirs) == 0 {
+	// Under the systemd driver the scope goes with its last process (as
+	// with runc, whose test of this requires no systemd): only the state
+	// is kept there.
+	if dirs := cgroupDirsNamed(id); len(dirs) == 0 && !systemdCgroup {
 		t.Errorf("after run --keep: no cgroup named %s is left", id)
 	}
 	e.mustBerth("delete", id)
