@@ -116,7 +116,7 @@ func (r *rootlessUser) bundle(edit func(*specs.Spec)) string {
 	if err := testbundle.Rootfs(filepath.Join(d, "rootfs")); err != nil {
 		t.Fatal(err)
 	}
-	if err := chownTree(d, r.uid, r.gid); err != nil {
+	if err := testuser.ChownTree(d, r.uid, r.gid); err != nil {
 		t.Fatal(err)
 	}
 	o := r.opts()
@@ -142,15 +142,6 @@ func (r *rootlessUser) bundle(edit func(*specs.Spec)) string {
 		t.Fatal(err)
 	}
 	return d
-}
-
-func chownTree(dir string, uid, gid int) error {
-	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, uid, gid)
-	})
 }
 
 func withArgs(args ...string) func(*specs.Spec) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,4 +94,15 @@ func SubIDRange(file string) (start, size uint64, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// ChownTree gives a tree to uid:gid (symlinks themselves, not their
+// targets), so that the test user can use bundles and worlds root made.
+func ChownTree(dir string, uid, gid int) error {
+	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
 }

@@ -72,7 +72,7 @@ func startRootlessPodman(t *testing.T) *rootlessPodman {
 	if err := tarRootfs(w.rootfs, w.path("busybox.tar")); err != nil {
 		t.Fatal(err)
 	}
-	if err := chownTree(w.dir, u.UID, u.GID); err != nil {
+	if err := testuser.ChownTree(w.dir, u.UID, u.GID); err != nil {
 		t.Fatal(err)
 	}
 	w.berthRoots = []string{filepath.Join(p.xdg, "berth")}
@@ -317,16 +317,6 @@ func lines(s string) []string {
 		}
 	}
 	return out
-}
-
-// chownTree gives a tree to uid:gid (symlinks themselves, not targets).
-func chownTree(dir string, uid, gid int) error {
-	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, uid, gid)
-	})
 }
 
 // tarRootfs writes the rootfs as a tar archive for `podman import`.
