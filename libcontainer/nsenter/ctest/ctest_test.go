@@ -37,6 +37,11 @@ func TestWireCheck(t *testing.T) {
 		{"rootfs tag in plan space", &wire.Rootfs, rec(wire.RfRoMount+1, nil), "unknown record 27"},
 		{"program", &wire.Rootfs, cat(rec(wire.RfCtx, []byte("x\x00")), rec(wire.RfPivot, nil),
 			rec(wire.RfDev, raw{}.u32(1, 2, 3, 4, 5, 6, 7).str("/dev/x"))), ""},
+		{"time offset", &wire.Boot, rec(wire.BootTimeOffset, raw{}.str("monotonic").u64(1<<63).u32(0)), ""},
+		{"time offset with a 4-byte secs", &wire.Boot, rec(wire.BootTimeOffset, raw{}.str("monotonic").u32(1, 0)), "record 6 (time_offset): short record"},
+		{"join", &wire.Boot, rec(wire.BootJoin, raw{}.u32(0x20000).str("/proc/1/ns/mnt")), ""},
+		{"join without path", &wire.Boot, rec(wire.BootJoin, raw{}.u32(0x20000)), "record 1 (join): unterminated string"},
+		{"cinit with data", &wire.Boot, rec(wire.BootCinit, []byte("1\x00")), "record 7 (cinit): bytes left over"},
 	} {
 		got := WireCheck(tt.m, tt.b)
 		if got != tt.want {

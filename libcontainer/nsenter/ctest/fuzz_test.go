@@ -27,6 +27,11 @@ func seedPlans(f *testing.F) {
 // messages, for every TLV message.
 func FuzzWireCheck(f *testing.F) {
 	seedPlans(f)
+	f.Add(boot(func(w *wire.BootWriter) {
+		w.Join(0x20000, "/m")
+		w.TimeOffset("boottime", -1, 2)
+		w.OOMScoreAdj(5)
+	}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, m := range []*wire.Message{&wire.Plan, &wire.Rootfs, &wire.Boot} {
 			c, g := WireCheck(m, b), wire.Check(m, b)
