@@ -3,28 +3,30 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "e786d5574b2bbb2d"
+const SchemaHash = "c8cc1a993f59840b"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
 
 const (
-	PlanMode     uint32 = 1  // u32 mode: MODE_*
-	PlanArg      uint32 = 2  // string arg: one per argument
-	PlanEnv      uint32 = 3  // string var: one per variable
-	PlanCwd      uint32 = 4  // string cwd
-	PlanUser     uint32 = 5  // u32 uid, u32 gid, u32 umask
-	PlanGroups   uint32 = 6  // u32... gids: additional gids
-	PlanCaps     uint32 = 7  // u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient
-	PlanNNP      uint32 = 8  // empty: set no_new_privs
-	PlanRlimit   uint32 = 9  // u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors
-	PlanSeccomp  uint32 = 10 // u32 flags, bytes filter: struct sock_filter[]
-	PlanPreserve uint32 = 11 // u32 n: fds 3..3+n-1 stay open
-	PlanFifo     uint32 = 12 // u32 fd: the O_PATH fd of exec.fifo (create)
-	PlanKeyring  uint32 = 13 // string name: session keyring to join
-	PlanOOM      uint32 = 14 // i32 score: oom_score_adj
-	PlanRootfs   uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
-	PlanApparmor uint32 = 16 // string profile: the AppArmor profile the execve enters
+	PlanMode       uint32 = 1  // u32 mode: MODE_*
+	PlanArg        uint32 = 2  // string arg: one per argument
+	PlanEnv        uint32 = 3  // string var: one per variable
+	PlanCwd        uint32 = 4  // string cwd
+	PlanUser       uint32 = 5  // u32 uid, u32 gid, u32 umask
+	PlanGroups     uint32 = 6  // u32... gids: additional gids
+	PlanCaps       uint32 = 7  // u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient
+	PlanNNP        uint32 = 8  // empty: set no_new_privs
+	PlanRlimit     uint32 = 9  // u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors
+	PlanSeccomp    uint32 = 10 // u32 flags, bytes filter: struct sock_filter[]
+	PlanPreserve   uint32 = 11 // u32 n: fds 3..3+n-1 stay open
+	PlanFifo       uint32 = 12 // u32 fd: the O_PATH fd of exec.fifo (create)
+	PlanKeyring    uint32 = 13 // string name: session keyring to join
+	PlanOOM        uint32 = 14 // i32 score: oom_score_adj
+	PlanRootfs     uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
+	PlanApparmor   uint32 = 16 // string profile: the AppArmor profile the execve enters
+	PlanStartHooks uint32 = 17 // bytes hooks: a hooks message: the startContainer hooks, run after start
+	PlanHookState  uint32 = 18 // empty: after the rootfs helper, read the hookstate packet the parent sent after hooks-done
 )
 
 const (
@@ -63,6 +65,29 @@ const (
 	RfFinalProp   uint32 = 24 // u64 flags: propagation of / inside the new root
 	RfFSDir       uint32 = 25 // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
 	RfRoMount     uint32 = 26 // string dest: make the mount at this destination read-only
+	RfHookState   uint32 = 27 // empty: read the hookstate packet the parent sends after hooks-done
+	RfCreateHooks uint32 = 28 // bytes hooks: a hooks message: the createContainer hooks, run in the root
+)
+
+// hooks (a list of hooks).
+const HookVersion = 1
+
+const (
+	HookHook uint32 = 1 // u32 timeout, u32 flags, string path, string name: starts a hook: timeout in seconds (0: none), HOOK_FLAG_*, the name its errors start with
+	HookArg  uint32 = 2 // string arg: the hook's argv, in order (none: the path alone)
+	HookEnv  uint32 = 3 // string var: the hook's whole environment
+)
+
+const (
+	HookFlagProcessEnv uint32 = 1
+)
+
+// hookstate (the hooks' state).
+const HookStateVersion = 1
+
+const (
+	HookStateCreating uint32 = 1 // bytes state: createContainer hooks' stdin
+	HookStateCreated  uint32 = 2 // bytes state: startContainer hooks' stdin
 )
 
 // boot (the bootstrap).
