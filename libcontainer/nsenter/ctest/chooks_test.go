@@ -87,7 +87,6 @@ func TestHookStatusText(t *testing.T) {
 	}
 }
 
-
 // TestHookOutputText: what a failed hook printed, trimmed and cut as the
 // Go runner did.
 func TestHookOutputText(t *testing.T) {
