@@ -105,7 +105,8 @@ process
 
 // TestHookFailuresInC: a createContainer or startContainer hook that
 // exits non-zero, is killed by a signal, outlives its timeout (with a
-// child holding its output) or cannot be executed fails `run` with the
+// child holding its output), leaves a child holding its output after it
+// exited 0, or cannot be executed fails `run` with the
 // same one line on every path, the container's process never runs, and
 // nothing is left behind (the state is gone; the env's leak check).
 func TestHookFailuresInC(t *testing.T) {
@@ -124,6 +125,8 @@ func TestHookFailuresInC(t *testing.T) {
 			"timed out after 1s"},
 		{"no such file", specs.Hook{Path: "/no/such/hook"},
 			"fork/exec /no/such/hook: no such file or directory"},
+		{"output held open", specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 5 &"}},
+			"exec: WaitDelay expired before I/O complete"},
 		{"long output", specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "printf '%0300d' 0; exit 1"}},
 			"exit status 1: " + strings.Repeat("0", 200) + "..."},
 	}

@@ -419,11 +419,16 @@ static int run_one(struct chook *h, const char *cwd, const char *state, size_t s
 		snprintf(why, left, "fork/exec %s: %s", h->path, errno_text(e));
 		goto out;
 	}
-	rc = 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		goto out;
-	rc = -1;
 	drain(&r);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		// Go's runner said so when a child of the hook kept its output
+		// open past the WaitDelay: the hook's work may not be done.
+		if (r.out[0] >= 0)
+			snprintf(why, left, "exec: WaitDelay expired before I/O complete");
+		else
+			rc = 0;
+		goto out;
+	}
 	chooks_status_text(status, why, left);
 	chooks_output_text(r.buf, r.n, err, size);
 out:

@@ -146,6 +146,12 @@ func TestHooksRun(t *testing.T) {
 		t.Errorf("a 1s timeout took %v", took)
 	}
 
+	// Exit 0 with a child holding the output past the 1 s WaitDelay.
+	held := hookRec(0, 0, "/bin/sh", "held", []string{"sh", "-c", "sleep 3 &"}, nil)
+	if err := RunHooks(held, nil, "", nil); err != "held: exec: WaitDelay expired before I/O complete" {
+		t.Errorf("output held open: %q", err)
+	}
+
 	never := filepath.Join(dir, "never")
 	list := cat(hookRec(0, 0, "/no/such", "missing", nil, nil), sh("after", "touch "+never, nil))
 	if err := RunHooks(list, nil, "", nil); err != "missing: fork/exec /no/such: no such file or directory" {
