@@ -81,7 +81,7 @@ soak: build
 # eat a short run whole).
 FUZZ_TARGETS := specconv:FuzzLoad specconv:FuzzParseProcess libcontainer:FuzzDecodeState \
 	libcontainer:FuzzValidateID cmd/berth:FuzzParseSignal \
-	libcontainer/nsenter/ctest:FuzzWireCheck libcontainer/nsenter/ctest:FuzzPlan \
+	libcontainer/nsenter/ctest:FuzzWireCheck libcontainer/nsenter/ctest:FuzzPlan libcontainer/nsenter/ctest:FuzzHooks \
 	libcontainer/nsenter/ctest:FuzzBootstrap libcontainer/nsenter/ctest:FuzzSyncParse \
 	libcontainer/nsenter/ctest:FuzzBrief libcontainer/nsenter/ctest:FuzzParseGlobals
 # The smoke budget is a count of inputs, not a duration: with a duration,

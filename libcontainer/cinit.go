@@ -14,7 +14,8 @@ import (
 // a created container (its init is a few hundred KiB of C) and `exec` starts
 // no Go runtime inside the container at all. Configs that need what only the
 // Go init does (a terminal, an SELinux label, scheduling attributes, a seccomp
-// notify listener, startContainer hooks, no pivot_root) keep the Go init.
+// notify listener, no pivot_root) keep the Go init. startContainer hooks
+// are run by the C init itself (nsenter/chooks.c), after start.
 // docs/design-c-init.md has the design; BERTH_NO_CINIT=1 turns it off.
 
 // The plan's records (wire.Plan*) are declared in internal/wire/schema.go.
@@ -39,8 +40,6 @@ func cinitRefusal(cfg *Config, exec bool) string {
 		return "process.execCPUAffinity.final"
 	case spec.Linux.Personality != nil || spec.Linux.MemoryPolicy != nil:
 		return "linux.personality or linux.memoryPolicy"
-	case spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0:
-		return "startContainer hooks"
 	case !exec && (!cfg.NewNamespace(specs.MountNamespace) || cfg.NoPivot):
 		return "no pivot_root into a mount namespace of its own"
 	case exec && !hasNamespace(cfg, specs.MountNamespace):
@@ -137,5 +136,8 @@ func writeInitOnly(w *wire.PlanWriter, cfg *Config, p *initParams) {
 	}
 	if !cfg.NoNewKeyring {
 		w.Keyring("_ses." + cfg.ID)
+	}
+	if hooks := startHooks(cfg.Spec); hooks != nil {
+		w.StartHooks(hooks)
 	}
 }

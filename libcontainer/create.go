@@ -209,6 +209,7 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 		params.crootfs = rootfsInC(c.st.Config)
 	}
 	params.Helper = plan != nil && params.crootfs == nil
+	plan = withHookState(plan, params, c.st.Config.Spec)
 	if params.Helper {
 		// The init's only Go process is then the rootfs helper: no spec to
 		// decode, and nothing to run in parallel. One P spares the runtime
@@ -300,6 +301,11 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	trace.Point("create:hooks")
 	if err := sync.send(&message{Type: wire.SyncHooksDone}); err != nil {
 		return fmt.Errorf("init: %w", err)
+	}
+	if params.CHookState {
+		if err := sync.sendRaw(hookStatePacket(c.st.hookState(Creating))); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
 	}
 	ready, err := c.expectReady(sync, pid, Creating)
 	if err != nil {

@@ -17,12 +17,6 @@ import (
 // runHooks runs hooks in order, each with the state on stdin, stopping at the
 // first failure. kind names the hook list in errors ("createRuntime").
 func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
-	return runHooksIn(kind, "", hooks, state)
-}
-
-// runHooksIn is runHooks with dir as the hooks' working directory ("": the
-// caller's).
-func runHooksIn(kind, dir string, hooks []specs.Hook, state *specs.State) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -31,7 +25,7 @@ func runHooksIn(kind, dir string, hooks []specs.Hook, state *specs.State) error 
 		return err
 	}
 	for i, h := range hooks {
-		if err := runHook(h, dir, stdin); err != nil {
+		if err := runHook(h, stdin); err != nil {
 			return fmt.Errorf("hooks.%s[%d] %q: %w", kind, i, h.Path, err)
 		}
 	}
@@ -48,7 +42,7 @@ func runHooksWarn(kind string, hooks []specs.Hook, state *specs.State, warn func
 		return
 	}
 	for i, h := range hooks {
-		if err := runHook(h, "", stdin); err != nil {
+		if err := runHook(h, stdin); err != nil {
 			warn(fmt.Errorf("hooks.%s[%d] %q: %w", kind, i, h.Path, err))
 		}
 	}
@@ -56,7 +50,7 @@ func runHooksWarn(kind string, hooks []specs.Hook, state *specs.State, warn func
 
 // runHook runs one hook. Per config.md, args[0] is argv[0] and env replaces
 // the runtime's environment entirely.
-func runHook(h specs.Hook, dir string, stdin []byte) error {
+func runHook(h specs.Hook, stdin []byte) error {
 	ctx := context.Background()
 	if h.Timeout != nil {
 		var cancel context.CancelFunc
@@ -69,7 +63,6 @@ func runHook(h specs.Hook, dir string, stdin []byte) error {
 	} else {
 		cmd.Args = []string{h.Path}
 	}
-	cmd.Dir = dir
 	cmd.Env = h.Env
 	if cmd.Env == nil {
 		cmd.Env = []string{}
@@ -100,23 +93,17 @@ func runHook(h specs.Hook, dir string, stdin []byte) error {
 	return nil
 }
 
-// startContainerHooks runs the startContainer hooks where runc runs them:
-// in the container, as its user, after start, under the container's seccomp
-// filter (the spec has them run "in the container"; with noNewPrivileges
-// the filter would otherwise wait for the execve), and with the process's
-// environment for a hook that sets none (runc's long-standing behaviour,
-// which hooks rely on to find PATH and the like).
-func startContainerHooks(proc *specs.Process, filter *seccompFilter, hooks []specs.Hook, state *specs.State) error {
+// startContainerHooks has the C runner (hooks_c.go) run the Go init's
+// startContainer hooks where runc runs them: in the container, as its
+// user, after start, under the container's seccomp filter (the spec has
+// them run "in the container"; with noNewPrivileges the filter would
+// otherwise wait for the execve), and with the process's environment for a
+// hook that sets none (runc's long-standing behaviour, which hooks rely on
+// to find PATH and the like). The C init does the same in exec_process.
+func startContainerHooks(proc *specs.Process, filter *seccompFilter, hooks []byte, state *specs.State) error {
 	if err := filter.install(); err != nil {
 		return err
 	}
 	env := withHome(processEnv(proc.Env), proc.User.UID)
-	hooks = append([]specs.Hook(nil), hooks...)
-	for i := range hooks {
-		if hooks[i].Env == nil {
-			hooks[i].Env = env
-		}
-	}
-	state.Status = specs.StateCreated
-	return runHooks("startContainer", hooks, state)
+	return runHooksInC(hooks, state, Created, "", env)
 }

@@ -43,6 +43,10 @@ type initParams struct {
 	// process (cinit.go) and its Go side is only the rootfs helper, which
 	// is sent a rootfsJob instead of the config.
 	Helper bool `json:"-"`
+	// CHookState, the parent's note (never sent): the C init runs hooks
+	// (createContainer from its rootfs program, startContainer from its
+	// plan) and reads their state in a packet after hooks-done.
+	CHookState bool `json:"-"`
 	// crootfs, the parent's note (never sent): the C init's pid 1 builds
 	// the root from a program (crootfs.c); there is no helper to send to.
 	crootfs *crootfsJob
@@ -144,8 +148,8 @@ func runInit(sync *syncSocket) error {
 	if err != nil {
 		return err
 	}
-	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
-		if err := startContainerHooks(spec.Process, filter, spec.Hooks.StartContainer, p.HookState); err != nil {
+	if hooks := startHooks(spec); hooks != nil {
+		if err := startContainerHooks(spec.Process, filter, hooks, p.HookState); err != nil {
 			return err
 		}
 	}

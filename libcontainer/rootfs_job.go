@@ -29,16 +29,16 @@ type rootfsJob struct {
 	// one there is no root filesystem to build (mounting would change the
 	// runtime's own mount table): as runc does, the process is only
 	// chrooted into the rootfs and the mounts are ignored.
-	OwnMounts       bool              `json:"ownMounts,omitempty"`
-	Hostname        string            `json:"hostname,omitempty"`
-	Domainname      string            `json:"domainname,omitempty"`
-	Sysctl          map[string]string `json:"sysctl,omitempty"`
-	Cwd             string            `json:"cwd"`
-	Arg0            string            `json:"arg0"`
-	Env             []string          `json:"env,omitempty"` // for args[0]'s PATH lookup
-	CreateContainer []specs.Hook      `json:"createContainer,omitempty"`
-	HookState       *specs.State      `json:"hookState,omitempty"`
-	Trace           bool              `json:"trace,omitempty"`
+	OwnMounts   bool              `json:"ownMounts,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Domainname  string            `json:"domainname,omitempty"`
+	Sysctl      map[string]string `json:"sysctl,omitempty"`
+	Cwd         string            `json:"cwd"`
+	Arg0        string            `json:"arg0"`
+	Env         []string          `json:"env,omitempty"`         // for args[0]'s PATH lookup
+	CreateHooks []byte            `json:"createHooks,omitempty"` // a wire.Hooks message
+	HookState   *specs.State      `json:"hookState,omitempty"`
+	Trace       bool              `json:"trace,omitempty"`
 }
 
 // newRootfsJob picks the job out of cfg; p carries the cgroup paths and the
@@ -57,9 +57,7 @@ func newRootfsJob(cfg *Config, p *initParams) *rootfsJob {
 		HookState:  p.HookState,
 		Trace:      p.Trace,
 	}
-	if spec.Hooks != nil {
-		j.CreateContainer = spec.Hooks.CreateContainer
-	}
+	j.CreateHooks = createHooks(spec)
 	return j
 }
 
@@ -95,12 +93,13 @@ func rootfsInC(cfg *Config) *crootfsJob {
 	j := &crootfsJob{
 		plan: rootfsPlan(cfg, &initParams{}),
 		settings: &rootfs.CSettings{
-			Hostname:             spec.Hostname,
-			Domainname:           spec.Domainname,
-			Sysctl:               spec.Linux.Sysctl,
-			Cwd:                  spec.Process.Cwd,
-			Bundle:               cfg.Bundle,
-			CreateContainerHooks: spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0,
+			Hostname:    spec.Hostname,
+			Domainname:  spec.Domainname,
+			Sysctl:      spec.Linux.Sysctl,
+			Cwd:         spec.Process.Cwd,
+			Bundle:      cfg.Bundle,
+			CreateHooks: createHooks(spec),
+			HookState:   createHooks(spec) != nil || startHooks(spec) != nil,
 		},
 	}
 	if err := rootfs.CheckC(j.plan, j.settings); err != nil {
@@ -164,8 +163,8 @@ func buildRootfs(sync *syncSocket, job *rootfsJob, processEnv func() error) (str
 	}
 	trace.Point("init:wait-hooks")
 	// In the container's root, as runc runs them: a hook may use paths
-	// relative to it.
-	if err := runHooksIn("createContainer", plan.Root, job.CreateContainer, job.HookState); err != nil {
+	// relative to it. The C runner runs them, as in the C init.
+	if err := runHooksInC(job.CreateHooks, job.HookState, Creating, plan.Root, nil); err != nil {
 		return "", err
 	}
 	trace.Point("init:createContainer-hooks")

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"os"
 	"reflect"
 	"testing"
@@ -29,7 +30,7 @@ func TestNewRootfsJob(t *testing.T) {
 		{"process and root settings", nil, func(j *rootfsJob) bool {
 			return j.OwnMounts && j.Hostname == "h" && j.Domainname == "d" && j.Cwd == "/w" && j.Arg0 == "sh" &&
 				reflect.DeepEqual(j.Env, []string{"PATH=/bin"}) && j.Sysctl["kernel.msgmax"] == "9" &&
-				j.HookState == state && j.Trace && j.CreateContainer == nil
+				j.HookState == state && j.Trace && j.CreateHooks == nil
 		}},
 		{"rootfs plan", nil, func(j *rootfsJob) bool {
 			return j.Plan.Root == "/r" && j.Plan.Readonly && len(j.Plan.Mounts) == 1 &&
@@ -37,7 +38,10 @@ func TestNewRootfsJob(t *testing.T) {
 		}},
 		{"createContainer hooks only", func(c *Config) {
 			c.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{hook}, StartContainer: []specs.Hook{hook, hook}}
-		}, func(j *rootfsJob) bool { return len(j.CreateContainer) == 1 }},
+		}, func(j *rootfsJob) bool {
+			// One hook: the startContainer ones are the init's.
+			return bytes.Equal(j.CreateHooks, hookMessage("createContainer", []specs.Hook{hook}, false))
+		}},
 		{"joined mount namespace", func(c *Config) {
 			c.Namespaces = []Namespace{{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"}}
 		}, func(j *rootfsJob) bool { return !j.OwnMounts }},

@@ -227,11 +227,6 @@ func TestCRootfsRefusalsUseGo(t *testing.T) {
 		reason string // of the create:rootfs-by-go trace point
 		want   string // in the container's output
 	}{
-		{"createContainer hook", func() *specs.Spec {
-			s := sh("echo ran")
-			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
-			return s
-		}, nil, "createContainer hooks", "ran"},
 		{"tmpcopyup", func() *specs.Spec {
 			s := sh("ls /home; stat -f -c %T /home")
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/home", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}})

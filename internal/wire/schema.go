@@ -105,7 +105,7 @@ func join(parts ...[]Arg) []Arg {
 }
 
 // Messages is the schema.
-var Messages = []*Message{&Plan, &Rootfs, &Boot, &Brief, &Sync}
+var Messages = []*Message{&Plan, &Rootfs, &Hooks, &HookState, &Boot, &Brief, &Sync}
 
 // Plan is the C init's process plan (libcontainer/cinit.go → cinit.c). It
 // follows the bootstrap as a second packet; for fastexec.c it is also a
@@ -132,6 +132,8 @@ var Plan = Message{
 		{14, "oom", []Arg{a("score", I32)}, "oom_score_adj"},
 		{15, "rootfs", []Arg{a("program", Bytes)}, "a rootfs program: pid 1 builds the root itself"},
 		{16, "apparmor", strs("profile"), "the AppArmor profile the execve enters"},
+		{17, "start_hooks", []Arg{a("hooks", Bytes)}, "a hooks message: the startContainer hooks, run after start"},
+		{18, "hook_state", nil, "after the rootfs helper, read the hookstate packet the parent sent after hooks-done"},
 	},
 	Enums: []Enum{{Go: "Plan", C: "MODE", Names: []string{"exec", "create", "run"}, Values: []uint32{1, 2, 3}}},
 }
@@ -171,6 +173,36 @@ var Rootfs = Message{
 		{25, "fs_dir", join([]Arg{a("flags", U64)}, strs("dest", "source", "fstype", "data")),
 			"as FS, on a destination that must be an ordinary directory"},
 		{26, "ro_mount", strs("dest"), "make the mount at this destination read-only"},
+		{27, "hook_state", nil, "read the hookstate packet the parent sends after hooks-done"},
+		{28, "create_hooks", []Arg{a("hooks", Bytes)}, "a hooks message: the createContainer hooks, run in the root"},
+	},
+}
+
+// Hooks is a list of OCI hooks for the C hook runner (nsenter/chooks.c):
+// the createContainer hooks of a rootfs program, the startContainer hooks
+// of a plan, and what the Go inits hand it (nsenter.RunHooks). Go renders
+// everything but the process's environment, which only C has.
+var Hooks = Message{
+	Name: "hooks", Go: "Hook", C: "HOOK", Format: TLV, Version: 1,
+	Doc: "a list of hooks",
+	Records: []Record{
+		{1, "hook", join([]Arg{a("timeout", U32), a("flags", U32)}, strs("path", "name")),
+			"starts a hook: timeout in seconds (0: none), HOOK_FLAG_*, the name its errors start with"},
+		{2, "arg", strs("arg"), "the hook's argv, in order (none: the path alone)"},
+		{3, "env", strs("var"), "the hook's whole environment"},
+	},
+	Enums: []Enum{{Go: "HookFlag", C: "HOOK_FLAG", Names: []string{"process_env"}, Values: []uint32{1}}},
+}
+
+// HookState is the packet the parent sends after hooks-done when C runs
+// hooks (the pid is not known when the plan and program are sent): the OCI
+// state each kind of hook reads on stdin, rendered by Go.
+var HookState = Message{
+	Name: "hookstate", Go: "HookState", C: "HS", Format: TLV, Version: 1,
+	Doc: "the hooks' state",
+	Records: []Record{
+		{1, "creating", []Arg{a("state", Bytes)}, "createContainer hooks' stdin"},
+		{2, "created", []Arg{a("state", Bytes)}, "startContainer hooks' stdin"},
 	},
 }
 

@@ -3,28 +3,30 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "ce98b2c71dc509b2"
+const SchemaHash = "3c6011e0c3ddb394"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
 
 const (
-	PlanMode     uint32 = 1  // u32 mode: MODE_*
-	PlanArg      uint32 = 2  // string arg: one per argument
-	PlanEnv      uint32 = 3  // string var: one per variable
-	PlanCwd      uint32 = 4  // string cwd
-	PlanUser     uint32 = 5  // u32 uid, u32 gid, u32 umask
-	PlanGroups   uint32 = 6  // u32... gids: additional gids
-	PlanCaps     uint32 = 7  // u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient
-	PlanNNP      uint32 = 8  // empty: set no_new_privs
-	PlanRlimit   uint32 = 9  // u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors
-	PlanSeccomp  uint32 = 10 // u32 flags, bytes filter: struct sock_filter[]
-	PlanPreserve uint32 = 11 // u32 n: fds 3..3+n-1 stay open
-	PlanFifo     uint32 = 12 // u32 fd: the O_PATH fd of exec.fifo (create)
-	PlanKeyring  uint32 = 13 // string name: session keyring to join
-	PlanOOM      uint32 = 14 // i32 score: oom_score_adj
-	PlanRootfs   uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
-	PlanApparmor uint32 = 16 // string profile: the AppArmor profile the execve enters
+	PlanMode       uint32 = 1  // u32 mode: MODE_*
+	PlanArg        uint32 = 2  // string arg: one per argument
+	PlanEnv        uint32 = 3  // string var: one per variable
+	PlanCwd        uint32 = 4  // string cwd
+	PlanUser       uint32 = 5  // u32 uid, u32 gid, u32 umask
+	PlanGroups     uint32 = 6  // u32... gids: additional gids
+	PlanCaps       uint32 = 7  // u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient
+	PlanNNP        uint32 = 8  // empty: set no_new_privs
+	PlanRlimit     uint32 = 9  // u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors
+	PlanSeccomp    uint32 = 10 // u32 flags, bytes filter: struct sock_filter[]
+	PlanPreserve   uint32 = 11 // u32 n: fds 3..3+n-1 stay open
+	PlanFifo       uint32 = 12 // u32 fd: the O_PATH fd of exec.fifo (create)
+	PlanKeyring    uint32 = 13 // string name: session keyring to join
+	PlanOOM        uint32 = 14 // i32 score: oom_score_adj
+	PlanRootfs     uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
+	PlanApparmor   uint32 = 16 // string profile: the AppArmor profile the execve enters
+	PlanStartHooks uint32 = 17 // bytes hooks: a hooks message: the startContainer hooks, run after start
+	PlanHookState  uint32 = 18 // empty: after the rootfs helper, read the hookstate packet the parent sent after hooks-done
 )
 
 const (
@@ -164,6 +166,19 @@ func (w *PlanWriter) Apparmor(profile string) {
 	w.e.end(start)
 }
 
+// StartHooks appends one start_hooks record (PlanStartHooks): bytes hooks: a hooks message: the startContainer hooks, run after start.
+func (w *PlanWriter) StartHooks(hooks []byte) {
+	start := w.e.begin(PlanStartHooks)
+	w.e.bytes(hooks)
+	w.e.end(start)
+}
+
+// HookState appends one hook_state record (PlanHookState): empty: after the rootfs helper, read the hookstate packet the parent sent after hooks-done.
+func (w *PlanWriter) HookState() {
+	start := w.e.begin(PlanHookState)
+	w.e.end(start)
+}
+
 // rootfs (the rootfs program).
 const RfVersion = 1
 
@@ -194,6 +209,8 @@ const (
 	RfFinalProp   uint32 = 24 // u64 flags: propagation of / inside the new root
 	RfFSDir       uint32 = 25 // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
 	RfRoMount     uint32 = 26 // string dest: make the mount at this destination read-only
+	RfHookState   uint32 = 27 // empty: read the hookstate packet the parent sends after hooks-done
+	RfCreateHooks uint32 = 28 // bytes hooks: a hooks message: the createContainer hooks, run in the root
 )
 
 // RfWriter appends rootfs records (the rootfs program), each with the kinds the schema declares.
@@ -412,6 +429,96 @@ func (w *RfWriter) FSDir(flags uint64, dest string, source string, fstype string
 func (w *RfWriter) RoMount(dest string) {
 	start := w.e.begin(RfRoMount)
 	w.e.str(dest)
+	w.e.end(start)
+}
+
+// HookState appends one hook_state record (RfHookState): empty: read the hookstate packet the parent sends after hooks-done.
+func (w *RfWriter) HookState() {
+	start := w.e.begin(RfHookState)
+	w.e.end(start)
+}
+
+// CreateHooks appends one create_hooks record (RfCreateHooks): bytes hooks: a hooks message: the createContainer hooks, run in the root.
+func (w *RfWriter) CreateHooks(hooks []byte) {
+	start := w.e.begin(RfCreateHooks)
+	w.e.bytes(hooks)
+	w.e.end(start)
+}
+
+// hooks (a list of hooks).
+const HookVersion = 1
+
+const (
+	HookHook uint32 = 1 // u32 timeout, u32 flags, string path, string name: starts a hook: timeout in seconds (0: none), HOOK_FLAG_*, the name its errors start with
+	HookArg  uint32 = 2 // string arg: the hook's argv, in order (none: the path alone)
+	HookEnv  uint32 = 3 // string var: the hook's whole environment
+)
+
+const (
+	HookFlagProcessEnv uint32 = 1
+)
+
+// HookWriter appends hooks records (a list of hooks), each with the kinds the schema declares.
+type HookWriter struct{ e encoder }
+
+// Bytes is the message so far.
+func (w *HookWriter) Bytes() []byte { return w.e.b }
+
+// NewHookWriter continues msg, a hooks message so far (nil: a new one).
+func NewHookWriter(msg []byte) *HookWriter { return &HookWriter{encoder{msg}} }
+
+// Hook appends one hook record (HookHook): u32 timeout, u32 flags, string path, string name: starts a hook: timeout in seconds (0: none), HOOK_FLAG_*, the name its errors start with.
+func (w *HookWriter) Hook(timeout uint32, flags uint32, path string, name string) {
+	start := w.e.begin(HookHook)
+	w.e.u32(timeout)
+	w.e.u32(flags)
+	w.e.str(path)
+	w.e.str(name)
+	w.e.end(start)
+}
+
+// Arg appends one arg record (HookArg): string arg: the hook's argv, in order (none: the path alone).
+func (w *HookWriter) Arg(arg string) {
+	start := w.e.begin(HookArg)
+	w.e.str(arg)
+	w.e.end(start)
+}
+
+// Env appends one env record (HookEnv): string var: the hook's whole environment.
+func (w *HookWriter) Env(varArg string) {
+	start := w.e.begin(HookEnv)
+	w.e.str(varArg)
+	w.e.end(start)
+}
+
+// hookstate (the hooks' state).
+const HookStateVersion = 1
+
+const (
+	HookStateCreating uint32 = 1 // bytes state: createContainer hooks' stdin
+	HookStateCreated  uint32 = 2 // bytes state: startContainer hooks' stdin
+)
+
+// HookStateWriter appends hookstate records (the hooks' state), each with the kinds the schema declares.
+type HookStateWriter struct{ e encoder }
+
+// Bytes is the message so far.
+func (w *HookStateWriter) Bytes() []byte { return w.e.b }
+
+// NewHookStateWriter continues msg, a hookstate message so far (nil: a new one).
+func NewHookStateWriter(msg []byte) *HookStateWriter { return &HookStateWriter{encoder{msg}} }
+
+// Creating appends one creating record (HookStateCreating): bytes state: createContainer hooks' stdin.
+func (w *HookStateWriter) Creating(state []byte) {
+	start := w.e.begin(HookStateCreating)
+	w.e.bytes(state)
+	w.e.end(start)
+}
+
+// Created appends one created record (HookStateCreated): bytes state: startContainer hooks' stdin.
+func (w *HookStateWriter) Created(state []byte) {
+	start := w.e.begin(HookStateCreated)
+	w.e.bytes(state)
 	w.e.end(start)
 }
 

@@ -46,6 +46,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chooks.h"
 #include "nsexec.h"
 #include "syncmsg.h"
 #include "wire.h"
@@ -84,6 +85,9 @@ struct cinit_plan {
 	int preserve_fds, fifo_fd, has_oom, oom;
 	char *rootfs;
 	uint32_t rootfs_len;
+	char *start_hooks; // a hooks message (chooks.c)
+	uint32_t start_hooks_len;
+	int hook_state;
 };
 
 static char *str_of(struct wire_rec *r)
@@ -156,6 +160,8 @@ static void parse_one(struct cinit_plan *p, struct wire_rec *r)
 	case PLAN_OOM: p->oom = (int32_t)wire_u32(r); p->has_oom = 1; break;
 	case PLAN_ROOTFS: p->rootfs = r->d; p->rootfs_len = r->len; break;
 	case PLAN_APPARMOR: p->apparmor = wire_str(r); break;
+	case PLAN_START_HOOKS: p->start_hooks = r->d; p->start_hooks_len = r->len; break;
+	case PLAN_HOOK_STATE: p->hook_state = 1; break;
 	}
 }
 
@@ -458,7 +464,11 @@ static const char *home_of(uint32_t uid)
 	return home;
 }
 
-static void exec_process(struct cinit_plan *p, const char *path)
+// exec_process runs the startContainer hooks, as the Go init did: after
+// start, with the process's environment, under the seccomp filter even
+// when no_new_privs would have it wait for the execve. Then it tells start
+// (exec.fifo, for create) and execs.
+static void exec_process(struct cinit_plan *p, const char *path, int fifo)
 {
 	static char home[4096 + 8];
 	int has_home = 0;
@@ -469,6 +479,13 @@ static void exec_process(struct cinit_plan *p, const char *path)
 		snprintf(home, sizeof(home), "HOME=%s", home_of(p->uid));
 		p->envp[p->envc++] = home;
 	}
+	if (p->start_hooks != NULL) {
+		install_filter(p);
+		chooks_start(p->start_hooks, p->start_hooks_len, p->envp);
+	}
+	// start sees the fifo close at the execve (close-on-exec).
+	if (fifo >= 0 && write(fifo, "0", 1) != 1)
+		berth_fail("write exec.fifo");
 	// Last: after this only execve has to pass the filter.
 	if (p->nnp)
 		install_filter(p);
@@ -523,9 +540,9 @@ static int reopen_fifo(int fifo_fd, int fddir)
 }
 
 // wait_for_start blocks until `berth start` (create: exec.fifo, reopened for
-// writing through the host /proc/self/fd handle, then one byte) or the
-// "start" message (run).
-static void wait_for_start(struct cinit_plan *p, int fddir)
+// writing through the host /proc/self/fd handle, returned for the byte that
+// follows the startContainer hooks) or the "start" message (run: -1).
+static int wait_for_start(struct cinit_plan *p, int fddir)
 {
 	char buf[256];
 	struct sync_msg m;
@@ -537,16 +554,14 @@ static void wait_for_start(struct cinit_plan *p, int fddir)
 		buf[n] = '\0';
 		if (sync_parse(buf, (size_t)n, &m) < 0 || strcmp(m.type, SYNC_START) != 0)
 			berth_failx("sync: got %s, want start", buf);
-		return;
+		return -1;
 	}
 	// The parent of create is gone: later errors go to stderr.
 	close(berth_syncfd);
 	berth_syncfd = -1;
 	int fd = reopen_fifo(p->fifo_fd, fddir);
 	close(p->fifo_fd);
-	// start sees the fifo close at the execve (close-on-exec).
-	if (write(fd, "0", 1) != 1)
-		berth_fail("write exec.fifo");
+	return fd;
 }
 
 // open_oom opens this process's oom_score_adj while /proc is still the
@@ -643,7 +658,7 @@ static void run_exec(struct cinit_plan *p)
 	become_process(p);
 	send_ready();
 	// The sync socket is close-on-exec: the parent sees it close at the execve.
-	exec_process(p, path);
+	exec_process(p, path, -1);
 }
 
 void cinit_run(struct cinit_plan *p)
@@ -661,6 +676,8 @@ void cinit_run(struct cinit_plan *p)
 		crootfs_build(p->rootfs, p->rootfs_len);
 	else if (build_in_helper(fddir, oomfd))
 		return;
+	if (p->hook_state)
+		chooks_recv_state();
 	berth_close_hostsrc();
 	write_oom(p, oomfd);
 	set_rlimits(p);
@@ -670,6 +687,6 @@ void cinit_run(struct cinit_plan *p)
 	const char *path = look_path(p);
 	become_process(p);
 	send_ready();
-	wait_for_start(p, fddir);
-	exec_process(p, path);
+	int fifo = wait_for_start(p, fddir);
+	exec_process(p, path, fifo);
 }

@@ -39,6 +39,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "chooks.h"
 #include "nsexec.h"
 #include "syncmsg.h"
 #include "wire.h"
@@ -1190,6 +1191,8 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_DEV: do_dev(b, r); break;
 	case RF_DEVLINKS: do_devlinks(b, r); break;
 	case RF_HOOKS: do_hooks(); break;
+	case RF_HOOK_STATE: chooks_recv_state(); break;
+	case RF_CREATE_HOOKS: chooks_create(r->d, r->len, b->root_path); break;
 	case RF_PIVOT: do_pivot(b); break;
 	case RF_HOSTNAME: {
 		const char *h = wire_str(r);

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "ce98b2c71dc509b2"
+#define WIRE_SCHEMA_HASH "3c6011e0c3ddb394"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 'I' i64, 's' NUL-terminated string, 'a' u32s to the
@@ -41,6 +41,8 @@ enum {
 	PLAN_OOM = 14, // i32 score: oom_score_adj
 	PLAN_ROOTFS = 15, // bytes program: a rootfs program: pid 1 builds the root itself
 	PLAN_APPARMOR = 16, // string profile: the AppArmor profile the execve enters
+	PLAN_START_HOOKS = 17, // bytes hooks: a hooks message: the startContainer hooks, run after start
+	PLAN_HOOK_STATE = 18, // empty: after the rootfs helper, read the hookstate packet the parent sent after hooks-done
 };
 extern const struct wire_msg wire_plan;
 enum { MODE_EXEC = 1, MODE_CREATE = 2, MODE_RUN = 3, };
@@ -74,8 +76,28 @@ enum {
 	RF_FINAL_PROP = 24, // u64 flags: propagation of / inside the new root
 	RF_FS_DIR = 25, // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
 	RF_RO_MOUNT = 26, // string dest: make the mount at this destination read-only
+	RF_HOOK_STATE = 27, // empty: read the hookstate packet the parent sends after hooks-done
+	RF_CREATE_HOOKS = 28, // bytes hooks: a hooks message: the createContainer hooks, run in the root
 };
 extern const struct wire_msg wire_rootfs;
+
+// hooks (a list of hooks)
+#define WIRE_HOOKS_VERSION 1
+enum {
+	HOOK_HOOK = 1, // u32 timeout, u32 flags, string path, string name: starts a hook: timeout in seconds (0: none), HOOK_FLAG_*, the name its errors start with
+	HOOK_ARG = 2, // string arg: the hook's argv, in order (none: the path alone)
+	HOOK_ENV = 3, // string var: the hook's whole environment
+};
+extern const struct wire_msg wire_hooks;
+enum { HOOK_FLAG_PROCESS_ENV = 1, };
+
+// hookstate (the hooks' state)
+#define WIRE_HOOKSTATE_VERSION 1
+enum {
+	HS_CREATING = 1, // bytes state: createContainer hooks' stdin
+	HS_CREATED = 2, // bytes state: startContainer hooks' stdin
+};
+extern const struct wire_msg wire_hookstate;
 
 // boot (the bootstrap)
 #define WIRE_BOOT_VERSION 2

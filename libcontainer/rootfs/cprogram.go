@@ -30,9 +30,13 @@ type CSettings struct {
 	Cwd                  string
 	// Bundle is the directory relative bind sources are taken from.
 	Bundle string
-	// CreateContainerHooks: the config has createContainer hooks, which run
-	// in Go between the mounts and pivot_root.
-	CreateContainerHooks bool
+	// CreateHooks: the createContainer hooks (a wire.Hooks message, nil for
+	// none), run by the C hook runner after the parent's hooks, before
+	// pivot_root, with the root as their cwd.
+	CreateHooks []byte
+	// HookState: the parent sends the hooks' state after hooks-done (the
+	// C init runs createContainer or startContainer hooks).
+	HookState bool
 }
 
 // CheckC says why p cannot be built by the C program, or nil if it can.
@@ -46,8 +50,6 @@ func CheckC(p *Plan, s *CSettings) error {
 	switch {
 	case os.Getenv("BERTH_NO_CROOTFS") == "1":
 		return errors.New("BERTH_NO_CROOTFS=1")
-	case s.CreateContainerHooks:
-		return errors.New("createContainer hooks")
 	case p.NoPivot:
 		return errors.New("no pivot_root")
 	case !filepath.IsAbs(p.Root):
@@ -199,6 +201,12 @@ func CompileC(p *Plan, s *CSettings) []byte {
 		compileDev(w, p)
 	}
 	w.Hooks()
+	if s.HookState {
+		w.HookState()
+	}
+	if s.CreateHooks != nil {
+		w.CreateHooks(s.CreateHooks)
+	}
 	w.Ctx("rootfs")
 	w.Pivot()
 	compileSettings(w, s)

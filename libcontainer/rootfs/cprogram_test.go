@@ -50,7 +50,7 @@ func TestCheckC(t *testing.T) {
 			p.Devices = []specs.LinuxDevice{{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200}}
 		}, ""},
 		{"private propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rprivate" }, ""},
-		{"createContainer hooks", func(_ *Plan, s *CSettings) { s.CreateContainerHooks = true }, "createContainer hooks"},
+		{"createContainer hooks", func(_ *Plan, s *CSettings) { s.CreateHooks, s.HookState = []byte{1}, true }, ""},
 		{"no pivot_root", func(p *Plan, _ *CSettings) { p.NoPivot = true }, "no pivot_root"},
 		{"a relative root", func(p *Plan, _ *CSettings) { p.Root = "rootfs" }, "not absolute"},
 		{"shared propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rshared" }, "rootfsPropagation"},

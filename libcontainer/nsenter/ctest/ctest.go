@@ -16,11 +16,14 @@ package ctest
 #include "../wire.h"
 #include "../syncmsg.h"
 #include "../fastpath.h"
+#include "../chooks.h"
+#include <string.h>
 
 int ctest_bootstrap(char *buf, size_t len, char *out, size_t size);
 int ctest_plan(char *buf, size_t len, char *out, size_t size);
 int ctest_brief(const char *buf, size_t len, size_t *off, size_t *n);
 const char *ctest_brief_header(void);
+int ctest_hooks(char *msg, size_t len, char **penv, char *out, size_t size);
 */
 import "C"
 
@@ -60,6 +63,10 @@ func WireCheck(m *wire.Message, data []byte) string {
 		cm = &C.wire_rootfs
 	case &wire.Boot:
 		cm = &C.wire_boot
+	case &wire.Hooks:
+		cm = &C.wire_hooks
+	case &wire.HookState:
+		cm = &C.wire_hookstate
 	default:
 		panic("not a TLV message: " + m.Name)
 	}
@@ -164,4 +171,75 @@ func ValidID(id string) bool {
 	s := C.CString(id)
 	defer C.free(unsafe.Pointer(s))
 	return C.fastpath_valid_id(s) != 0
+}
+
+// Hooks is chooks_parse of msg with penv as the process's environment
+// (nil: none), rendered as text; or its error.
+func Hooks(msg []byte, penv []string) (string, bool) {
+	var cenv **C.char
+	if penv != nil {
+		cenv = cStrings(penv)
+		defer freeStrings(cenv, len(penv))
+	}
+	return call(func(buf *C.char, n C.size_t, out *C.char, size C.size_t) C.int {
+		return C.ctest_hooks(buf, n, cenv, out, size)
+	}, msg)
+}
+
+// HookStatus is chooks_status_text of a wait status.
+func HookStatus(status int) string {
+	var out [128]C.char
+	C.chooks_status_text(C.int(status), &out[0], C.size_t(len(out)))
+	return C.GoString(&out[0])
+}
+
+// HookOutput is chooks_output_text: err with what a hook printed appended.
+func HookOutput(err string, output []byte) string {
+	buf, n := cbytes(output)
+	defer C.free(unsafe.Pointer(buf))
+	out := (*C.char)(C.malloc(1024))
+	defer C.free(unsafe.Pointer(out))
+	ce := C.CString(err)
+	defer C.free(unsafe.Pointer(ce))
+	C.strncpy(out, ce, 1023)
+	C.chooks_output_text(buf, n, out, 1024)
+	return C.GoString(out)
+}
+
+// RunHooks is chooks_run: "" or its error.
+func RunHooks(msg, state []byte, cwd string, penv []string) string {
+	buf, n := cbytes(msg)
+	defer C.free(unsafe.Pointer(buf))
+	st, sn := cbytes(state)
+	defer C.free(unsafe.Pointer(st))
+	var ccwd *C.char
+	if cwd != "" {
+		ccwd = C.CString(cwd)
+		defer C.free(unsafe.Pointer(ccwd))
+	}
+	cenv := cStrings(penv)
+	defer freeStrings(cenv, len(penv))
+	out := (*C.char)(C.malloc(1024))
+	defer C.free(unsafe.Pointer(out))
+	if C.chooks_run(buf, n, st, sn, ccwd, cenv, out, 1024) == 0 {
+		return ""
+	}
+	return C.GoString(out)
+}
+
+// cStrings is ss as a NULL-terminated C array of C strings.
+func cStrings(ss []string) **C.char {
+	p := (**C.char)(C.calloc(C.size_t(len(ss)+1), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	arr := unsafe.Slice(p, len(ss)+1)
+	for i, s := range ss {
+		arr[i] = C.CString(s)
+	}
+	return p
+}
+
+func freeStrings(p **C.char, n int) {
+	for _, s := range unsafe.Slice(p, n) {
+		C.free(unsafe.Pointer(s))
+	}
+	C.free(unsafe.Pointer(p))
 }

@@ -33,7 +33,7 @@ func FuzzWireCheck(f *testing.F) {
 		w.OOMScoreAdj(5)
 	}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, m := range []*wire.Message{&wire.Plan, &wire.Rootfs, &wire.Boot} {
+		for _, m := range []*wire.Message{&wire.Plan, &wire.Rootfs, &wire.Boot, &wire.Hooks, &wire.HookState} {
 			c, g := WireCheck(m, b), wire.Check(m, b)
 			if (c == "") != (g == nil) {
 				t.Fatalf("%s: C %q, Go %v", m.Name, c, g)
@@ -53,6 +53,22 @@ func FuzzPlan(f *testing.F) {
 		}
 		if ok && wire.Check(&wire.Plan, b) != nil {
 			t.Fatalf("C accepted a plan the schema refuses: %v", wire.Check(&wire.Plan, b))
+		}
+	})
+}
+
+// FuzzHooks: chooks_parse never crashes; it accepts only what the schema
+// does, and every hook it accepts has an argv.
+func FuzzHooks(f *testing.F) {
+	f.Add(hookRec(1, wire.HookFlagProcessEnv, "/bin/sh", "h", []string{"sh"}, []string{"A=1"}))
+	f.Add(cat(hookRec(0, 0, "/a", "h0", nil, nil), hookRec(0, 0, "/b", "h1", []string{"b"}, nil)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, ok := Hooks(b, []string{"P=1"})
+		if ok && wire.Check(&wire.Hooks, b) != nil {
+			t.Fatalf("C accepted hooks the schema refuses: %v", wire.Check(&wire.Hooks, b))
+		}
+		if ok && len(b) > 0 && !strings.Contains(out, "argv [") {
+			t.Fatalf("a hook without argv: %q", out)
 		}
 	})
 }
