@@ -565,8 +565,28 @@ static int same_file(int a, int b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+// proc_overmountable are the only procfs files a spec mount may cover
+// (rootfs/procdest.go): the ones lxcfs and its kind virtualise. Covering
+// anything else in the container's /proc (attr/, sys/, self/...) can
+// disable what is written there later (CVE-2019-16884, CVE-2019-19921).
+static int proc_overmountable(const char *path)
+{
+	static const char *const ok[] = {
+		"/proc/cpuinfo", "/proc/diskstats", "/proc/loadavg", "/proc/meminfo",
+		"/proc/slabinfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+		"/proc/pressure/cpu", "/proc/pressure/io", "/proc/pressure/memory",
+		"/proc/sys/kernel/ns_last_pid",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(path, ok[i]) == 0)
+			return 1;
+	return 0;
+}
+
 // check_destination refuses a destination that resolved to the root or
-// into a procfs (the parent hands C no destination under /proc).
+// into a procfs, but for the files proc_overmountable lists. The path is
+// the kernel's name of the resolved handle, so a symlink cannot dress up
+// /proc/self/attr as /proc/cpuinfo.
 static void check_destination(struct build *b, int dst)
 {
 	struct statfs sf;
@@ -577,7 +597,8 @@ static void check_destination(struct build *b, int dst)
 	if (sf.f_type == PROC_SUPER_MAGIC) {
 		char path[PATH_MAX];
 		in_root_path(b, dst, path, sizeof(path));
-		rfailx("refusing to mount over procfs path \"%s\"", path);
+		if (!proc_overmountable(path))
+			rfailx("refusing to mount over procfs path \"%s\"", path);
 	}
 }
 
@@ -889,7 +910,9 @@ static void do_dev(struct build *b, struct wire_rec *r)
 	const char *path = wire_str(r);
 	char dir[PATH_MAX];
 
-	copy_path(dir, path);
+	// Where the path leads in the root, through the image's symlinks, as
+	// rootfs/devices.go's createDevice makes it (/dev may be the image's).
+	canonical(b, path, dir);
 	char *slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir || slash[1] == '\0')
 		rfailx("device path \"%s\" is not below a directory", path);
