@@ -188,6 +188,12 @@ func rootCases() []rootCase {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200, FileMode: &fm}}
 		}, image: func(t *testing.T, b string) { writeFile(t, filepath.Join(b, "rootfs/dev/null"), "not a device\n") },
 			want: "crw------- 0 0 a:c8 /dev/net/tun\ncrw-rw-rw- 0 0 1:3 /dev/null"},
+		{name: "tmpcopyup", modify: addMount(specs.Mount{Destination: "/home", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "noexec"}}),
+			probe: "find /home | sort | while read -r f; do stat -c '%A %u %g %N' \"$f\"; done", want: "/home rw,noexec"},
+		{name: "remount", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}},
+				specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"remount", "ro", "size=2m"}})
+		}, want: "/scratch ro,relatime - tmpfs tmpfs ro,size=2048k"},
 		{name: "userns", modify: func(t *testing.T, e *env, s *specs.Spec) {
 			userMapped(s)
 			flaggedBind("bind", "ro")(t, e, s)
@@ -249,11 +255,6 @@ func TestCRootfsRefusalsUseGo(t *testing.T) {
 			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
 			return s
 		}, nil, "createContainer hooks", "ran"},
-		{"tmpcopyup", func() *specs.Spec {
-			s := sh("ls /home; stat -f -c %T /home")
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/home", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}})
-			return s
-		}, nil, "mounts[7]: tmpcopyup", "user\ntmpfs"},
 		// Non-recursive: the rootfs's parent mount may stay shared, and
 		// only the Go builder reads the mount table to make it private.
 		{"private propagation", func() *specs.Spec {

@@ -167,6 +167,12 @@ var Rootfs = Message{
 		{25, "fs_dir", join([]Arg{a("flags", U64)}, strs("dest", "source", "fstype", "data")),
 			"as FS, on a destination that must be an ordinary directory"},
 		{26, "ro_mount", strs("dest"), "make the mount at this destination read-only"},
+		{27, "remount", join([]Arg{a("flags", U64), a("set", U64), a("clear", U64)},
+			strs("dest", "source", "fstype", "data")),
+			"change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)"},
+		{28, "copyup", join([]Arg{a("flags", U64), a("set", U64), a("clear", U64)},
+			strs("dest", "source", "fstype", "data")),
+			"mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear"},
 	},
 }
 

@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "e786d5574b2bbb2d"
+const SchemaHash = "ed05e2e6501f6ca0"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -63,6 +63,8 @@ const (
 	RfFinalProp   uint32 = 24 // u64 flags: propagation of / inside the new root
 	RfFSDir       uint32 = 25 // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
 	RfRoMount     uint32 = 26 // string dest: make the mount at this destination read-only
+	RfRemount     uint32 = 27 // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)
+	RfCopyup      uint32 = 28 // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear
 )
 
 // boot (the bootstrap).

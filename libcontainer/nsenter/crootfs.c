@@ -39,6 +39,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "ccopyup.h"
 #include "nsexec.h"
 #include "syncmsg.h"
 #include "wire.h"
@@ -729,6 +730,72 @@ static void do_bind(struct build *b, struct wire_rec *r)
 		set_bind_flags(last_mount(b), have, set, clr, want, locked);
 }
 
+// set_last_mount records a mount whose root is mnt (not a directory it
+// covers): what follows changes mnt itself.
+static void set_last_mount(struct build *b, int mnt)
+{
+	set_last(b, -1);
+	b->last_mnt = mnt;
+}
+
+// do_remount changes an existing mount at dest (the "remount" option,
+// rootfs/mount.go's remountExisting): a bind remount carries over the
+// per-mount flags the options do not mention; a filesystem remount gets
+// the flags and data as given.
+static void do_remount(struct build *b, struct wire_rec *r)
+{
+	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
+	const char *dest = wire_str(r), *source = wire_str(r);
+	const char *fstype = wire_str(r), *data = wire_str(r);
+	char p[64];
+
+	int dst = open_in_root(b, dest);
+	if (dst < 0)
+		rfail("openat2 in root %s", dest);
+	check_procfs(b);
+	if (flags & MS_BIND)
+		flags = MS_REMOUNT | MS_BIND | remount_flags(flags_of(dst), set, clr);
+	fd_path(p, sizeof(p), dst);
+	if (mount(source, p, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0)
+		rfail("remount");
+	set_last_mount(b, dst);
+}
+
+// do_copyup mounts a tmpfs on dest and copies what dest held into it
+// (rootfs/tmpcopyup.go; ccopyup.c copies), writable while it copies; the
+// per-mount flags of the options are applied after the copy.
+static void do_copyup(struct build *b, struct wire_rec *r)
+{
+	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
+	const char *dest = wire_str(r), *source = wire_str(r);
+	const char *fstype = wire_str(r), *data = wire_str(r);
+	char p[64], opts[4096];
+	struct copyup_err e = { "" };
+
+	int dst = tmpfs_dir(b, dest, data, opts, sizeof(opts));
+	check_destination(b, dst);
+	check_procfs(b);
+	fd_path(p, sizeof(p), dst);
+	// A readable handle of the directory about to be covered.
+	int old = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (old < 0)
+		rfail("tmpcopyup: open the old content");
+	if (mount(source, p, fstype, flags, *opts ? opts : NULL) < 0)
+		rfail("mount %s", fstype);
+	set_last(b, dst);
+	int mnt = last_mount(b);
+	fd_path(p, sizeof(p), mnt);
+	int dir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		rfail("tmpcopyup: open the tmpfs");
+	if (copyup_tree(old, dir, &e) < 0)
+		rfail("tmpcopyup: %s", e.what);
+	close(dir);
+	close(old);
+	if (set & PER_MOUNT_FLAGS)
+		bind_remount(mnt, set, clr);
+}
+
 static void do_mnt_prop(struct build *b, struct wire_rec *r)
 {
 	unsigned long flag = wire_u64(r);
@@ -1203,6 +1270,8 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_FS: do_fs(b, r, 0); break;
 	case RF_FS_DIR: do_fs(b, r, 1); break;
 	case RF_BIND: do_bind(b, r); break;
+	case RF_REMOUNT: do_remount(b, r); break;
+	case RF_COPYUP: do_copyup(b, r); break;
 	case RF_MNT_PROP: do_mnt_prop(b, r); break;
 	case RF_MNT_ATTR: do_mnt_attr(b, r); break;
 	case RF_CG_TMPFS: do_cg_tmpfs(b, r); break;

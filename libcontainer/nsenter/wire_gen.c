@@ -21,7 +21,7 @@ static const struct wire_field plan_fields[17] = {
 };
 const struct wire_msg wire_plan = {"plan", 17, plan_fields};
 
-static const struct wire_field rootfs_fields[27] = {
+static const struct wire_field rootfs_fields[29] = {
 	[RF_CTX] = {"ctx", "s"},
 	[RF_PROPAGATION] = {"propagation", "U"},
 	[RF_ROOT] = {"root", "s"},
@@ -48,8 +48,10 @@ static const struct wire_field rootfs_fields[27] = {
 	[RF_FINAL_PROP] = {"final_prop", "U"},
 	[RF_FS_DIR] = {"fs_dir", "Ussss"},
 	[RF_RO_MOUNT] = {"ro_mount", "s"},
+	[RF_REMOUNT] = {"remount", "UUUssss"},
+	[RF_COPYUP] = {"copyup", "UUUssss"},
 };
-const struct wire_msg wire_rootfs = {"rootfs", 27, rootfs_fields};
+const struct wire_msg wire_rootfs = {"rootfs", 29, rootfs_fields};
 
 const char *const wire_brief_names[F_COUNT] = {
 	"id",

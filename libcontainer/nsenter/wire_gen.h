@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "e786d5574b2bbb2d"
+#define WIRE_SCHEMA_HASH "ed05e2e6501f6ca0"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 's' NUL-terminated string, 'a' u32s to the
@@ -74,6 +74,8 @@ enum {
 	RF_FINAL_PROP = 24, // u64 flags: propagation of / inside the new root
 	RF_FS_DIR = 25, // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
 	RF_RO_MOUNT = 26, // string dest: make the mount at this destination read-only
+	RF_REMOUNT = 27, // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)
+	RF_COPYUP = 28, // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear
 };
 extern const struct wire_msg wire_rootfs;
 

@@ -84,8 +84,10 @@ func checkMountC(p *Plan, m *specs.Mount, bundle string) error {
 	switch {
 	case dest == "/":
 		return fmt.Errorf("destination %q", dest)
-	case o.TmpCopyUp || o.Flags&unix.MS_REMOUNT != 0:
-		return errors.New("tmpcopyup or remount")
+	case o.TmpCopyUp && m.Type != "tmpfs":
+		return errors.New("tmpcopyup on a mount that is no tmpfs") // Go reports it
+	case o.Flags&unix.MS_REMOUNT != 0:
+		return nil // no bind source to check: the mount exists
 	case m.Type == "cgroup" && o.Flags&unix.MS_BIND == 0:
 		var st unix.Statfs_t
 		if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
@@ -179,6 +181,12 @@ func compileMount(w *tlv.Writer, p *Plan, i int, bundle string, slot uint32) {
 	}
 	dest := filepath.Clean("/" + m.Destination)
 	switch {
+	case o.Flags&unix.MS_REMOUNT != 0:
+		// remountExisting: the mount at dest changes its flags.
+		d := tlv.Data{}.U64(uint64(o.Flags&^propagationFlags), uint64(o.Flags), uint64(o.ClearFlags))
+		w.Rec(wire.RfRemount, d.Str(dest, m.Source, m.Type, o.Data))
+	case o.TmpCopyUp:
+		compileCopyUp(w, m, &o, dest)
 	case m.Type == "bind" || o.Flags&unix.MS_BIND != 0:
 		bindRec(w, &o, dest, bindSource(m.Source, bundle), slot)
 	case m.Type == "cgroup":
@@ -200,6 +208,22 @@ func compileMount(w *tlv.Writer, p *Plan, i int, bundle string, slot uint32) {
 		w.Rec(tag, tlv.Data{}.U64(uint64(flags)).Str(dest, src, m.Type, o.Data))
 	}
 	afterMount(w, &o)
+}
+
+// compileCopyUp is mountTmpCopyUp's record: the tmpfs is mounted
+// writable, filled, then given the options' per-mount flags (but a
+// read-only one left for compileFinish, as for any tmpfs).
+func compileCopyUp(w *tlv.Writer, m *specs.Mount, o *Options, dest string) {
+	set := o.Flags
+	if readonlyLater(m, o) {
+		set &^= unix.MS_RDONLY
+	}
+	src := m.Source
+	if src == "" {
+		src = m.Type
+	}
+	d := tlv.Data{}.U64(uint64(set&^(perMountFlags|propagationFlags)), uint64(set&perMountFlags), uint64(o.ClearFlags))
+	w.Rec(wire.RfCopyup, d.Str(dest, src, m.Type, o.Data))
 }
 
 // bindRec: a bind of src onto dest, or of the host's clone in slot (1-based;

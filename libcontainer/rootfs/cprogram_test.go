@@ -56,19 +56,22 @@ func TestCheckC(t *testing.T) {
 		{"shared propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rshared" }, "rootfsPropagation"},
 		{"non-recursive propagation", func(p *Plan, _ *CSettings) { p.Propagation = "private" }, "rootfsPropagation"},
 		{"unknown propagation", func(p *Plan, _ *CSettings) { p.Propagation = "sideways" }, "rootfsPropagation"},
-		{"a destination in /proc", mount(specs.Mount{Destination: "/proc/cpuinfo", Type: "bind", Source: "/etc/hostname"}), `destination "/proc/cpuinfo"`},
+		// crootfs.c checks what a /proc destination resolves to.
+		{"a destination in /proc", mount(specs.Mount{Destination: "/proc/cpuinfo", Type: "bind", Source: "/etc/hostname"}), ""},
 		{"the root as destination", mount(specs.Mount{Destination: "/", Type: "tmpfs"}), `destination "/"`},
 		{"no type", mount(specs.Mount{Destination: "/x"}), "no type"},
-		{"tmpcopyup", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"tmpcopyup"}}), "tmpcopyup"},
-		{"remount", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"remount"}}), "remount"},
+		{"tmpcopyup", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"tmpcopyup"}}), ""},
+		{"tmpcopyup on a bind", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/etc", Options: []string{"tmpcopyup"}}), "tmpcopyup"},
+		{"remount", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"remount"}}), ""},
 		{"a bad option", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/etc", Options: []string{"idmap"}}), "idmap"},
-		{"a symlink on the path", mount(specs.Mount{Destination: "/link/dir/x", Type: "tmpfs"}), "symlink"},
+		// crootfs.c resolves the image's symlinks in the root itself.
+		{"a symlink on the path", mount(specs.Mount{Destination: "/link/dir/x", Type: "tmpfs"}), ""},
 		{"a bind source in the rootfs", mount(specs.Mount{Destination: "/x", Type: "bind", Source: root + "/real"}), "in the rootfs"},
 		{"a bind without source", mount(specs.Mount{Destination: "/x", Type: "bind"}), "without a source"},
-		{"devices in the image's /dev", func(p *Plan, _ *CSettings) { p.Mounts = p.Mounts[:1] }, "/dev is the image's"},
+		{"devices in the image's /dev", func(p *Plan, _ *CSettings) { p.Mounts = p.Mounts[:1] }, ""},
 		{"a device outside /dev", func(p *Plan, _ *CSettings) {
 			p.Devices = []specs.LinuxDevice{{Path: "/tun", Type: "c", Major: 10, Minor: 200}}
-		}, "linux.devices[0]"},
+		}, ""},
 		{"a device of unknown type", func(p *Plan, _ *CSettings) {
 			p.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "z"}}
 		}, "linux.devices[0]"},

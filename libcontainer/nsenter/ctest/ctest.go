@@ -16,6 +16,7 @@ package ctest
 #include "../wire.h"
 #include "../syncmsg.h"
 #include "../fastpath.h"
+#include "../ccopyup.h"
 
 int ctest_bootstrap(char *buf, size_t len, char *out, size_t size);
 int ctest_plan(char *buf, size_t len, char *out, size_t size);
@@ -160,4 +161,14 @@ func ValidID(id string) bool {
 	s := C.CString(id)
 	defer C.free(unsafe.Pointer(s))
 	return C.fastpath_valid_id(s) != 0
+}
+
+// CopyUp is ccopyup.c's copyup_tree of the directory fds src and dst: ""
+// or what failed, with the errno.
+func CopyUp(src, dst int) (string, error) {
+	var e C.struct_copyup_err
+	if r, err := C.copyup_tree(C.int(src), C.int(dst), &e); r != 0 {
+		return C.GoString(&e.what[0]), err
+	}
+	return "", nil
 }
