@@ -16,7 +16,7 @@ import (
 // a created container (its init is a few hundred KiB of C) and `exec` starts
 // no Go runtime inside the container at all. Configs that need what only the
 // Go init does (a terminal, an SELinux label, scheduling attributes, a seccomp
-// notify listener, startContainer hooks, no pivot_root) keep the Go init.
+// notify listener, startContainer hooks) keep the Go init.
 // docs/design-c-init.md has the design; BERTH_NO_CINIT=1 turns it off.
 
 // The plan's records (wire.Plan*) are declared in internal/wire/schema.go.
@@ -43,8 +43,6 @@ func cinitRefusal(cfg *Config, exec bool) string {
 		return "linux.personality or linux.memoryPolicy"
 	case spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0:
 		return "startContainer hooks"
-	case !exec && (!cfg.NewNamespace(specs.MountNamespace) || cfg.NoPivot):
-		return "no pivot_root into a mount namespace of its own"
 	case exec && !hasNamespace(cfg, specs.MountNamespace):
 		return "no mount namespace"
 	case hasNUL(proc):

@@ -207,6 +207,12 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 	plan := cinitPlan(c.st.Config, mode, params)
 	if plan != nil {
 		params.crootfs = rootfsInC(c.st.Config)
+		if params.crootfs == nil && !pivotsIntoOwnMounts(c.st.Config) {
+			// The C init's Go helper moves pid 1 with its pivot_root;
+			// a chroot (no pivot_root, or no mount namespace) moves only
+			// itself, so such a root is the Go init's when C cannot build it.
+			plan = nil
+		}
 	}
 	params.Helper = plan != nil && params.crootfs == nil
 	if params.Helper {

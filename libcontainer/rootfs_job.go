@@ -101,6 +101,7 @@ func rootfsInC(cfg *Config) *crootfsJob {
 			Cwd:                  spec.Process.Cwd,
 			Bundle:               cfg.Bundle,
 			CreateContainerHooks: spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0,
+			OwnMounts:            cfg.NewNamespace(specs.MountNamespace),
 		},
 	}
 	if err := rootfs.CheckC(j.plan, j.settings); err != nil {
@@ -219,4 +220,11 @@ func setupRoot(job *rootfsJob) error {
 		}
 	}
 	return nil
+}
+
+// pivotsIntoOwnMounts reports whether the root is entered with pivot_root
+// in a mount namespace of the container's own, which moves every process
+// of that namespace; a chroot moves only the process that makes it.
+func pivotsIntoOwnMounts(cfg *Config) bool {
+	return cfg.NewNamespace(specs.MountNamespace) && !cfg.NoPivot
 }

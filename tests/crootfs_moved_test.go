@@ -123,3 +123,70 @@ touch /b/x 2>/dev/null || echo b-ro`)
 		}
 	}
 }
+
+// TestCRootfsWaysIn: a root entered without pivot_root (--no-pivot: moved
+// over "/" and chrooted into) or without a mount namespace of its own
+// (only chrooted into, no mount made) is built by the C program: the trace
+// shows no Go init, and what the container sees is what the Go init gave
+// it (BERTH_NO_CROOTFS=1 sends such a config to the Go init).
+func TestCRootfsWaysIn(t *testing.T) {
+	t.Parallel()
+	noMountNS := func(s *specs.Spec) {
+		var keep []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.MountNamespace {
+				keep = append(keep, n)
+			}
+		}
+		s.Linux.Namespaces = keep
+		// What needs a mount namespace is refused without one.
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+	}
+	for _, tc := range []struct {
+		name   string
+		modify func(*specs.Spec)
+		args   []string
+		probe  string
+		want   string
+	}{
+		{"no-pivot", nil, []string{"--no-pivot"}, rootProbe + "echo pid=$$; ls /bin/busybox", "pid=1\n/bin/busybox"},
+		{"no-pivot-shared", func(s *specs.Spec) { s.Linux.RootfsPropagation = "rshared" }, []string{"--no-pivot"},
+			rootProbe + "echo pid=$$", "pid=1"},
+		// No mount: /proc is the image's empty directory.
+		{"no-mount-namespace", noMountNS, nil,
+			"echo pid=$$ cwd=$(pwd) hostname=$(hostname); ls /proc | wc -l; ls /bin/busybox; cat /proc/self/mountinfo 2>&1 | wc -l",
+			"pid=1 cwd=/ hostname=berth\n0\n/bin/busybox\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			spec := sh(tc.probe)
+			if tc.modify != nil {
+				tc.modify(spec)
+			}
+			outs := map[string]string{}
+			for name, env := range map[string][]string{"C": cRootfs, "Go": goRootfs} {
+				b := e.bundle(spec)
+				id := e.id("in" + name)
+				roots := hostRootMounts()
+				args := append(append([]string{"run"}, tc.args...), "--bundle", b, id)
+				r := e.berthOpts(runOpts{env: env}, args...)
+				if r.code != 0 {
+					t.Fatalf("%s: %v", name, r)
+				}
+				if ranC := traceShowsC(r.stderr); (name == "C") != ranC || (name == "Go") != traceShowsGo(r.stderr) {
+					t.Errorf("%s builder wanted, the trace says otherwise:\n%s", name, r.stderr)
+				}
+				if n := hostRootMounts(); n != roots {
+					t.Errorf("%s: the host has %d mounts on / after the run, %d before", name, n, roots)
+				}
+				outs[name] = normalize(r.stdout, b, id)
+			}
+			if outs["C"] != outs["Go"] {
+				t.Errorf("the roots differ\nC:\n%s\nGo:\n%s", outs["C"], outs["Go"])
+			}
+			if !strings.Contains(outs["C"], tc.want) {
+				t.Errorf("the output lacks %q:\n%s", tc.want, outs["C"])
+			}
+		})
+	}
+}

@@ -166,6 +166,13 @@ func rootCases() []rootCase {
 				`b=$(sed -n 's/.*"bundle": *"\([^"]*\)".*/\1/p'); echo hooked > "$b/rootfs/hooked"`}}}}
 		}, probe: "cat /hooked", want: "hooked"},
 		{name: "propagation-rprivate", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "rprivate" }},
+		// Shared or non-recursive: the rootfs's parent mount may stay
+		// shared, and crootfs.c reads the mount table to make it private.
+		{name: "propagation-private", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "private" }},
+		{name: "propagation-shared", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "shared" },
+			want: "shared:N"},
+		{name: "propagation-rshared", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "rshared" },
+			want: "shared:N"},
 		{name: "propagation-runbindable", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "runbindable" },
 			want: "unbindable"},
 		{name: "bind-flags-as-options", modify: flaggedBind("bind", "ro"), want: "/tmp/f ro,noatime"},
@@ -255,13 +262,6 @@ func TestCRootfsRefusalsUseGo(t *testing.T) {
 			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
 			return s
 		}, nil, "createContainer hooks", "ran"},
-		// Non-recursive: the rootfs's parent mount may stay shared, and
-		// only the Go builder reads the mount table to make it private.
-		{"private propagation", func() *specs.Spec {
-			s := sh("echo ran")
-			s.Linux.RootfsPropagation = "private"
-			return s
-		}, nil, "linux.rootfsPropagation", "ran"},
 	} {
 		b := e.bundle(tt.spec())
 		if tt.image != nil {

@@ -173,6 +173,9 @@ var Rootfs = Message{
 		{28, "copyup", join([]Arg{a("flags", U64), a("set", U64), a("clear", U64)},
 			strs("dest", "source", "fstype", "data")),
 			"mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear"},
+		{29, "parent_private", strs("root"), "make the mount holding root private if it is shared"},
+		{30, "move_root", nil, "no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot"},
+		{31, "chroot", strs("path"), "no mount namespace of its own: chroot into path, mount nothing"},
 	},
 }
 

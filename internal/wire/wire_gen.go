@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "ed05e2e6501f6ca0"
+const SchemaHash = "7ba43d22efb333b2"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -37,34 +37,37 @@ const (
 const RfVersion = 1
 
 const (
-	RfCtx         uint32 = 1  // string ctx: what the next steps' errors are about
-	RfPropagation uint32 = 2  // u64 flags: propagation of / in the new namespace
-	RfRoot        uint32 = 3  // string path: host path of the root: bind it on itself, open it
-	RfFS          uint32 = 4  // u64 flags, string dest, string source, string fstype, string data
-	RfBind        uint32 = 5  // u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: slot: 1-based host-opened source, 0: open source here
-	RfMntProp     uint32 = 6  // u64 flags: propagation of the last mount
-	RfMntAttr     uint32 = 7  // u64 set, u64 clear: recursive attributes of the last mount
-	RfCgTmpfs     uint32 = 8  // u64 flags, string dest: the tmpfs holding v1 hierarchies
-	RfCgBind      uint32 = 9  // u64 set, u64 clear, string name, string hostdir
-	RfCgFS        uint32 = 10 // u64 flags, string name, string fstype, string data
-	RfCgLink      uint32 = 11 // string name, string target
-	RfCgDone      uint32 = 12 // u64 set, u64 clear: remount the tmpfs read-only if set says so
-	RfDev         uint32 = 13 // u32 type, u32 major, u32 minor, u32 mode, u32 uid, u32 gid, u32 userns, string path
-	RfDevlinks    uint32 = 14 // u32 kcore: add /dev/core
-	RfHooks       uint32 = 15 // empty: tell the parent to run its hooks, wait for it
-	RfPivot       uint32 = 16 // empty: pivot_root into the root, detach the old one
-	RfHostname    uint32 = 17 // string name
-	RfDomainname  uint32 = 18 // string name
-	RfSysctl      uint32 = 19 // string path, string value: path below /proc/sys
-	RfMkcwd       uint32 = 20 // string cwd: make the cwd if missing
-	RfRoRoot      uint32 = 21 // empty: remount / read-only
-	RfMask        uint32 = 22 // string path
-	RfRoPath      uint32 = 23 // string path
-	RfFinalProp   uint32 = 24 // u64 flags: propagation of / inside the new root
-	RfFSDir       uint32 = 25 // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
-	RfRoMount     uint32 = 26 // string dest: make the mount at this destination read-only
-	RfRemount     uint32 = 27 // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)
-	RfCopyup      uint32 = 28 // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear
+	RfCtx           uint32 = 1  // string ctx: what the next steps' errors are about
+	RfPropagation   uint32 = 2  // u64 flags: propagation of / in the new namespace
+	RfRoot          uint32 = 3  // string path: host path of the root: bind it on itself, open it
+	RfFS            uint32 = 4  // u64 flags, string dest, string source, string fstype, string data
+	RfBind          uint32 = 5  // u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: slot: 1-based host-opened source, 0: open source here
+	RfMntProp       uint32 = 6  // u64 flags: propagation of the last mount
+	RfMntAttr       uint32 = 7  // u64 set, u64 clear: recursive attributes of the last mount
+	RfCgTmpfs       uint32 = 8  // u64 flags, string dest: the tmpfs holding v1 hierarchies
+	RfCgBind        uint32 = 9  // u64 set, u64 clear, string name, string hostdir
+	RfCgFS          uint32 = 10 // u64 flags, string name, string fstype, string data
+	RfCgLink        uint32 = 11 // string name, string target
+	RfCgDone        uint32 = 12 // u64 set, u64 clear: remount the tmpfs read-only if set says so
+	RfDev           uint32 = 13 // u32 type, u32 major, u32 minor, u32 mode, u32 uid, u32 gid, u32 userns, string path
+	RfDevlinks      uint32 = 14 // u32 kcore: add /dev/core
+	RfHooks         uint32 = 15 // empty: tell the parent to run its hooks, wait for it
+	RfPivot         uint32 = 16 // empty: pivot_root into the root, detach the old one
+	RfHostname      uint32 = 17 // string name
+	RfDomainname    uint32 = 18 // string name
+	RfSysctl        uint32 = 19 // string path, string value: path below /proc/sys
+	RfMkcwd         uint32 = 20 // string cwd: make the cwd if missing
+	RfRoRoot        uint32 = 21 // empty: remount / read-only
+	RfMask          uint32 = 22 // string path
+	RfRoPath        uint32 = 23 // string path
+	RfFinalProp     uint32 = 24 // u64 flags: propagation of / inside the new root
+	RfFSDir         uint32 = 25 // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
+	RfRoMount       uint32 = 26 // string dest: make the mount at this destination read-only
+	RfRemount       uint32 = 27 // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)
+	RfCopyup        uint32 = 28 // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear
+	RfParentPrivate uint32 = 29 // string root: make the mount holding root private if it is shared
+	RfMoveRoot      uint32 = 30 // empty: no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot
+	RfChroot        uint32 = 31 // string path: no mount namespace of its own: chroot into path, mount nothing
 )
 
 // boot (the bootstrap).

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "ccopyup.h"
+#include "cmountinfo.h"
 #include "nsexec.h"
 #include "syncmsg.h"
 #include "wire.h"
@@ -1031,6 +1032,120 @@ static void do_hooks(void)
 		berth_failx("sync: got %s, want hooks-done", buf);
 }
 
+// entered resets the build once the root is "/" (named so without asking
+// /proc).
+static void entered(struct build *b)
+{
+	close_fd(&b->root);
+	set_last(b, -1);
+	b->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->root < 0)
+		rfail("open /");
+	strcpy(b->link, "/");
+	b->proc_ok = 0; /* the container's /proc now */
+}
+
+// mountinfo returns this process's mount table, or fails naming why.
+static char *mountinfo(size_t *len, const char *why)
+{
+	char *buf = mountinfo_read(len);
+	if (buf == NULL)
+		rfail("%s: read the mount table", why);
+	return buf;
+}
+
+// do_parent_private makes the mount holding root private if it is shared
+// (rootfs/propagation.go's makeParentPrivate): pivot_root(2) and MS_MOVE
+// refuse a new root whose parent mount is shared, as it stays with a
+// shared or non-recursive rootfsPropagation.
+static void do_parent_private(const char *root)
+{
+	size_t len;
+	char *buf = mountinfo(&len, "make the rootfs parent private");
+	const char *cur = buf;
+	struct mnt_entry m, parent = { .point = "" };
+	int r;
+
+	while ((r = mountinfo_next(&cur, buf + len, &m)) > 0)
+		if (path_under(root, m.point) && strlen(m.point) >= strlen(parent.point))
+			parent = m;
+	free(buf);
+	if (r < 0)
+		rfailx("make the rootfs parent private: a line of the mount table cannot be read");
+	if (!parent.point[0] || !parent.shared)
+		return;
+	if (mount("", parent.point, NULL, MS_PRIVATE, NULL) < 0)
+		rfail("make the rootfs parent mount \"%s\" private", parent.point);
+}
+
+// hide_host_pseudofs removes from this mount namespace every whole procfs
+// and sysfs mount outside root before the root is moved over "/"
+// (rootfs/pivot.go's hideHostPseudoFS says why: the kernel lets a nested
+// user namespace mount a fresh procfs or sysfs only while one is fully
+// visible, and a moved root leaves the host's below it). Each is made a
+// slave first so the unmount stays here; one that is locked (inherited
+// into a user namespace) is covered with an empty read-only tmpfs.
+static void hide_host_pseudofs(const char *root)
+{
+	size_t len;
+	char *buf = mountinfo(&len, "no pivot_root");
+	const char *cur = buf;
+	struct mnt_entry m;
+	int r;
+
+	while ((r = mountinfo_next(&cur, buf + len, &m)) > 0) {
+		if (strcmp(m.root, "/") != 0 || (strcmp(m.fstype, "proc") && strcmp(m.fstype, "sysfs")) ||
+		    path_under(m.point, root))
+			continue;
+		if (mount("", m.point, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue; /* under a mount detached before it */
+			if (errno == EACCES)
+				rfail("no pivot_root: cannot reach the host's %s at %s to detach it (use pivot_root)",
+				      m.fstype, m.point);
+			rfail("no pivot_root: make the host's %s at %s a slave", m.fstype, m.point);
+		}
+		if (umount2(m.point, MNT_DETACH) == 0)
+			continue;
+		if (errno != EINVAL && errno != EPERM)
+			rfail("no pivot_root: detach the host's %s at %s", m.fstype, m.point);
+		if (mount("tmpfs", m.point, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0") < 0)
+			rfail("no pivot_root: cover the host's %s at %s", m.fstype, m.point);
+	}
+	free(buf);
+	if (r < 0)
+		rfailx("no pivot_root: a line of the mount table cannot be read");
+}
+
+// do_move_root is the NoPivot way in (rootfs/pivot.go's moveRoot): the
+// root mount is moved over "/" and chrooted into. The host's mounts stay
+// underneath, reachable only by escaping the chroot, which is why
+// pivot_root is the default.
+static void do_move_root(struct build *b)
+{
+	hide_host_pseudofs(b->root_path);
+	if (chdir(b->root_path) < 0)
+		rfail("chdir to the new root \"%s\"", b->root_path);
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		rfail("move the new root to /");
+	if (chroot(".") < 0)
+		rfail("chroot");
+	if (chdir("/") < 0)
+		rfail("chdir /");
+	entered(b);
+}
+
+// do_chroot: without a mount namespace of its own there is no root to
+// build (mounting would change the runtime's own mount table): as runc
+// does, the process is only chrooted into the rootfs.
+static void do_chroot(const char *path)
+{
+	if (chroot(path) < 0)
+		rfail("chroot %s", path);
+	if (chdir("/") < 0)
+		rfail("chdir /");
+}
+
 // do_pivot makes the root "/" with pivot_root(".", "."), which stacks the
 // old root on the new one, then detaches the old root (rootfs/pivot.go).
 static void do_pivot(struct build *b)
@@ -1056,14 +1171,7 @@ static void do_pivot(struct build *b)
 		rfail("chdir /");
 	close(old);
 	close(nroot);
-	// From now on the root is "/", named so without asking /proc.
-	close_fd(&b->root);
-	set_last(b, -1);
-	b->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (b->root < 0)
-		rfail("open /");
-	strcpy(b->link, "/");
-	b->proc_ok = 0; /* the container's /proc now */
+	entered(b);
 }
 
 static void do_root(struct build *b, struct wire_rec *r)
@@ -1283,6 +1391,9 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_DEVLINKS: do_devlinks(b, r); break;
 	case RF_HOOKS: do_hooks(); break;
 	case RF_PIVOT: do_pivot(b); break;
+	case RF_PARENT_PRIVATE: do_parent_private(wire_str(r)); break;
+	case RF_MOVE_ROOT: do_move_root(b); break;
+	case RF_CHROOT: do_chroot(wire_str(r)); break;
 	case RF_HOSTNAME: {
 		const char *h = wire_str(r);
 		if (sethostname(h, strlen(h)) < 0)

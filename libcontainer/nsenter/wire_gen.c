@@ -21,7 +21,7 @@ static const struct wire_field plan_fields[17] = {
 };
 const struct wire_msg wire_plan = {"plan", 17, plan_fields};
 
-static const struct wire_field rootfs_fields[29] = {
+static const struct wire_field rootfs_fields[32] = {
 	[RF_CTX] = {"ctx", "s"},
 	[RF_PROPAGATION] = {"propagation", "U"},
 	[RF_ROOT] = {"root", "s"},
@@ -50,8 +50,11 @@ static const struct wire_field rootfs_fields[29] = {
 	[RF_RO_MOUNT] = {"ro_mount", "s"},
 	[RF_REMOUNT] = {"remount", "UUUssss"},
 	[RF_COPYUP] = {"copyup", "UUUssss"},
+	[RF_PARENT_PRIVATE] = {"parent_private", "s"},
+	[RF_MOVE_ROOT] = {"move_root", ""},
+	[RF_CHROOT] = {"chroot", "s"},
 };
-const struct wire_msg wire_rootfs = {"rootfs", 29, rootfs_fields};
+const struct wire_msg wire_rootfs = {"rootfs", 32, rootfs_fields};
 
 const char *const wire_brief_names[F_COUNT] = {
 	"id",

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "ed05e2e6501f6ca0"
+#define WIRE_SCHEMA_HASH "7ba43d22efb333b2"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 's' NUL-terminated string, 'a' u32s to the
@@ -76,6 +76,9 @@ enum {
 	RF_RO_MOUNT = 26, // string dest: make the mount at this destination read-only
 	RF_REMOUNT = 27, // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)
 	RF_COPYUP = 28, // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear
+	RF_PARENT_PRIVATE = 29, // string root: make the mount holding root private if it is shared
+	RF_MOVE_ROOT = 30, // empty: no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot
+	RF_CHROOT = 31, // string path: no mount namespace of its own: chroot into path, mount nothing
 };
 extern const struct wire_msg wire_rootfs;
 

@@ -34,6 +34,11 @@ type CSettings struct {
 	// CreateContainerHooks: the config has createContainer hooks, which run
 	// in Go between the mounts and pivot_root.
 	CreateContainerHooks bool
+	// OwnMounts: the container has a mount namespace of its own. Without
+	// one there is no root to build (mounting would change the runtime's
+	// own mount table): as runc does, the process is only chrooted into
+	// the rootfs and the mounts are ignored.
+	OwnMounts bool
 }
 
 // CheckC says why p cannot be built by the C program, or nil if it can.
@@ -46,18 +51,16 @@ func CheckC(p *Plan, s *CSettings) error {
 		return errors.New("BERTH_NO_CROOTFS=1")
 	case s.CreateContainerHooks:
 		return errors.New("createContainer hooks")
-	case p.NoPivot:
-		return errors.New("no pivot_root")
 	case !filepath.IsAbs(p.Root):
 		return fmt.Errorf("root %q is not absolute", p.Root)
 	case !kernelHasOpenat2():
 		return errors.New("no openat2 in this kernel")
 	}
-	// A shared or non-recursive propagation can leave the rootfs's parent
-	// mount shared, which Prepare finds in the mount table and makes
-	// private (makeParentPrivate) so that pivot_root works.
-	if prop, err := rootPropagation(p.Propagation); err != nil || mayLeaveShared(prop) {
-		return fmt.Errorf("linux.rootfsPropagation %q", p.Propagation)
+	if _, err := rootPropagation(p.Propagation); err != nil {
+		return fmt.Errorf("linux.rootfsPropagation %q", p.Propagation) // Go reports it
+	}
+	if !s.OwnMounts {
+		return checkSysctlC(s) // nothing is mounted
 	}
 	for i := range p.Mounts {
 		if err := checkMountC(p, &p.Mounts[i], s.Bundle); err != nil {
@@ -67,6 +70,10 @@ func CheckC(p *Plan, s *CSettings) error {
 	if err := checkDevicesC(p); err != nil {
 		return err
 	}
+	return checkSysctlC(s)
+}
+
+func checkSysctlC(s *CSettings) error {
 	for key := range s.Sysctl {
 		if strings.ContainsAny(key, "/\x00") || key == "" {
 			return fmt.Errorf("sysctl %q", key)
@@ -147,12 +154,23 @@ func kernelHasOpenat2() bool { return openat2Probe() }
 // CompileC returns the program for a plan CheckC accepted.
 func CompileC(p *Plan, s *CSettings) []byte {
 	w := &tlv.Writer{}
-	first, _ := rootPropagation(p.Propagation)
+	if !s.OwnMounts {
+		w.Str(wire.RfCtx, "rootfs")
+		w.Rec(wire.RfHooks, nil)
+		w.Str(wire.RfChroot, filepath.Clean(p.Root))
+		compileSettings(w, s)
+		return w.B
+	}
+	prop, _ := rootPropagation(p.Propagation)
+	first := prop
 	if first&unix.MS_UNBINDABLE != 0 {
 		first = first&^unix.MS_UNBINDABLE | unix.MS_PRIVATE // see setHostRootPropagation
 	}
 	w.Str(wire.RfCtx, "rootfs")
 	w.U64(wire.RfPropagation, uint64(first))
+	if mayLeaveShared(prop) {
+		w.Str(wire.RfParentPrivate, filepath.Clean(p.Root))
+	}
 	w.Str(wire.RfRoot, filepath.Clean(p.Root))
 	srcs := HostSources(p, s.Bundle)
 	for i := range p.Mounts {
@@ -165,7 +183,11 @@ func CompileC(p *Plan, s *CSettings) []byte {
 	}
 	w.Rec(wire.RfHooks, nil)
 	w.Str(wire.RfCtx, "rootfs")
-	w.Rec(wire.RfPivot, nil)
+	if p.NoPivot {
+		w.Rec(wire.RfMoveRoot, nil)
+	} else {
+		w.Rec(wire.RfPivot, nil)
+	}
 	compileSettings(w, s)
 	compileFinish(w, p)
 	return w.B
@@ -340,8 +362,12 @@ func compileSettings(w *tlv.Writer, s *CSettings) {
 		w.Str(wire.RfCtx, fmt.Sprintf("linux.sysctl[%q]", k))
 		w.Rec(wire.RfSysctl, tlv.Data{}.Str(strings.ReplaceAll(k, ".", "/"), s.Sysctl[k]))
 	}
-	w.Str(wire.RfCtx, fmt.Sprintf("process.cwd %q", s.Cwd))
-	w.Str(wire.RfMkcwd, s.Cwd)
+	if s.OwnMounts {
+		// As root, so that a non-root process user meets no permission
+		// surprise; not in the runtime's own mount namespace.
+		w.Str(wire.RfCtx, fmt.Sprintf("process.cwd %q", s.Cwd))
+		w.Str(wire.RfMkcwd, s.Cwd)
+	}
 }
 
 // compileFinish: Finish's read-only root, masked and read-only paths and

@@ -51,10 +51,14 @@ func TestCheckC(t *testing.T) {
 		}, ""},
 		{"private propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rprivate" }, ""},
 		{"createContainer hooks", func(_ *Plan, s *CSettings) { s.CreateContainerHooks = true }, "createContainer hooks"},
-		{"no pivot_root", func(p *Plan, _ *CSettings) { p.NoPivot = true }, "no pivot_root"},
+		{"no pivot_root", func(p *Plan, _ *CSettings) { p.NoPivot = true }, ""},
+		{"no mount namespace", func(p *Plan, s *CSettings) {
+			s.OwnMounts = false
+			p.Mounts = append(p.Mounts, specs.Mount{Destination: "/x", Type: "bind"}) // ignored
+		}, ""},
 		{"a relative root", func(p *Plan, _ *CSettings) { p.Root = "rootfs" }, "not absolute"},
-		{"shared propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rshared" }, "rootfsPropagation"},
-		{"non-recursive propagation", func(p *Plan, _ *CSettings) { p.Propagation = "private" }, "rootfsPropagation"},
+		{"shared propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rshared" }, ""},
+		{"non-recursive propagation", func(p *Plan, _ *CSettings) { p.Propagation = "private" }, ""},
 		{"unknown propagation", func(p *Plan, _ *CSettings) { p.Propagation = "sideways" }, "rootfsPropagation"},
 		// crootfs.c checks what a /proc destination resolves to.
 		{"a destination in /proc", mount(specs.Mount{Destination: "/proc/cpuinfo", Type: "bind", Source: "/etc/hostname"}), ""},
@@ -79,7 +83,7 @@ func TestCheckC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, s := basePlan(root), &CSettings{Cwd: "/", Bundle: "/bundle"}
+			p, s := basePlan(root), &CSettings{Cwd: "/", Bundle: "/bundle", OwnMounts: true}
 			tt.change(p, s)
 			err := CheckC(p, s)
 			switch {
@@ -158,7 +162,7 @@ func TestHostSources(t *testing.T) {
 		t.Fatalf("HostSources = %+v, want %+v", got, want)
 	}
 	var slots []uint32
-	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", Bundle: "/bundle"})) {
+	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", Bundle: "/bundle", OwnMounts: true})) {
 		if r.tag == wire.RfBind {
 			slots = append(slots, bindSlot(r))
 		}
@@ -176,7 +180,7 @@ func TestCompileC(t *testing.T) {
 	p.ReadonlyPaths = []string{"/proc/sys"}
 	p.Readonly = true
 	p.Propagation = "rprivate"
-	s := &CSettings{Hostname: "h", Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, Cwd: "/w", Bundle: "/b"}
+	s := &CSettings{Hostname: "h", Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, Cwd: "/w", Bundle: "/b", OwnMounts: true}
 	recs := decode(t, CompileC(p, s))
 
 	var tags []uint32
@@ -221,5 +225,88 @@ func TestCompileC(t *testing.T) {
 		if !ctxs[c] {
 			t.Errorf("no error context %q in the program", c)
 		}
+	}
+}
+
+// programTags lists a program's steps but the error contexts.
+func programTags(t *testing.T, b []byte) []uint32 {
+	var tags []uint32
+	for _, r := range decode(t, b) {
+		if r.tag != wire.RfCtx {
+			tags = append(tags, r.tag)
+		}
+	}
+	return tags
+}
+
+// TestCompileCWaysIn: how the root is entered is decided here: a shared or
+// non-recursive propagation makes the rootfs's parent private first, no
+// pivot_root moves the root, no mount namespace only chroots (no mount,
+// no cwd made in the runtime's mount table).
+func TestCompileCWaysIn(t *testing.T) {
+	s := func(own bool) *CSettings { return &CSettings{Cwd: "/w", Bundle: "/b", OwnMounts: own} }
+	for _, tt := range []struct {
+		name   string
+		change func(*Plan)
+		own    bool
+		want   []uint32 // the steps, but devices
+	}{
+		{"rslave", func(*Plan) {}, true, []uint32{wire.RfPropagation, wire.RfRoot, wire.RfFSDir, wire.RfFS,
+			wire.RfDevlinks, wire.RfHooks, wire.RfPivot, wire.RfMkcwd}},
+		{"rshared", func(p *Plan) { p.Propagation = "rshared" }, true, []uint32{wire.RfPropagation, wire.RfParentPrivate,
+			wire.RfRoot, wire.RfFSDir, wire.RfFS, wire.RfDevlinks, wire.RfHooks, wire.RfPivot, wire.RfMkcwd, wire.RfFinalProp}},
+		{"private", func(p *Plan) { p.Propagation = "private" }, true, []uint32{wire.RfPropagation, wire.RfParentPrivate,
+			wire.RfRoot, wire.RfFSDir, wire.RfFS, wire.RfDevlinks, wire.RfHooks, wire.RfPivot, wire.RfMkcwd, wire.RfFinalProp}},
+		{"no pivot_root", func(p *Plan) { p.NoPivot = true }, true, []uint32{wire.RfPropagation, wire.RfRoot, wire.RfFSDir, wire.RfFS,
+			wire.RfDevlinks, wire.RfHooks, wire.RfMoveRoot, wire.RfMkcwd}},
+		{"no mount namespace", func(*Plan) {}, false, []uint32{wire.RfHooks, wire.RfChroot}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := basePlan("/r")
+			tt.change(p)
+			var got []uint32
+			for _, tag := range programTags(t, CompileC(p, s(tt.own))) {
+				if tag != wire.RfDev {
+					got = append(got, tag)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("steps %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCompileCCopyUpRemount: tmpcopyup mounts writable and applies the
+// per-mount flags after the copy (ro at the end, as for any tmpfs); a
+// remount carries its flags, what it sets and clears.
+func TestCompileCCopyUpRemount(t *testing.T) {
+	p := basePlan("/r")
+	p.Mounts = append(p.Mounts,
+		specs.Mount{Destination: "/t", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "ro", "nosuid", "size=1m"}},
+		specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"remount", "nodev"}})
+	byTag := map[uint32]record{}
+	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", OwnMounts: true})) {
+		byTag[r.tag] = r
+	}
+	c, ok := byTag[wire.RfCopyup]
+	if !ok {
+		t.Fatal("no copyup step")
+	}
+	if c.u64(0) != 0 || c.u64(1) != unix.MS_NOSUID {
+		t.Errorf("copyup mount flags %#x, set %#x: want none while copying, nosuid after (ro at the end)", c.u64(0), c.u64(1))
+	}
+	if got := c.strs(24); !reflect.DeepEqual(got, []string{"/t", "tmpfs", "tmpfs", "size=1m"}) {
+		t.Errorf("copyup strings %q", got)
+	}
+	if _, ok := byTag[wire.RfRoMount]; !ok {
+		t.Error("the ro tmpfs is not made read-only at the end")
+	}
+	r, ok := byTag[wire.RfRemount]
+	if !ok {
+		t.Fatal("no remount step")
+	}
+	if r.u64(0) != unix.MS_REMOUNT|unix.MS_NODEV || r.u64(1)&unix.MS_NODEV == 0 {
+		t.Errorf("remount flags %#x, set %#x: want MS_REMOUNT|MS_NODEV", r.u64(0), r.u64(1))
 	}
 }
