@@ -195,6 +195,13 @@ func rootCases() []rootCase {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200, FileMode: &fm}}
 		}, image: func(t *testing.T, b string) { writeFile(t, filepath.Join(b, "rootfs/dev/null"), "not a device\n") },
 			want: "crw------- 0 0 a:c8 /dev/net/tun\ncrw-rw-rw- 0 0 1:3 /dev/null"},
+		// A bind source inside the rootfs is the image's: its symlink to
+		// /etc leads to the image's /etc, not the host's.
+		{name: "bind-source-in-rootfs", modify: addMount(specs.Mount{Destination: "/mnt/e", Type: "bind", Source: "rootfs/evil", Options: []string{"rbind", "ro"}}),
+			image: func(t *testing.T, b string) {
+				writeFile(t, filepath.Join(b, "rootfs/etc/marker"), "in-image\n")
+				symlink(t, filepath.Join(b, "rootfs"), "evil", "/etc")
+			}, probe: "cat /mnt/e/marker", want: "in-image"},
 		{name: "tmpcopyup", modify: addMount(specs.Mount{Destination: "/home", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "noexec"}}),
 			probe: "find /home | sort | while read -r f; do stat -c '%A %u %g %N' \"$f\"; done", want: "/home rw,noexec"},
 		{name: "remount", modify: func(_ *testing.T, _ *env, s *specs.Spec) {

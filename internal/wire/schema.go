@@ -176,6 +176,8 @@ var Rootfs = Message{
 		{29, "parent_private", strs("root"), "make the mount holding root private if it is shared"},
 		{30, "move_root", nil, "no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot"},
 		{31, "chroot", strs("path"), "no mount namespace of its own: chroot into path, mount nothing"},
+		{32, "bind_in_root", join([]Arg{a("flags", U64), a("set", U64), a("clear", U64)}, strs("dest", "source"),
+			[]Arg{a("slot", U32)}), "as bind, with a source inside the rootfs, resolved in the root (slot 0)"},
 	},
 }
 

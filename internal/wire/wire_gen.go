@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "7ba43d22efb333b2"
+const SchemaHash = "b94cabf6c67699f1"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -68,6 +68,7 @@ const (
 	RfParentPrivate uint32 = 29 // string root: make the mount holding root private if it is shared
 	RfMoveRoot      uint32 = 30 // empty: no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot
 	RfChroot        uint32 = 31 // string path: no mount namespace of its own: chroot into path, mount nothing
+	RfBindInRoot    uint32 = 32 // u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: as bind, with a source inside the rootfs, resolved in the root (slot 0)
 )
 
 // boot (the bootstrap).

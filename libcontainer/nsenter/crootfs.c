@@ -691,7 +691,9 @@ static void do_fs(struct build *b, struct wire_rec *r, int ordinary)
 	set_last(b, dst);
 }
 
-static void do_bind(struct build *b, struct wire_rec *r)
+// do_bind binds a source onto dest; in_root: the source is a path inside
+// the rootfs, the image's to shape, resolved in the root like a destination.
+static void do_bind(struct build *b, struct wire_rec *r, int in_root)
 {
 	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
 	const char *dest = wire_str(r), *source = wire_str(r);
@@ -702,9 +704,16 @@ static void do_bind(struct build *b, struct wire_rec *r)
 	// clone, attached with move_mount; any other is opened here.
 	if (slot > (uint32_t)berth_nhostsrc)
 		rfail("bind %s: no host-opened source in slot %u", source, slot);
-	int src = slot ? fcntl(berth_hostsrc[slot - 1], F_DUPFD_CLOEXEC, 3) : open(source, O_PATH | O_CLOEXEC);
-	if (src < 0)
-		rfail("open source \"%s\"", source);
+	int src;
+	if (in_root) {
+		src = open_in_root(b, source);
+		if (src < 0)
+			rfail("open source \"%s\" in the rootfs", source);
+	} else {
+		src = slot ? fcntl(berth_hostsrc[slot - 1], F_DUPFD_CLOEXEC, 3) : open(source, O_PATH | O_CLOEXEC);
+		if (src < 0)
+			rfail("open source \"%s\"", source);
+	}
 	int dst = type_of(src) == S_IFDIR ? mkdir_all(b, dest) : mkfile(b, dest);
 	check_destination(b, dst);
 	check_procfs(b);
@@ -1377,7 +1386,8 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_ROOT: do_root(b, r); break;
 	case RF_FS: do_fs(b, r, 0); break;
 	case RF_FS_DIR: do_fs(b, r, 1); break;
-	case RF_BIND: do_bind(b, r); break;
+	case RF_BIND: do_bind(b, r, 0); break;
+	case RF_BIND_IN_ROOT: do_bind(b, r, 1); break;
 	case RF_REMOUNT: do_remount(b, r); break;
 	case RF_COPYUP: do_copyup(b, r); break;
 	case RF_MNT_PROP: do_mnt_prop(b, r); break;

@@ -21,7 +21,7 @@ static const struct wire_field plan_fields[17] = {
 };
 const struct wire_msg wire_plan = {"plan", 17, plan_fields};
 
-static const struct wire_field rootfs_fields[32] = {
+static const struct wire_field rootfs_fields[33] = {
 	[RF_CTX] = {"ctx", "s"},
 	[RF_PROPAGATION] = {"propagation", "U"},
 	[RF_ROOT] = {"root", "s"},
@@ -53,8 +53,9 @@ static const struct wire_field rootfs_fields[32] = {
 	[RF_PARENT_PRIVATE] = {"parent_private", "s"},
 	[RF_MOVE_ROOT] = {"move_root", ""},
 	[RF_CHROOT] = {"chroot", "s"},
+	[RF_BIND_IN_ROOT] = {"bind_in_root", "UUUssu"},
 };
-const struct wire_msg wire_rootfs = {"rootfs", 32, rootfs_fields};
+const struct wire_msg wire_rootfs = {"rootfs", 33, rootfs_fields};
 
 const char *const wire_brief_names[F_COUNT] = {
 	"id",

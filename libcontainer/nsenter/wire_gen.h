@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "7ba43d22efb333b2"
+#define WIRE_SCHEMA_HASH "b94cabf6c67699f1"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 's' NUL-terminated string, 'a' u32s to the
@@ -79,6 +79,7 @@ enum {
 	RF_PARENT_PRIVATE = 29, // string root: make the mount holding root private if it is shared
 	RF_MOVE_ROOT = 30, // empty: no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot
 	RF_CHROOT = 31, // string path: no mount namespace of its own: chroot into path, mount nothing
+	RF_BIND_IN_ROOT = 32, // u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: as bind, with a source inside the rootfs, resolved in the root (slot 0)
 };
 extern const struct wire_msg wire_rootfs;
 

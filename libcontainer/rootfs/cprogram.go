@@ -110,11 +110,18 @@ func checkMountC(p *Plan, m *specs.Mount, bundle string) error {
 	if m.Source == "" {
 		return errors.New("bind without a source")
 	}
-	src := bindSource(m.Source, bundle)
-	if src == p.Root || strings.HasPrefix(src, p.Root+"/") {
-		return errors.New("bind source in the rootfs")
-	}
 	return nil
+}
+
+// inRootSource returns the in-root path of a bind source inside the
+// rootfs: the image's to shape, so it is resolved inside the root like a
+// destination (a symlink there must not pull a host path in).
+func inRootSource(root, src string) (string, bool) {
+	root = filepath.Clean(root)
+	if src != root && !strings.HasPrefix(src, root+"/") {
+		return "", false
+	}
+	return filepath.Clean("/" + strings.TrimPrefix(src, root)), true
 }
 
 // bindSource makes a relative bind source absolute: it names a path in
@@ -210,7 +217,13 @@ func compileMount(w *tlv.Writer, p *Plan, i int, bundle string, slot uint32) {
 	case o.TmpCopyUp:
 		compileCopyUp(w, m, &o, dest)
 	case m.Type == "bind" || o.Flags&unix.MS_BIND != 0:
-		bindRec(w, &o, dest, bindSource(m.Source, bundle), slot)
+		src := bindSource(m.Source, bundle)
+		if rel, ok := inRootSource(p.Root, src); ok {
+			d := tlv.Data{}.U64(uint64(o.Flags&(unix.MS_BIND|unix.MS_REC)), uint64(o.Flags), uint64(o.ClearFlags))
+			w.Rec(wire.RfBindInRoot, d.Str(dest, rel).U32(0))
+			break
+		}
+		bindRec(w, &o, dest, src, slot)
 	case m.Type == "cgroup":
 		compileCgroup(w, p, &o, dest, hostCgroup2Under(p.Mounts, i))
 		return // it applies its own propagation

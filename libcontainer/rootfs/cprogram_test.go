@@ -70,7 +70,7 @@ func TestCheckC(t *testing.T) {
 		{"a bad option", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/etc", Options: []string{"idmap"}}), "idmap"},
 		// crootfs.c resolves the image's symlinks in the root itself.
 		{"a symlink on the path", mount(specs.Mount{Destination: "/link/dir/x", Type: "tmpfs"}), ""},
-		{"a bind source in the rootfs", mount(specs.Mount{Destination: "/x", Type: "bind", Source: root + "/real"}), "in the rootfs"},
+		{"a bind source in the rootfs", mount(specs.Mount{Destination: "/x", Type: "bind", Source: root + "/real"}), ""},
 		{"a bind without source", mount(specs.Mount{Destination: "/x", Type: "bind"}), "without a source"},
 		{"devices in the image's /dev", func(p *Plan, _ *CSettings) { p.Mounts = p.Mounts[:1] }, ""},
 		{"a device outside /dev", func(p *Plan, _ *CSettings) {
@@ -163,7 +163,7 @@ func TestHostSources(t *testing.T) {
 	}
 	var slots []uint32
 	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", Bundle: "/bundle", OwnMounts: true})) {
-		if r.tag == wire.RfBind {
+		if r.tag == wire.RfBind || r.tag == wire.RfBindInRoot {
 			slots = append(slots, bindSlot(r))
 		}
 	}
@@ -308,5 +308,22 @@ func TestCompileCCopyUpRemount(t *testing.T) {
 	}
 	if r.u64(0) != unix.MS_REMOUNT|unix.MS_NODEV || r.u64(1)&unix.MS_NODEV == 0 {
 		t.Errorf("remount flags %#x, set %#x: want MS_REMOUNT|MS_NODEV", r.u64(0), r.u64(1))
+	}
+}
+
+func TestInRootSource(t *testing.T) {
+	for _, tt := range []struct {
+		root, src, want string
+		ok              bool
+	}{
+		{"/b/rootfs", "/b/rootfs/etc", "/etc", true},
+		{"/b/rootfs/", "/b/rootfs", "/", true},
+		{"/b/rootfs", "/b/rootfs2/etc", "", false},
+		{"/b/rootfs", "/etc", "", false},
+	} {
+		got, ok := inRootSource(tt.root, tt.src)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("inRootSource(%q, %q) = %q %v, want %q %v", tt.root, tt.src, got, ok, tt.want, tt.ok)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func TestWireCheck(t *testing.T) {
 		{"length 2^32-1", &wire.Plan, []byte{2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff}, "record 2 overruns the message"},
 		{"bind", &wire.Rootfs, rec(wire.RfBind, bind), ""},
 		{"bind without slot", &wire.Rootfs, rec(wire.RfBind, bind[:len(bind)-4]), "record 5 (bind): short record"},
-		{"past the rootfs tags", &wire.Rootfs, rec(wire.RfChroot+1, nil), "unknown record 32"},
+		{"past the rootfs tags", &wire.Rootfs, rec(wire.RfBindInRoot+1, nil), "unknown record 33"},
 		{"program", &wire.Rootfs, cat(rec(wire.RfCtx, []byte("x\x00")), rec(wire.RfPivot, nil),
 			rec(wire.RfDev, tlv.Data{}.U32(1, 2, 3, 4, 5, 6, 7).Str("/dev/x"))), ""},
 	} {
