@@ -227,7 +227,6 @@ var Sync = Message{
 	Records: []Record{
 		{Name: "pid", Doc: "nsenter → parent: the init's host pid"},
 		{Name: "config", Doc: "parent → init: what to build"},
-		{Name: "rootfs", Doc: "parent → the C init's rootfs helper: the root to build"},
 		{Name: "hooks", Doc: "init → parent: run prestart/createRuntime"},
 		{Name: "hooks-done", Doc: "parent → init: those hooks passed"},
 		{Name: "ready", Doc: "init → parent: created, waiting for start"},
@@ -235,7 +234,7 @@ var Sync = Message{
 		{Name: "seccomp-fd", Doc: "init → parent: the seccomp notify listener"},
 		{Name: "agent-has", Doc: "parent → init: the agent has the listener"},
 		{Name: "error", Doc: "either way: the step that failed and why"},
-		{Name: "trace", Doc: "rootfs helper → parent: its phases"},
+		{Name: "trace", Doc: "init → parent: its phases, before ready"},
 	},
 	Keys: []string{"type", "pid", "msg", "hostsrc"},
 }

@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "b94cabf6c67699f1"
+const SchemaHash = "1ed818428857634c"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -123,7 +123,6 @@ const SyncVersion = 1
 const (
 	SyncPID        = "pid"        // nsenter → parent: the init's host pid
 	SyncConfig     = "config"     // parent → init: what to build
-	SyncRootfs     = "rootfs"     // parent → the C init's rootfs helper: the root to build
 	SyncHooks      = "hooks"      // init → parent: run prestart/createRuntime
 	SyncHooksDone  = "hooks-done" // parent → init: those hooks passed
 	SyncReady      = "ready"      // init → parent: created, waiting for start
@@ -131,7 +130,7 @@ const (
 	SyncSeccompFd  = "seccomp-fd" // init → parent: the seccomp notify listener
 	SyncAgentHas   = "agent-has"  // parent → init: the agent has the listener
 	SyncError      = "error"      // either way: the step that failed and why
-	SyncTrace      = "trace"      // rootfs helper → parent: its phases
+	SyncTrace      = "trace"      // init → parent: its phases, before ready
 	SyncKeyType    = "type"
 	SyncKeyPID     = "pid"
 	SyncKeyMsg     = "msg"

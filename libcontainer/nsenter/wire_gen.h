@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "b94cabf6c67699f1"
+#define WIRE_SCHEMA_HASH "1ed818428857634c"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 's' NUL-terminated string, 'a' u32s to the
@@ -130,7 +130,6 @@ extern const char *const wire_brief_names[F_COUNT];
 #define WIRE_SYNC_VERSION 1
 #define SYNC_PID "pid"
 #define SYNC_CONFIG "config"
-#define SYNC_ROOTFS "rootfs"
 #define SYNC_HOOKS "hooks"
 #define SYNC_HOOKS_DONE "hooks-done"
 #define SYNC_READY "ready"
