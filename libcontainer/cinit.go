@@ -14,8 +14,8 @@ import (
 // a created container (its init is a few hundred KiB of C) and `exec` starts
 // no Go runtime inside the container at all. Configs that need what only the
 // Go init does (a terminal, an SELinux label, scheduling attributes, a seccomp
-// notify listener, no pivot_root) keep the Go init. startContainer hooks
-// are run by the C init itself (nsenter/chooks.c), after start.
+// notify listener) keep the Go init. startContainer hooks are run by the C
+// init itself (nsenter/chooks.c), after start.
 // docs/design-c-init.md has the design; BERTH_NO_CINIT=1 turns it off.
 
 // The plan's records (wire.Plan*) are declared in internal/wire/schema.go.
@@ -40,8 +40,6 @@ func cinitRefusal(cfg *Config, exec bool) string {
 		return "process.execCPUAffinity.final"
 	case spec.Linux.Personality != nil || spec.Linux.MemoryPolicy != nil:
 		return "linux.personality or linux.memoryPolicy"
-	case !exec && (!cfg.NewNamespace(specs.MountNamespace) || cfg.NoPivot):
-		return "no pivot_root into a mount namespace of its own"
 	case exec && !hasNamespace(cfg, specs.MountNamespace):
 		return "no mount namespace"
 	case hasNUL(proc):

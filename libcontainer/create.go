@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/berthrun/berth/internal/trace"
-	"github.com/berthrun/berth/internal/warmjson"
 	"github.com/berthrun/berth/libcontainer/cgroups"
 	ocgroups "github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -206,19 +205,15 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 	}
 	plan := cinitPlan(c.st.Config, mode, params)
 	if plan != nil {
-		params.crootfs = rootfsInC(c.st.Config)
+		// The C init's root is built by the C program, or the whole init
+		// is the Go init's: there is no Go rootfs helper any more. What
+		// the program cannot do yet (rootfs.CheckC; the trace says why)
+		// keeps the Go init.
+		if params.crootfs = rootfsInC(c.st.Config); params.crootfs == nil {
+			plan = nil
+		}
 	}
-	params.Helper = plan != nil && params.crootfs == nil
 	plan = withHookState(plan, params, c.st.Config.Spec)
-	if params.Helper {
-		// The init's only Go process is then the rootfs helper: no spec to
-		// decode, and nothing to run in parallel. One P spares the runtime
-		// the spinning threads of an idle second one: ~14% less CPU on the
-		// container's side of a create on the development VM. (The C init
-		// execs the process with the plan's environment, not this one.)
-		cmd.Env = append(cmd.Env, warmjson.SkipEnv+"=1", "GOMAXPROCS=1")
-		go warmRootfsJob()
-	}
 	cmd, c.init.sealed, err = c.rt.startSealed(cmd, c.init.sealed, opts.PreserveFDs)
 	initExe := fileID(c.init.sealed)
 	c.init.sealed.Close()
@@ -283,9 +278,6 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	sync := c.init.sync
 	if params.crootfs == nil {
 		msg := &message{Type: wire.SyncConfig, Config: cfg, Init: params}
-		if params.Helper {
-			msg = &message{Type: wire.SyncRootfs, Rootfs: helperJob(cfg, params)}
-		}
 		if err := sync.send(msg); err != nil {
 			return fmt.Errorf("send config to init: %w", sync.pendingError(err))
 		}

@@ -89,19 +89,10 @@ func runHooksInC(msg []byte, st *specs.State, status, cwd string, env []string) 
 
 // withHookState decides whether the C init reads the hooks' state after
 // hooks-done (params.CHookState): when its rootfs program runs
-// createContainer hooks or its plan startContainer hooks. With the Go
-// rootfs helper, which gets the state in its job, pid 1 reads the packet
-// once the helper is done (wire.PlanHookState).
+// createContainer hooks or its plan startContainer hooks.
 func withHookState(plan []byte, params *initParams, spec *specs.Spec) []byte {
-	switch {
-	case plan == nil:
-	case params.crootfs != nil:
+	if plan != nil && params.crootfs != nil {
 		params.CHookState = params.crootfs.settings.HookState
-	case startHooks(spec) != nil:
-		params.CHookState = true
-		w := wire.NewPlanWriter(plan)
-		w.HookState()
-		return w.Bytes()
 	}
 	return plan
 }

@@ -39,21 +39,14 @@ type initParams struct {
 	// HostSrc are the fds, in the init, of the bind sources nsenter opened
 	// from the host side, by slot (rootfs.HostSources).
 	HostSrc []int `json:"hostSrc,omitempty"`
-	// Helper, the parent's note (never sent): the C init sets up the
-	// process (cinit.go) and its Go side is only the rootfs helper, which
-	// is sent a rootfsJob instead of the config.
-	Helper bool `json:"-"`
 	// CHookState, the parent's note (never sent): the C init runs hooks
 	// (createContainer from its rootfs program, startContainer from its
 	// plan) and reads their state in a packet after hooks-done.
 	CHookState bool `json:"-"`
 	// crootfs, the parent's note (never sent): the C init's pid 1 builds
-	// the root from a program (crootfs.c); there is no helper to send to.
+	// the root from a program (crootfs.c); no Go runs in the container.
 	crootfs *crootfsJob
 }
-
-// errHelperDone ends a rootfs helper that did its part.
-var errHelperDone = errors.New("rootfs helper done")
 
 // InitMain is `berth init`: the container's pid 1 after nsenter made its
 // namespaces. It never returns: it execs the container process or exits 1
@@ -78,9 +71,6 @@ func InitMain() {
 
 	sync := &syncSocket{f: os.NewFile(uintptr(fd), "sync")}
 	err = runInit(sync)
-	if errors.Is(err, errHelperDone) {
-		os.Exit(0)
-	}
 	if errors.Is(err, errPeerGone) {
 		os.Exit(1) // the parent gave up on us and reports why itself
 	}
@@ -93,12 +83,9 @@ func InitMain() {
 }
 
 func runInit(sync *syncSocket) error {
-	m, err := sync.expectOneOf(wire.SyncConfig, wire.SyncRootfs)
+	m, err := sync.expect(wire.SyncConfig)
 	if err != nil {
 		return err
-	}
-	if m.Type == wire.SyncRootfs {
-		return runRootfsHelper(sync, m.Rootfs)
 	}
 	cfg, p := m.Config, m.Init
 	trace.Collect(p.Trace)
@@ -162,17 +149,6 @@ func runInit(sync *syncSocket) error {
 		}
 	}
 	return execProcess(spec.Process, filter, path)
-}
-
-// helperDone hands over to the C init, which waits for this process to
-// exit 0: the trace goes to the parent first, as "ready" would carry it.
-func helperDone(sync *syncSocket, traced bool) error {
-	if traced {
-		if err := sync.send(&message{Type: wire.SyncTrace, Trace: trace.Collected()}); err != nil {
-			return err
-		}
-	}
-	return errHelperDone
 }
 
 func enterRoot(plan *rootfs.Plan, ownMounts bool) error {

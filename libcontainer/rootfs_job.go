@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"fmt"
 	"github.com/berthrun/berth/internal/wire"
 	"os"
@@ -13,16 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// rootfsJob is what building the container's root filesystem takes: the
-// mount plan plus the few settings applied while it is built (hostname,
-// sysctls, createContainer hooks, the cwd to create, args[0] to check).
-//
-// The C init's rootfs helper receives only this, not the whole Config: the
-// helper is a fresh Go process on the create path, and encoding/json builds
-// its caches for every type reachable from what it decodes, which for a
-// Config is the whole OCI spec (~1-2 ms of the helper's start on the
-// development VM). The Go init derives the same job from its Config, so
-// both inits build the root alike.
+// rootfsJob is what the Go init's building of the container's root
+// filesystem takes: the mount plan plus the few settings applied while it
+// is built (hostname, sysctls, createContainer hooks, the cwd to create,
+// args[0] to check). The C init's root is built by the C program
+// (crootfsJob); the Go init's still in Go (docs/design-c-init.md says why).
 type rootfsJob struct {
 	Plan rootfs.Plan `json:"plan"`
 	// OwnMounts: the container has a mount namespace of its own. Without
@@ -61,21 +55,6 @@ func newRootfsJob(cfg *Config, p *initParams) *rootfsJob {
 	return j
 }
 
-// helperJob is newRootfsJob for the C init's rootfs helper, with the host's
-// cgroup options read here for a cgroup namespace's "cgroup" mounts: the
-// parent has time while the helper's Go runtime starts, and in the helper
-// the read of the mount table (~0.5 ms) delays the container's start.
-func helperJob(cfg *Config, p *initParams) *rootfsJob {
-	j := newRootfsJob(cfg, p)
-	if j.Plan.CgroupNS && slices.ContainsFunc(j.Plan.Mounts, isCgroupMount) {
-		// On an error the helper reads them itself and reports it as before.
-		if opts, err := rootfs.HostCgroupOptions(); err == nil {
-			j.Plan.CgroupOptions = opts
-		}
-	}
-	return j
-}
-
 func isCgroupMount(m specs.Mount) bool { return m.Type == "cgroup" }
 
 // crootfsJob is what the C init's pid 1 needs to build the root itself
@@ -87,7 +66,7 @@ type crootfsJob struct {
 }
 
 // rootfsInC returns cfg's job for the C builder, or nil when rootfs.CheckC
-// sends it to the Go helper (the trace says why).
+// sends it to the Go init (the trace says why).
 func rootfsInC(cfg *Config) *crootfsJob {
 	spec := cfg.Spec
 	j := &crootfsJob{
@@ -100,6 +79,7 @@ func rootfsInC(cfg *Config) *crootfsJob {
 			Bundle:      cfg.Bundle,
 			CreateHooks: createHooks(spec),
 			HookState:   createHooks(spec) != nil || startHooks(spec) != nil,
+			OwnMounts:   cfg.NewNamespace(specs.MountNamespace),
 		},
 	}
 	if err := rootfs.CheckC(j.plan, j.settings); err != nil {
@@ -122,25 +102,6 @@ func (j *crootfsJob) withProgram(plan []byte, cgroupPaths map[string]string) []b
 	w := wire.NewPlanWriter(plan)
 	w.Rootfs(rootfs.CompileC(j.plan, j.settings))
 	return w.Bytes()
-}
-
-// warmRootfsJob builds encoding/json's encoders for rootfsJob (marshalling
-// a zero value compiles them for every field's type) while create waits for
-// the init's namespaces, so that sending the job later costs no ~1 ms of
-// reflection on the path. internal/warmjson does the same for the spec.
-func warmRootfsJob() {
-	json.Marshal(&rootfsJob{}) //nolint:errcheck // only the side effect matters
-}
-
-// runRootfsHelper is the C init's rootfs helper: it builds the root, checks
-// args[0] and hands over to pid 1, which sets up the process (cinit.c).
-func runRootfsHelper(sync *syncSocket, job *rootfsJob) error {
-	trace.Collect(job.Trace)
-	trace.Point("init:config")
-	if _, err := buildRootfs(sync, job, nil); err != nil {
-		return err
-	}
-	return helperDone(sync, job.Trace)
 }
 
 // buildRootfs prepares the mounts, meets the parent for its hooks, runs the

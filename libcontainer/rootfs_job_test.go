@@ -58,15 +58,16 @@ func TestNewRootfsJob(t *testing.T) {
 	}
 }
 
-// TestHelperTypesStaySmall guards the rootfs helper's start-up: encoding/json
-// builds encoders for every type reachable from a struct it decodes into, so
-// nothing the helper decodes (rootfsJob, reply) may reach the OCI spec.
-func TestHelperTypesStaySmall(t *testing.T) {
+// TestReplyStaysSmall: every sync packet is decoded as a reply first
+// (decodeMessage), and encoding/json builds encoders for every type
+// reachable from a struct it decodes into, so reply may not reach the OCI
+// spec.
+func TestReplyStaysSmall(t *testing.T) {
 	big := map[reflect.Type]bool{
 		reflect.TypeOf(Config{}): true, reflect.TypeOf(specs.Spec{}): true,
 		reflect.TypeOf(specs.Process{}): true, reflect.TypeOf(specs.Linux{}): true,
 	}
-	for _, root := range []reflect.Type{reflect.TypeOf(rootfsJob{}), reflect.TypeOf(reply{})} {
+	for _, root := range []reflect.Type{reflect.TypeOf(reply{})} {
 		if path := reach(root, big, map[reflect.Type]bool{}); path != "" {
 			t.Errorf("%s reaches %s", root, path)
 		}
@@ -100,9 +101,9 @@ func reach(t reflect.Type, big, seen map[reflect.Type]bool) string {
 	return ""
 }
 
-// TestHelperJobCgroupOptions: the parent reads the host's cgroup options
-// for the helper only when a cgroup namespace mounts the hierarchies again.
-func TestHelperJobCgroupOptions(t *testing.T) {
+// TestProgramCgroupOptions: the parent reads the host's cgroup options for
+// the C program only when a cgroup namespace mounts the hierarchies again.
+func TestProgramCgroupOptions(t *testing.T) {
 	if _, err := os.Stat("/proc/self/mountinfo"); err != nil {
 		t.Skip("skipping: no /proc/self/mountinfo")
 	}
@@ -120,12 +121,17 @@ func TestHelperJobCgroupOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		cfg := &Config{ID: "c1", Rootfs: "/r", Namespaces: []Namespace{{Type: specs.MountNamespace}},
-			Spec: &specs.Spec{Process: &specs.Process{Args: []string{"sh"}}, Root: &specs.Root{},
+			Spec: &specs.Spec{Process: &specs.Process{Args: []string{"sh"}, Cwd: "/"}, Root: &specs.Root{},
 				Mounts: tt.mounts, Linux: &specs.Linux{}}}
 		if tt.cgNS {
 			cfg.Namespaces = append(cfg.Namespaces, Namespace{Type: specs.CgroupNamespace})
 		}
-		if got := helperJob(cfg, &initParams{}).Plan.CgroupOptions != nil; got != tt.want {
+		j := rootfsInC(cfg)
+		if j == nil {
+			t.Fatalf("%s: the C program refused the config", tt.name)
+		}
+		j.withProgram(nil, nil)
+		if got := j.plan.CgroupOptions != nil; got != tt.want {
 			t.Errorf("%s: options read: %v, want %v", tt.name, got, tt.want)
 		}
 	}

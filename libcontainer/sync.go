@@ -28,8 +28,7 @@ type message struct {
 	Msg     string       `json:"msg,omitempty"`
 	Config  *Config      `json:"config,omitempty"`
 	Init    *initParams  `json:"init,omitempty"`
-	Rootfs  *rootfsJob   `json:"rootfs,omitempty"` // with "rootfs"
-	Trace   []trace.Span `json:"trace,omitempty"`  // init → parent with "ready": its phases
+	Trace   []trace.Span `json:"trace,omitempty"` // init → parent with "ready": its phases
 	fds     []int        // came with it by SCM_RIGHTS
 }
 
@@ -69,7 +68,7 @@ type reply struct {
 
 func (s *syncSocket) send(m *message) error {
 	var v any = m
-	if m.Config == nil && m.Init == nil && m.Rootfs == nil {
+	if m.Config == nil && m.Init == nil {
 		v = &reply{Type: m.Type, Pid: m.Pid, HostSrc: m.HostSrc, Msg: m.Msg, Trace: m.Trace}
 	}
 	b, err := json.Marshal(v)
@@ -113,8 +112,7 @@ func (s *syncSocket) recv() (*message, error) {
 // payload when its type says it has one. The first decode into a struct
 // makes encoding/json build its encoders for every type reachable from it:
 // for message, that is the whole OCI spec (~1-2 ms in a fresh process), which
-// only the Go init, decoding a config, needs. The rootfs helper decodes its
-// rootfsJob and a few replies.
+// only the Go init, decoding a config, needs.
 func decodeMessage(buf []byte) (*message, error) {
 	var r reply
 	if err := json.Unmarshal(buf, &r); err != nil {
@@ -134,17 +132,6 @@ func decodeMessage(buf []byte) (*message, error) {
 			return nil, errors.New("config message without its config")
 		}
 		m.Config, m.Init = c.Config, c.Init
-	case wire.SyncRootfs:
-		var j struct {
-			Rootfs *rootfsJob `json:"rootfs"`
-		}
-		if err := json.Unmarshal(buf, &j); err != nil {
-			return nil, err
-		}
-		if j.Rootfs == nil {
-			return nil, errors.New("rootfs message without its job")
-		}
-		m.Rootfs = j.Rootfs
 	}
 	return m, nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/berthrun/berth/internal/trace"
-	"github.com/berthrun/berth/libcontainer/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -17,17 +16,11 @@ func TestSyncRoundTrip(t *testing.T) {
 	cfg := &Config{ID: "c1", Rootfs: "/r", Spec: &specs.Spec{
 		Process: &specs.Process{Args: []string{"sh"}, Cwd: "/"}, Linux: &specs.Linux{},
 	}}
-	job := &rootfsJob{
-		Plan:      rootfs.Plan{Root: "/r", Mounts: []specs.Mount{{Destination: "/proc", Type: "proc"}}},
-		OwnMounts: true, Hostname: "h", Cwd: "/w", Arg0: "sh", Env: []string{"PATH=/bin"},
-		Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, HookState: &specs.State{ID: "c1"},
-	}
 	tests := []*message{
 		{Type: wire.SyncPID, Pid: 42},
 		{Type: wire.SyncError, Msg: "rootfs: mounts[0]: boom"},
 		{Type: wire.SyncTrace, Trace: []trace.Span{{Point: "init:config", Phase: 3, Total: 5}}},
 		{Type: wire.SyncConfig, Config: cfg, Init: &initParams{FifoFd: 5, Trace: true}},
-		{Type: wire.SyncRootfs, Rootfs: job},
 	}
 	for _, want := range tests {
 		parent, child, err := newSyncPair()
@@ -50,13 +43,12 @@ func TestSyncRoundTrip(t *testing.T) {
 	}
 }
 
-// TestDecodeMessageRefuses: a config or rootfs message without its payload,
+// TestDecodeMessageRefuses: a config message without its payload,
 // and a packet that is no JSON, are errors rather than nil payloads.
 func TestDecodeMessageRefuses(t *testing.T) {
 	tests := map[string]string{
 		`{"type":"config"}`:           "without its config",
 		`{"type":"config","init":{}}`: "without its config",
-		`{"type":"rootfs"}`:           "without its job",
 		`{"type":"pid","pid":"x"}`:    "cannot unmarshal",
 		`not json`:                    "invalid character",
 	}
@@ -75,10 +67,10 @@ func TestExpectOneOf(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{&message{Type: wire.SyncRootfs, Rootfs: &rootfsJob{}}, []string{wire.SyncConfig, wire.SyncRootfs}, ""},
-		{&message{Type: wire.SyncError, Msg: "init: boom"}, []string{wire.SyncConfig, wire.SyncRootfs}, "init: boom"},
+		{&message{Type: wire.SyncHooks}, []string{wire.SyncHooks, wire.SyncReady}, ""},
+		{&message{Type: wire.SyncError, Msg: "init: boom"}, []string{wire.SyncConfig}, "init: boom"},
 		{&message{Type: wire.SyncReady}, []string{wire.SyncHooks}, `sync: got "ready", want "hooks"`},
-		{&message{Type: wire.SyncReady}, []string{wire.SyncConfig, wire.SyncRootfs}, `sync: got "ready", want "config" or "rootfs"`},
+		{&message{Type: wire.SyncReady}, []string{wire.SyncConfig, wire.SyncHooks}, `sync: got "ready", want "config" or "hooks"`},
 	}
 	for _, tt := range tests {
 		parent, child, err := newSyncPair()

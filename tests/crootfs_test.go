@@ -23,9 +23,9 @@ import (
 var (
 	cRootfs  = []string{"BERTH_TRACE=1"}
 	goRootfs = []string{"BERTH_TRACE=1", "BERTH_NO_CROOTFS=1"}
-	// cHostile skips the parent's symlink pre-check: the C code meets the
-	// image's symlinks as if they appeared after the check.
-	cHostile = []string{"BERTH_TRACE=1", "BERTH_TEST_CROOTFS_SYMLINKS=1"}
+	// cHostile: the C code meets the image's symlinks itself (the parent
+	// no longer looks at the rootfs before choosing the builder).
+	cHostile = cRootfs
 )
 
 // rootProbe prints what the rootfs builder decides: the mount table
@@ -166,11 +166,48 @@ func rootCases() []rootCase {
 				`b=$(sed -n 's/.*"bundle": *"\([^"]*\)".*/\1/p'); echo hooked > "$b/rootfs/hooked"`}}}}
 		}, probe: "cat /hooked", want: "hooked"},
 		{name: "propagation-rprivate", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "rprivate" }},
+		// Shared or non-recursive: the rootfs's parent mount may stay
+		// shared, and crootfs.c reads the mount table to make it private.
+		{name: "propagation-private", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "private" }},
+		{name: "propagation-shared", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "shared" },
+			want: "shared:N"},
+		{name: "propagation-rshared", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "rshared" },
+			want: "shared:N"},
 		{name: "propagation-runbindable", modify: func(_ *testing.T, _ *env, s *specs.Spec) { s.Linux.RootfsPropagation = "runbindable" },
 			want: "unbindable"},
 		{name: "bind-flags-as-options", modify: flaggedBind("bind", "ro"), want: "/tmp/f ro,noatime"},
 		{name: "bind-keeps-host-flags", modify: flaggedBind("rbind"), want: "/tmp/f rw,nosuid,nodev,noexec,noatime"},
 		{name: "bind-atime-option", modify: flaggedBind("rbind", "relatime", "exec"), want: "/tmp/f rw,relatime"},
+		// A symlink of the image on a destination's path is followed
+		// inside the root by the C code (no Go fallback).
+		{name: "symlink-on-destination", modify: addMount(specs.Mount{Destination: "/linkdir/x", Type: "tmpfs", Source: "tmpfs"}),
+			image: func(t *testing.T, b string) { symlink(t, filepath.Join(b, "rootfs"), "linkdir", "/mnt") },
+			probe: "stat -f -c %T /mnt/x", want: "/mnt/x rw"},
+		// lxcfs's way: a file bound over one of the procfs files that may
+		// be covered.
+		{name: "proc-overmount", modify: func(t *testing.T, e *env, s *specs.Spec) {
+			f := filepath.Join(hostDir(t, e, "uptime", "4242.00 1.00\n"), "hello.txt")
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/proc/uptime", Type: "bind", Source: f, Options: []string{"bind", "ro"}})
+		}, probe: "cat /proc/uptime", want: "4242.00 1.00"},
+		// No /dev mounted: the nodes go into the image's own /dev.
+		{name: "image-dev", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			withoutDevMounts(s)
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200, FileMode: &fm}}
+		}, image: func(t *testing.T, b string) { writeFile(t, filepath.Join(b, "rootfs/dev/null"), "not a device\n") },
+			want: "crw------- 0 0 a:c8 /dev/net/tun\ncrw-rw-rw- 0 0 1:3 /dev/null"},
+		// A bind source inside the rootfs is the image's: its symlink to
+		// /etc leads to the image's /etc, not the host's.
+		{name: "bind-source-in-rootfs", modify: addMount(specs.Mount{Destination: "/mnt/e", Type: "bind", Source: "rootfs/evil", Options: []string{"rbind", "ro"}}),
+			image: func(t *testing.T, b string) {
+				writeFile(t, filepath.Join(b, "rootfs/etc/marker"), "in-image\n")
+				symlink(t, filepath.Join(b, "rootfs"), "evil", "/etc")
+			}, probe: "cat /mnt/e/marker", want: "in-image"},
+		{name: "tmpcopyup", modify: addMount(specs.Mount{Destination: "/home", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "noexec"}}),
+			probe: "find /home | sort | while read -r f; do stat -c '%A %u %g %N' \"$f\"; done", want: "/home rw,noexec"},
+		{name: "remount", modify: func(_ *testing.T, _ *env, s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}},
+				specs.Mount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"remount", "ro", "size=2m"}})
+		}, want: "/scratch ro,relatime - tmpfs tmpfs ro,size=2048k"},
 		{name: "userns", modify: func(t *testing.T, e *env, s *specs.Spec) {
 			userMapped(s)
 			flaggedBind("bind", "ro")(t, e, s)
@@ -226,29 +263,7 @@ func TestCRootfsRefusalsUseGo(t *testing.T) {
 		image  func(t *testing.T, rootfs string)
 		reason string // of the create:rootfs-by-go trace point
 		want   string // in the container's output
-	}{
-		{"tmpcopyup", func() *specs.Spec {
-			s := sh("ls /home; stat -f -c %T /home")
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/home", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}})
-			return s
-		}, nil, "mounts[7]: tmpcopyup", "user\ntmpfs"},
-		{"symlink on a destination", func() *specs.Spec {
-			s := sh("stat -f -c %T /mnt/x")
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/linkdir/x", Type: "tmpfs", Source: "tmpfs"})
-			return s
-		}, func(t *testing.T, rootfs string) {
-			if err := os.Symlink("/mnt", filepath.Join(rootfs, "linkdir")); err != nil {
-				t.Fatal(err)
-			}
-		}, "mounts[7]: a symlink on the path of", "tmpfs"},
-		// Non-recursive: the rootfs's parent mount may stay shared, and
-		// only the Go builder reads the mount table to make it private.
-		{"private propagation", func() *specs.Spec {
-			s := sh("echo ran")
-			s.Linux.RootfsPropagation = "private"
-			return s
-		}, nil, "linux.rootfsPropagation", "ran"},
-	} {
+	}{} {
 		b := e.bundle(tt.spec())
 		if tt.image != nil {
 			tt.image(t, filepath.Join(b, "rootfs"))

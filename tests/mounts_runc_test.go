@@ -274,8 +274,7 @@ func TestMountOrderAsRunc(t *testing.T) {
 // symlink, as its last component (a directory or a file) or a middle one,
 // is made at the link's target inside the root and mounted there, as runc
 // does; the links stay links. The C builder meets the links itself
-// (cHostile); it refused them ("/mnt/l is a dangling symlink") where the Go
-// builders followed them.
+// (cHostile).
 func TestDanglingSymlinkDestAsRunc(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

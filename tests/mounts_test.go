@@ -603,9 +603,8 @@ func TestMountDestinationSymlink(t *testing.T) {
 // directory of the image, or dangling) is refused as runc refuses it: procfs
 // and sysfs are only mounted on an ordinary directory, so that they land
 // where maskedPaths and readonlyPaths name them. Every builder refuses it:
-// the Go helper (which the C init hands such an image to), the Go init, and
-// the C builder meeting the symlink itself (BERTH_TEST_CROOTFS_SYMLINKS=1,
-// as if the image changed after the parent's check). The error names the
+// the Go helper, the Go init, and the C builder, which meets the symlink
+// itself (the parent does not look at the image first). The error names the
 // mount; the harness checks nothing is left behind.
 func TestProcSysSymlinkRefused(t *testing.T) {
 	t.Parallel()

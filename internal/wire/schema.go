@@ -133,7 +133,6 @@ var Plan = Message{
 		{15, "rootfs", []Arg{a("program", Bytes)}, "a rootfs program: pid 1 builds the root itself"},
 		{16, "apparmor", strs("profile"), "the AppArmor profile the execve enters"},
 		{17, "start_hooks", []Arg{a("hooks", Bytes)}, "a hooks message: the startContainer hooks, run after start"},
-		{18, "hook_state", nil, "after the rootfs helper, read the hookstate packet the parent sent after hooks-done"},
 	},
 	Enums: []Enum{{Go: "Plan", C: "MODE", Names: []string{"exec", "create", "run"}, Values: []uint32{1, 2, 3}}},
 }
@@ -173,8 +172,19 @@ var Rootfs = Message{
 		{25, "fs_dir", join([]Arg{a("flags", U64)}, strs("dest", "source", "fstype", "data")),
 			"as FS, on a destination that must be an ordinary directory"},
 		{26, "ro_mount", strs("dest"), "make the mount at this destination read-only"},
-		{27, "hook_state", nil, "read the hookstate packet the parent sends after hooks-done"},
-		{28, "create_hooks", []Arg{a("hooks", Bytes)}, "a hooks message: the createContainer hooks, run in the root"},
+		{27, "remount", join([]Arg{a("flags", U64), a("set", U64), a("clear", U64)},
+			strs("dest", "source", "fstype", "data")),
+			"change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)"},
+		{28, "copyup", join([]Arg{a("flags", U64), a("set", U64), a("clear", U64)},
+			strs("dest", "source", "fstype", "data")),
+			"mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear"},
+		{29, "parent_private", strs("root"), "make the mount holding root private if it is shared"},
+		{30, "move_root", nil, "no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot"},
+		{31, "chroot", strs("path"), "no mount namespace of its own: chroot into path, mount nothing"},
+		{32, "bind_in_root", join([]Arg{a("flags", U64), a("set", U64), a("clear", U64)}, strs("dest", "source"),
+			[]Arg{a("slot", U32)}), "as bind, with a source inside the rootfs, resolved in the root (slot 0)"},
+		{33, "hook_state", nil, "read the hookstate packet the parent sends after hooks-done"},
+		{34, "create_hooks", []Arg{a("hooks", Bytes)}, "a hooks message: the createContainer hooks, run in the root"},
 	},
 }
 
@@ -253,7 +263,6 @@ var Sync = Message{
 	Records: []Record{
 		{Name: "pid", Doc: "nsenter → parent: the init's host pid"},
 		{Name: "config", Doc: "parent → init: what to build"},
-		{Name: "rootfs", Doc: "parent → the C init's rootfs helper: the root to build"},
 		{Name: "hooks", Doc: "init → parent: run prestart/createRuntime"},
 		{Name: "hooks-done", Doc: "parent → init: those hooks passed"},
 		{Name: "ready", Doc: "init → parent: created, waiting for start"},
@@ -261,7 +270,7 @@ var Sync = Message{
 		{Name: "seccomp-fd", Doc: "init → parent: the seccomp notify listener"},
 		{Name: "agent-has", Doc: "parent → init: the agent has the listener"},
 		{Name: "error", Doc: "either way: the step that failed and why"},
-		{Name: "trace", Doc: "rootfs helper → parent: its phases"},
+		{Name: "trace", Doc: "init → parent: its phases, before ready"},
 	},
 	Keys: []string{"type", "pid", "msg", "hostsrc"},
 }

@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "3c6011e0c3ddb394"
+const SchemaHash = "5fccbe7f22fec67d"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -26,7 +26,6 @@ const (
 	PlanRootfs     uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
 	PlanApparmor   uint32 = 16 // string profile: the AppArmor profile the execve enters
 	PlanStartHooks uint32 = 17 // bytes hooks: a hooks message: the startContainer hooks, run after start
-	PlanHookState  uint32 = 18 // empty: after the rootfs helper, read the hookstate packet the parent sent after hooks-done
 )
 
 const (
@@ -173,44 +172,44 @@ func (w *PlanWriter) StartHooks(hooks []byte) {
 	w.e.end(start)
 }
 
-// HookState appends one hook_state record (PlanHookState): empty: after the rootfs helper, read the hookstate packet the parent sent after hooks-done.
-func (w *PlanWriter) HookState() {
-	start := w.e.begin(PlanHookState)
-	w.e.end(start)
-}
-
 // rootfs (the rootfs program).
 const RfVersion = 1
 
 const (
-	RfCtx         uint32 = 1  // string ctx: what the next steps' errors are about
-	RfPropagation uint32 = 2  // u64 flags: propagation of / in the new namespace
-	RfRoot        uint32 = 3  // string path: host path of the root: bind it on itself, open it
-	RfFS          uint32 = 4  // u64 flags, string dest, string source, string fstype, string data
-	RfBind        uint32 = 5  // u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: slot: 1-based host-opened source, 0: open source here
-	RfMntProp     uint32 = 6  // u64 flags: propagation of the last mount
-	RfMntAttr     uint32 = 7  // u64 set, u64 clear: recursive attributes of the last mount
-	RfCgTmpfs     uint32 = 8  // u64 flags, string dest: the tmpfs holding v1 hierarchies
-	RfCgBind      uint32 = 9  // u64 set, u64 clear, string name, string hostdir
-	RfCgFS        uint32 = 10 // u64 flags, string name, string fstype, string data
-	RfCgLink      uint32 = 11 // string name, string target
-	RfCgDone      uint32 = 12 // u64 set, u64 clear: remount the tmpfs read-only if set says so
-	RfDev         uint32 = 13 // u32 type, u32 major, u32 minor, u32 mode, u32 uid, u32 gid, u32 userns, string path
-	RfDevlinks    uint32 = 14 // u32 kcore: add /dev/core
-	RfHooks       uint32 = 15 // empty: tell the parent to run its hooks, wait for it
-	RfPivot       uint32 = 16 // empty: pivot_root into the root, detach the old one
-	RfHostname    uint32 = 17 // string name
-	RfDomainname  uint32 = 18 // string name
-	RfSysctl      uint32 = 19 // string path, string value: path below /proc/sys
-	RfMkcwd       uint32 = 20 // string cwd: make the cwd if missing
-	RfRoRoot      uint32 = 21 // empty: remount / read-only
-	RfMask        uint32 = 22 // string path
-	RfRoPath      uint32 = 23 // string path
-	RfFinalProp   uint32 = 24 // u64 flags: propagation of / inside the new root
-	RfFSDir       uint32 = 25 // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
-	RfRoMount     uint32 = 26 // string dest: make the mount at this destination read-only
-	RfHookState   uint32 = 27 // empty: read the hookstate packet the parent sends after hooks-done
-	RfCreateHooks uint32 = 28 // bytes hooks: a hooks message: the createContainer hooks, run in the root
+	RfCtx           uint32 = 1  // string ctx: what the next steps' errors are about
+	RfPropagation   uint32 = 2  // u64 flags: propagation of / in the new namespace
+	RfRoot          uint32 = 3  // string path: host path of the root: bind it on itself, open it
+	RfFS            uint32 = 4  // u64 flags, string dest, string source, string fstype, string data
+	RfBind          uint32 = 5  // u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: slot: 1-based host-opened source, 0: open source here
+	RfMntProp       uint32 = 6  // u64 flags: propagation of the last mount
+	RfMntAttr       uint32 = 7  // u64 set, u64 clear: recursive attributes of the last mount
+	RfCgTmpfs       uint32 = 8  // u64 flags, string dest: the tmpfs holding v1 hierarchies
+	RfCgBind        uint32 = 9  // u64 set, u64 clear, string name, string hostdir
+	RfCgFS          uint32 = 10 // u64 flags, string name, string fstype, string data
+	RfCgLink        uint32 = 11 // string name, string target
+	RfCgDone        uint32 = 12 // u64 set, u64 clear: remount the tmpfs read-only if set says so
+	RfDev           uint32 = 13 // u32 type, u32 major, u32 minor, u32 mode, u32 uid, u32 gid, u32 userns, string path
+	RfDevlinks      uint32 = 14 // u32 kcore: add /dev/core
+	RfHooks         uint32 = 15 // empty: tell the parent to run its hooks, wait for it
+	RfPivot         uint32 = 16 // empty: pivot_root into the root, detach the old one
+	RfHostname      uint32 = 17 // string name
+	RfDomainname    uint32 = 18 // string name
+	RfSysctl        uint32 = 19 // string path, string value: path below /proc/sys
+	RfMkcwd         uint32 = 20 // string cwd: make the cwd if missing
+	RfRoRoot        uint32 = 21 // empty: remount / read-only
+	RfMask          uint32 = 22 // string path
+	RfRoPath        uint32 = 23 // string path
+	RfFinalProp     uint32 = 24 // u64 flags: propagation of / inside the new root
+	RfFSDir         uint32 = 25 // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
+	RfRoMount       uint32 = 26 // string dest: make the mount at this destination read-only
+	RfRemount       uint32 = 27 // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)
+	RfCopyup        uint32 = 28 // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear
+	RfParentPrivate uint32 = 29 // string root: make the mount holding root private if it is shared
+	RfMoveRoot      uint32 = 30 // empty: no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot
+	RfChroot        uint32 = 31 // string path: no mount namespace of its own: chroot into path, mount nothing
+	RfBindInRoot    uint32 = 32 // u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: as bind, with a source inside the rootfs, resolved in the root (slot 0)
+	RfHookState     uint32 = 33 // empty: read the hookstate packet the parent sends after hooks-done
+	RfCreateHooks   uint32 = 34 // bytes hooks: a hooks message: the createContainer hooks, run in the root
 )
 
 // RfWriter appends rootfs records (the rootfs program), each with the kinds the schema declares.
@@ -429,6 +428,64 @@ func (w *RfWriter) FSDir(flags uint64, dest string, source string, fstype string
 func (w *RfWriter) RoMount(dest string) {
 	start := w.e.begin(RfRoMount)
 	w.e.str(dest)
+	w.e.end(start)
+}
+
+// Remount appends one remount record (RfRemount): u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags).
+func (w *RfWriter) Remount(flags uint64, set uint64, clear uint64, dest string, source string, fstype string, data string) {
+	start := w.e.begin(RfRemount)
+	w.e.u64(flags)
+	w.e.u64(set)
+	w.e.u64(clear)
+	w.e.str(dest)
+	w.e.str(source)
+	w.e.str(fstype)
+	w.e.str(data)
+	w.e.end(start)
+}
+
+// Copyup appends one copyup record (RfCopyup): u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear.
+func (w *RfWriter) Copyup(flags uint64, set uint64, clear uint64, dest string, source string, fstype string, data string) {
+	start := w.e.begin(RfCopyup)
+	w.e.u64(flags)
+	w.e.u64(set)
+	w.e.u64(clear)
+	w.e.str(dest)
+	w.e.str(source)
+	w.e.str(fstype)
+	w.e.str(data)
+	w.e.end(start)
+}
+
+// ParentPrivate appends one parent_private record (RfParentPrivate): string root: make the mount holding root private if it is shared.
+func (w *RfWriter) ParentPrivate(root string) {
+	start := w.e.begin(RfParentPrivate)
+	w.e.str(root)
+	w.e.end(start)
+}
+
+// MoveRoot appends one move_root record (RfMoveRoot): empty: no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot.
+func (w *RfWriter) MoveRoot() {
+	start := w.e.begin(RfMoveRoot)
+	w.e.end(start)
+}
+
+// Chroot appends one chroot record (RfChroot): string path: no mount namespace of its own: chroot into path, mount nothing.
+func (w *RfWriter) Chroot(path string) {
+	start := w.e.begin(RfChroot)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// BindInRoot appends one bind_in_root record (RfBindInRoot): u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: as bind, with a source inside the rootfs, resolved in the root (slot 0).
+func (w *RfWriter) BindInRoot(flags uint64, set uint64, clear uint64, dest string, source string, slot uint32) {
+	start := w.e.begin(RfBindInRoot)
+	w.e.u64(flags)
+	w.e.u64(set)
+	w.e.u64(clear)
+	w.e.str(dest)
+	w.e.str(source)
+	w.e.u32(slot)
 	w.e.end(start)
 }
 
@@ -678,7 +735,6 @@ const SyncVersion = 1
 const (
 	SyncPID        = "pid"        // nsenter → parent: the init's host pid
 	SyncConfig     = "config"     // parent → init: what to build
-	SyncRootfs     = "rootfs"     // parent → the C init's rootfs helper: the root to build
 	SyncHooks      = "hooks"      // init → parent: run prestart/createRuntime
 	SyncHooksDone  = "hooks-done" // parent → init: those hooks passed
 	SyncReady      = "ready"      // init → parent: created, waiting for start
@@ -686,7 +742,7 @@ const (
 	SyncSeccompFd  = "seccomp-fd" // init → parent: the seccomp notify listener
 	SyncAgentHas   = "agent-has"  // parent → init: the agent has the listener
 	SyncError      = "error"      // either way: the step that failed and why
-	SyncTrace      = "trace"      // rootfs helper → parent: its phases
+	SyncTrace      = "trace"      // init → parent: its phases, before ready
 	SyncKeyType    = "type"
 	SyncKeyPID     = "pid"
 	SyncKeyMsg     = "msg"

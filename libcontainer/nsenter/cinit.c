@@ -10,12 +10,9 @@
 //   exec:        the cloned child applies the plan and execs; no Go runtime
 //                starts inside the container at all.
 //   create, run: the cloned child (the container's pid 1) builds the root
-//                filesystem: itself, from the rootfs program the plan
-//                carries (crootfs.c), or, when the parent sent none, by
-//                forking a helper that returns into Go and builds it as
-//                before (mounts, hooks, pivot_root, sysctls; pivot_root
-//                moves pid 1's root along with the helper's). Then pid 1
-//                applies the plan, says "ready", waits for start and execs.
+//                filesystem from the rootfs program the plan carries
+//                (crootfs.c). Then it applies the plan, says "ready",
+//                waits for start and execs.
 //                What waits in "created" is this C code.
 //
 // The order of the steps is the Go init's (process.go, init.go), so both
@@ -87,7 +84,6 @@ struct cinit_plan {
 	uint32_t rootfs_len;
 	char *start_hooks; // a hooks message (chooks.c)
 	uint32_t start_hooks_len;
-	int hook_state;
 };
 
 static char *str_of(struct wire_rec *r)
@@ -161,7 +157,6 @@ static void parse_one(struct cinit_plan *p, struct wire_rec *r)
 	case PLAN_ROOTFS: p->rootfs = r->d; p->rootfs_len = r->len; break;
 	case PLAN_APPARMOR: p->apparmor = wire_str(r); break;
 	case PLAN_START_HOOKS: p->start_hooks = r->d; p->start_hooks_len = r->len; break;
-	case PLAN_HOOK_STATE: p->hook_state = 1; break;
 	}
 }
 
@@ -587,70 +582,6 @@ static void write_oom(struct cinit_plan *p, int fd)
 	close(fd);
 }
 
-// wait_helper reaps the Go helper. It reported its own error, if any, to the
-// parent; pid 1 only follows it out. (Letting the helper stop itself with
-// SIGSTOP and reaping it later saves its teardown, ~1 ms, but job control
-// can continue a stopped process behind our back: the kernel sends SIGHUP
-// and SIGCONT to an orphaned process group with a stopped member.)
-static void wait_helper(pid_t helper)
-{
-	int status;
-	while (waitpid(helper, &status, 0) < 0)
-		if (errno != EINTR)
-			berth_fail("wait for the rootfs helper");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		_exit(1);
-}
-
-// fork_helper returns 0 in the helper, which goes on into Go.
-static pid_t fork_helper(void)
-{
-	pid_t self = getpid();
-	pid_t helper = fork();
-	if (helper < 0)
-		berth_fail("fork the rootfs helper");
-	if (helper == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		if (getppid() != self)
-			_exit(1);
-	}
-	return helper;
-}
-
-// enter_new_root checks that the helper's pivot_root moved this process's
-// root too (it moves every process whose root was the old one), and leaves
-// the old cwd, which is in the host's tree.
-static void enter_new_root(const struct stat *host_root)
-{
-	struct stat st;
-	if (stat("/", &st) < 0)
-		berth_fail("stat /");
-	if (st.st_dev == host_root->st_dev && st.st_ino == host_root->st_ino)
-		berth_failx("rootfs: pid 1 is still in the host's root after pivot_root");
-	if (chdir("/") < 0)
-		berth_fail("chdir /");
-}
-
-// build_in_helper has the Go helper build the root. It returns 0 in pid 1
-// once the helper is done, and 1 in the helper, which goes on into Go.
-static int build_in_helper(int fddir, int oomfd)
-{
-	struct stat host_root;
-	if (stat("/", &host_root) < 0)
-		berth_fail("stat /");
-	pid_t helper = fork_helper();
-	if (helper == 0) {
-		if (fddir >= 0)
-			close(fddir);
-		if (oomfd >= 0)
-			close(oomfd);
-		return 1;
-	}
-	wait_helper(helper);
-	enter_new_root(&host_root);
-	return 0;
-}
-
 static void run_exec(struct cinit_plan *p)
 {
 	set_rlimits(p);
@@ -672,12 +603,11 @@ void cinit_run(struct cinit_plan *p)
 	if (p->fifo_fd >= 0 && (fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		berth_fail("open /proc/self/fd");
 	int oomfd = open_oom(p);
-	if (p->rootfs != NULL)
-		crootfs_build(p->rootfs, p->rootfs_len);
-	else if (build_in_helper(fddir, oomfd))
-		return;
-	if (p->hook_state)
-		chooks_recv_state();
+	// The parent sends a create or run plan only with its rootfs program
+	// (libcontainer/create.go): there is no Go helper to build the root.
+	if (p->rootfs == NULL)
+		berth_failx("rootfs: the plan has no rootfs program");
+	crootfs_build(p->rootfs, p->rootfs_len);
 	berth_close_hostsrc();
 	write_oom(p, oomfd);
 	set_rlimits(p);

@@ -39,7 +39,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "ccopyup.h"
 #include "chooks.h"
+#include "cmountinfo.h"
 #include "nsexec.h"
 #include "syncmsg.h"
 #include "wire.h"
@@ -566,8 +568,28 @@ static int same_file(int a, int b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+// proc_overmountable are the only procfs files a spec mount may cover
+// (rootfs/procdest.go): the ones lxcfs and its kind virtualise. Covering
+// anything else in the container's /proc (attr/, sys/, self/...) can
+// disable what is written there later (CVE-2019-16884, CVE-2019-19921).
+static int proc_overmountable(const char *path)
+{
+	static const char *const ok[] = {
+		"/proc/cpuinfo", "/proc/diskstats", "/proc/loadavg", "/proc/meminfo",
+		"/proc/slabinfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+		"/proc/pressure/cpu", "/proc/pressure/io", "/proc/pressure/memory",
+		"/proc/sys/kernel/ns_last_pid",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(path, ok[i]) == 0)
+			return 1;
+	return 0;
+}
+
 // check_destination refuses a destination that resolved to the root or
-// into a procfs (the parent hands C no destination under /proc).
+// into a procfs, but for the files proc_overmountable lists. The path is
+// the kernel's name of the resolved handle, so a symlink cannot dress up
+// /proc/self/attr as /proc/cpuinfo.
 static void check_destination(struct build *b, int dst)
 {
 	struct statfs sf;
@@ -578,7 +600,8 @@ static void check_destination(struct build *b, int dst)
 	if (sf.f_type == PROC_SUPER_MAGIC) {
 		char path[PATH_MAX];
 		in_root_path(b, dst, path, sizeof(path));
-		rfailx("refusing to mount over procfs path \"%s\"", path);
+		if (!proc_overmountable(path))
+			rfailx("refusing to mount over procfs path \"%s\"", path);
 	}
 }
 
@@ -669,7 +692,9 @@ static void do_fs(struct build *b, struct wire_rec *r, int ordinary)
 	set_last(b, dst);
 }
 
-static void do_bind(struct build *b, struct wire_rec *r)
+// do_bind binds a source onto dest; in_root: the source is a path inside
+// the rootfs, the image's to shape, resolved in the root like a destination.
+static void do_bind(struct build *b, struct wire_rec *r, int in_root)
 {
 	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
 	const char *dest = wire_str(r), *source = wire_str(r);
@@ -680,9 +705,16 @@ static void do_bind(struct build *b, struct wire_rec *r)
 	// clone, attached with move_mount; any other is opened here.
 	if (slot > (uint32_t)berth_nhostsrc)
 		rfail("bind %s: no host-opened source in slot %u", source, slot);
-	int src = slot ? fcntl(berth_hostsrc[slot - 1], F_DUPFD_CLOEXEC, 3) : open(source, O_PATH | O_CLOEXEC);
-	if (src < 0)
-		rfail("open source \"%s\"", source);
+	int src;
+	if (in_root) {
+		src = open_in_root(b, source);
+		if (src < 0)
+			rfail("open source \"%s\" in the rootfs", source);
+	} else {
+		src = slot ? fcntl(berth_hostsrc[slot - 1], F_DUPFD_CLOEXEC, 3) : open(source, O_PATH | O_CLOEXEC);
+		if (src < 0)
+			rfail("open source \"%s\"", source);
+	}
 	int dst = type_of(src) == S_IFDIR ? mkdir_all(b, dest) : mkfile(b, dest);
 	check_destination(b, dst);
 	check_procfs(b);
@@ -707,6 +739,72 @@ static void do_bind(struct build *b, struct wire_rec *r)
 		rfailx("%s", why);
 	if (want != (have & PER_MOUNT_FLAGS))
 		set_bind_flags(last_mount(b), have, set, clr, want, locked);
+}
+
+// set_last_mount records a mount whose root is mnt (not a directory it
+// covers): what follows changes mnt itself.
+static void set_last_mount(struct build *b, int mnt)
+{
+	set_last(b, -1);
+	b->last_mnt = mnt;
+}
+
+// do_remount changes an existing mount at dest (the "remount" option,
+// rootfs/mount.go's remountExisting): a bind remount carries over the
+// per-mount flags the options do not mention; a filesystem remount gets
+// the flags and data as given.
+static void do_remount(struct build *b, struct wire_rec *r)
+{
+	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
+	const char *dest = wire_str(r), *source = wire_str(r);
+	const char *fstype = wire_str(r), *data = wire_str(r);
+	char p[64];
+
+	int dst = open_in_root(b, dest);
+	if (dst < 0)
+		rfail("openat2 in root %s", dest);
+	check_procfs(b);
+	if (flags & MS_BIND)
+		flags = MS_REMOUNT | MS_BIND | remount_flags(flags_of(dst), set, clr);
+	fd_path(p, sizeof(p), dst);
+	if (mount(source, p, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0)
+		rfail("remount");
+	set_last_mount(b, dst);
+}
+
+// do_copyup mounts a tmpfs on dest and copies what dest held into it
+// (rootfs/tmpcopyup.go; ccopyup.c copies), writable while it copies; the
+// per-mount flags of the options are applied after the copy.
+static void do_copyup(struct build *b, struct wire_rec *r)
+{
+	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
+	const char *dest = wire_str(r), *source = wire_str(r);
+	const char *fstype = wire_str(r), *data = wire_str(r);
+	char p[64], opts[4096];
+	struct copyup_err e = { "" };
+
+	int dst = tmpfs_dir(b, dest, data, opts, sizeof(opts));
+	check_destination(b, dst);
+	check_procfs(b);
+	fd_path(p, sizeof(p), dst);
+	// A readable handle of the directory about to be covered.
+	int old = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (old < 0)
+		rfail("tmpcopyup: open the old content");
+	if (mount(source, p, fstype, flags, *opts ? opts : NULL) < 0)
+		rfail("mount %s", fstype);
+	set_last(b, dst);
+	int mnt = last_mount(b);
+	fd_path(p, sizeof(p), mnt);
+	int dir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		rfail("tmpcopyup: open the tmpfs");
+	if (copyup_tree(old, dir, &e) < 0)
+		rfail("tmpcopyup: %s", e.what);
+	close(dir);
+	close(old);
+	if (set & PER_MOUNT_FLAGS)
+		bind_remount(mnt, set, clr);
 }
 
 static void do_mnt_prop(struct build *b, struct wire_rec *r)
@@ -890,7 +988,9 @@ static void do_dev(struct build *b, struct wire_rec *r)
 	const char *path = wire_str(r);
 	char dir[PATH_MAX];
 
-	copy_path(dir, path);
+	// Where the path leads in the root, through the image's symlinks, as
+	// rootfs/devices.go's createDevice makes it (/dev may be the image's).
+	canonical(b, path, dir);
 	char *slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir || slash[1] == '\0')
 		rfailx("device path \"%s\" is not below a directory", path);
@@ -942,6 +1042,120 @@ static void do_hooks(void)
 		berth_failx("sync: got %s, want hooks-done", buf);
 }
 
+// entered resets the build once the root is "/" (named so without asking
+// /proc).
+static void entered(struct build *b)
+{
+	close_fd(&b->root);
+	set_last(b, -1);
+	b->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->root < 0)
+		rfail("open /");
+	strcpy(b->link, "/");
+	b->proc_ok = 0; /* the container's /proc now */
+}
+
+// mountinfo returns this process's mount table, or fails naming why.
+static char *mountinfo(size_t *len, const char *why)
+{
+	char *buf = mountinfo_read(len);
+	if (buf == NULL)
+		rfail("%s: read the mount table", why);
+	return buf;
+}
+
+// do_parent_private makes the mount holding root private if it is shared
+// (rootfs/propagation.go's makeParentPrivate): pivot_root(2) and MS_MOVE
+// refuse a new root whose parent mount is shared, as it stays with a
+// shared or non-recursive rootfsPropagation.
+static void do_parent_private(const char *root)
+{
+	size_t len;
+	char *buf = mountinfo(&len, "make the rootfs parent private");
+	const char *cur = buf;
+	struct mnt_entry m, parent = { .point = "" };
+	int r;
+
+	while ((r = mountinfo_next(&cur, buf + len, &m)) > 0)
+		if (path_under(root, m.point) && strlen(m.point) >= strlen(parent.point))
+			parent = m;
+	free(buf);
+	if (r < 0)
+		rfailx("make the rootfs parent private: a line of the mount table cannot be read");
+	if (!parent.point[0] || !parent.shared)
+		return;
+	if (mount("", parent.point, NULL, MS_PRIVATE, NULL) < 0)
+		rfail("make the rootfs parent mount \"%s\" private", parent.point);
+}
+
+// hide_host_pseudofs removes from this mount namespace every whole procfs
+// and sysfs mount outside root before the root is moved over "/"
+// (rootfs/pivot.go's hideHostPseudoFS says why: the kernel lets a nested
+// user namespace mount a fresh procfs or sysfs only while one is fully
+// visible, and a moved root leaves the host's below it). Each is made a
+// slave first so the unmount stays here; one that is locked (inherited
+// into a user namespace) is covered with an empty read-only tmpfs.
+static void hide_host_pseudofs(const char *root)
+{
+	size_t len;
+	char *buf = mountinfo(&len, "no pivot_root");
+	const char *cur = buf;
+	struct mnt_entry m;
+	int r;
+
+	while ((r = mountinfo_next(&cur, buf + len, &m)) > 0) {
+		if (strcmp(m.root, "/") != 0 || (strcmp(m.fstype, "proc") && strcmp(m.fstype, "sysfs")) ||
+		    path_under(m.point, root))
+			continue;
+		if (mount("", m.point, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue; /* under a mount detached before it */
+			if (errno == EACCES)
+				rfail("no pivot_root: cannot reach the host's %s at %s to detach it (use pivot_root)",
+				      m.fstype, m.point);
+			rfail("no pivot_root: make the host's %s at %s a slave", m.fstype, m.point);
+		}
+		if (umount2(m.point, MNT_DETACH) == 0)
+			continue;
+		if (errno != EINVAL && errno != EPERM)
+			rfail("no pivot_root: detach the host's %s at %s", m.fstype, m.point);
+		if (mount("tmpfs", m.point, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0") < 0)
+			rfail("no pivot_root: cover the host's %s at %s", m.fstype, m.point);
+	}
+	free(buf);
+	if (r < 0)
+		rfailx("no pivot_root: a line of the mount table cannot be read");
+}
+
+// do_move_root is the NoPivot way in (rootfs/pivot.go's moveRoot): the
+// root mount is moved over "/" and chrooted into. The host's mounts stay
+// underneath, reachable only by escaping the chroot, which is why
+// pivot_root is the default.
+static void do_move_root(struct build *b)
+{
+	hide_host_pseudofs(b->root_path);
+	if (chdir(b->root_path) < 0)
+		rfail("chdir to the new root \"%s\"", b->root_path);
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		rfail("move the new root to /");
+	if (chroot(".") < 0)
+		rfail("chroot");
+	if (chdir("/") < 0)
+		rfail("chdir /");
+	entered(b);
+}
+
+// do_chroot: without a mount namespace of its own there is no root to
+// build (mounting would change the runtime's own mount table): as runc
+// does, the process is only chrooted into the rootfs.
+static void do_chroot(const char *path)
+{
+	if (chroot(path) < 0)
+		rfail("chroot %s", path);
+	if (chdir("/") < 0)
+		rfail("chdir /");
+}
+
 // do_pivot makes the root "/" with pivot_root(".", "."), which stacks the
 // old root on the new one, then detaches the old root (rootfs/pivot.go).
 static void do_pivot(struct build *b)
@@ -967,14 +1181,7 @@ static void do_pivot(struct build *b)
 		rfail("chdir /");
 	close(old);
 	close(nroot);
-	// From now on the root is "/", named so without asking /proc.
-	close_fd(&b->root);
-	set_last(b, -1);
-	b->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (b->root < 0)
-		rfail("open /");
-	strcpy(b->link, "/");
-	b->proc_ok = 0; /* the container's /proc now */
+	entered(b);
 }
 
 static void do_root(struct build *b, struct wire_rec *r)
@@ -1180,7 +1387,10 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_ROOT: do_root(b, r); break;
 	case RF_FS: do_fs(b, r, 0); break;
 	case RF_FS_DIR: do_fs(b, r, 1); break;
-	case RF_BIND: do_bind(b, r); break;
+	case RF_BIND: do_bind(b, r, 0); break;
+	case RF_BIND_IN_ROOT: do_bind(b, r, 1); break;
+	case RF_REMOUNT: do_remount(b, r); break;
+	case RF_COPYUP: do_copyup(b, r); break;
 	case RF_MNT_PROP: do_mnt_prop(b, r); break;
 	case RF_MNT_ATTR: do_mnt_attr(b, r); break;
 	case RF_CG_TMPFS: do_cg_tmpfs(b, r); break;
@@ -1194,6 +1404,9 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_HOOK_STATE: chooks_recv_state(); break;
 	case RF_CREATE_HOOKS: chooks_create(r->d, r->len, b->root_path); break;
 	case RF_PIVOT: do_pivot(b); break;
+	case RF_PARENT_PRIVATE: do_parent_private(wire_str(r)); break;
+	case RF_MOVE_ROOT: do_move_root(b); break;
+	case RF_CHROOT: do_chroot(wire_str(r)); break;
 	case RF_HOSTNAME: {
 		const char *h = wire_str(r);
 		if (sethostname(h, strlen(h)) < 0)

@@ -455,7 +455,7 @@ void berth_nsexec(void)
 			;
 		close(gate[0]);
 		cinit_run(plan);
-		return; /* the rootfs helper, into the Go runtime */
+		_exit(1); /* not reached: cinit_run execs the process or fails */
 	}
 	// The Go builders find the host's bind sources by these fd numbers,
 	// which the clone shares.

@@ -29,9 +29,8 @@ struct cinit_plan;
 // cinit_parse reads the process plan packet (cinit.c documents the format).
 // The plan keeps pointers into buf.
 struct cinit_plan *cinit_parse(char *buf, size_t len);
-// cinit_run takes over the cloned child. For exec it never returns; for
-// create and run it returns only in the forked helper, which goes on into
-// the Go runtime to build the root filesystem.
+// cinit_run takes over the cloned child: it builds the root (create, run),
+// applies the plan and execs the process; it never returns.
 void cinit_run(struct cinit_plan *p);
 // crootfs_build runs a rootfs program (crootfs.c) in the container's pid 1:
 // the mounts, the parent's hooks, pivot_root and the root's settings.

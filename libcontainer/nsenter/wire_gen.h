@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "3c6011e0c3ddb394"
+#define WIRE_SCHEMA_HASH "5fccbe7f22fec67d"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 'I' i64, 's' NUL-terminated string, 'a' u32s to the
@@ -42,7 +42,6 @@ enum {
 	PLAN_ROOTFS = 15, // bytes program: a rootfs program: pid 1 builds the root itself
 	PLAN_APPARMOR = 16, // string profile: the AppArmor profile the execve enters
 	PLAN_START_HOOKS = 17, // bytes hooks: a hooks message: the startContainer hooks, run after start
-	PLAN_HOOK_STATE = 18, // empty: after the rootfs helper, read the hookstate packet the parent sent after hooks-done
 };
 extern const struct wire_msg wire_plan;
 enum { MODE_EXEC = 1, MODE_CREATE = 2, MODE_RUN = 3, };
@@ -76,8 +75,14 @@ enum {
 	RF_FINAL_PROP = 24, // u64 flags: propagation of / inside the new root
 	RF_FS_DIR = 25, // u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory
 	RF_RO_MOUNT = 26, // string dest: make the mount at this destination read-only
-	RF_HOOK_STATE = 27, // empty: read the hookstate packet the parent sends after hooks-done
-	RF_CREATE_HOOKS = 28, // bytes hooks: a hooks message: the createContainer hooks, run in the root
+	RF_REMOUNT = 27, // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: change the existing mount at dest (MS_REMOUNT in flags; with MS_BIND, set and clear are its per-mount flags)
+	RF_COPYUP = 28, // u64 flags, u64 set, u64 clear, string dest, string source, string fstype, string data: mount a tmpfs with flags on dest, copy what dest held into it, then apply set/clear
+	RF_PARENT_PRIVATE = 29, // string root: make the mount holding root private if it is shared
+	RF_MOVE_ROOT = 30, // empty: no pivot_root: detach the host's procfs and sysfs, move the root over / and chroot
+	RF_CHROOT = 31, // string path: no mount namespace of its own: chroot into path, mount nothing
+	RF_BIND_IN_ROOT = 32, // u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: as bind, with a source inside the rootfs, resolved in the root (slot 0)
+	RF_HOOK_STATE = 33, // empty: read the hookstate packet the parent sends after hooks-done
+	RF_CREATE_HOOKS = 34, // bytes hooks: a hooks message: the createContainer hooks, run in the root
 };
 extern const struct wire_msg wire_rootfs;
 
@@ -149,7 +154,6 @@ extern const char *const wire_brief_names[F_COUNT];
 #define WIRE_SYNC_VERSION 1
 #define SYNC_PID "pid"
 #define SYNC_CONFIG "config"
-#define SYNC_ROOTFS "rootfs"
 #define SYNC_HOOKS "hooks"
 #define SYNC_HOOKS_DONE "hooks-done"
 #define SYNC_READY "ready"

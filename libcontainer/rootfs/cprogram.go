@@ -37,31 +37,31 @@ type CSettings struct {
 	// HookState: the parent sends the hooks' state after hooks-done (the
 	// C init runs createContainer or startContainer hooks).
 	HookState bool
+	// OwnMounts: the container has a mount namespace of its own. Without
+	// one there is no root to build (mounting would change the runtime's
+	// own mount table): as runc does, the process is only chrooted into
+	// the rootfs and the mounts are ignored.
+	OwnMounts bool
 }
 
 // CheckC says why p cannot be built by the C program, or nil if it can.
-// It reads the rootfs only to keep the two builders' results alike: a path
-// with a symlink on it goes to Go. The C code resolves every path safely
-// itself, dangling links as Go does (crootfs.c's canonical): the image can
-// change after this check. BERTH_TEST_CROOTFS_SYMLINKS=1
-// skips the symlink check, so that the tests can hand the C code a
-// hostile rootfs as if it had been changed in between.
+// It never reads the rootfs: the C code resolves every path inside the
+// root itself (openat2 RESOLVE_IN_ROOT), symlinks of the image and dangling
+// ones as Go does (crootfs.c's canonical), whatever the image is by then.
 func CheckC(p *Plan, s *CSettings) error {
 	switch {
 	case os.Getenv("BERTH_NO_CROOTFS") == "1":
 		return errors.New("BERTH_NO_CROOTFS=1")
-	case p.NoPivot:
-		return errors.New("no pivot_root")
 	case !filepath.IsAbs(p.Root):
 		return fmt.Errorf("root %q is not absolute", p.Root)
 	case !kernelHasOpenat2():
 		return errors.New("no openat2 in this kernel")
 	}
-	// A shared or non-recursive propagation can leave the rootfs's parent
-	// mount shared, which Prepare finds in the mount table and makes
-	// private (makeParentPrivate) so that pivot_root works.
-	if prop, err := rootPropagation(p.Propagation); err != nil || mayLeaveShared(prop) {
-		return fmt.Errorf("linux.rootfsPropagation %q", p.Propagation)
+	if _, err := rootPropagation(p.Propagation); err != nil {
+		return fmt.Errorf("linux.rootfsPropagation %q", p.Propagation) // Go reports it
+	}
+	if !s.OwnMounts {
+		return checkSysctlC(s) // nothing is mounted
 	}
 	for i := range p.Mounts {
 		if err := checkMountC(p, &p.Mounts[i], s.Bundle); err != nil {
@@ -71,6 +71,10 @@ func CheckC(p *Plan, s *CSettings) error {
 	if err := checkDevicesC(p); err != nil {
 		return err
 	}
+	return checkSysctlC(s)
+}
+
+func checkSysctlC(s *CSettings) error {
 	for key := range s.Sysctl {
 		if strings.ContainsAny(key, "/\x00") || key == "" {
 			return fmt.Errorf("sysctl %q", key)
@@ -86,12 +90,12 @@ func checkMountC(p *Plan, m *specs.Mount, bundle string) error {
 	}
 	dest := filepath.Clean("/" + m.Destination)
 	switch {
-	case dest == "/" || strings.HasPrefix(dest, "/proc/"):
+	case dest == "/":
 		return fmt.Errorf("destination %q", dest)
-	case o.TmpCopyUp || o.Flags&unix.MS_REMOUNT != 0:
-		return errors.New("tmpcopyup or remount")
-	case symlinkOnPath(p.Root, dest) && os.Getenv("BERTH_TEST_CROOTFS_SYMLINKS") != "1":
-		return fmt.Errorf("a symlink on the path of %q", dest)
+	case o.TmpCopyUp && m.Type != "tmpfs":
+		return errors.New("tmpcopyup on a mount that is no tmpfs") // Go reports it
+	case o.Flags&unix.MS_REMOUNT != 0:
+		return nil // no bind source to check: the mount exists
 	case m.Type == "cgroup" && o.Flags&unix.MS_BIND == 0:
 		var st unix.Statfs_t
 		if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
@@ -107,11 +111,18 @@ func checkMountC(p *Plan, m *specs.Mount, bundle string) error {
 	if m.Source == "" {
 		return errors.New("bind without a source")
 	}
-	src := bindSource(m.Source, bundle)
-	if src == p.Root || strings.HasPrefix(src, p.Root+"/") {
-		return errors.New("bind source in the rootfs")
-	}
 	return nil
+}
+
+// inRootSource returns the in-root path of a bind source inside the
+// rootfs: the image's to shape, so it is resolved inside the root like a
+// destination (a symlink there must not pull a host path in).
+func inRootSource(root, src string) (string, bool) {
+	root = filepath.Clean(root)
+	if src != root && !strings.HasPrefix(src, root+"/") {
+		return "", false
+	}
+	return filepath.Clean("/" + strings.TrimPrefix(src, root)), true
 }
 
 // bindSource makes a relative bind source absolute: it names a path in
@@ -123,51 +134,18 @@ func bindSource(src, bundle string) string {
 	return filepath.Join(bundle, src)
 }
 
-// symlinkOnPath reports whether a component of path, as far as it exists
-// under root, is a symlink.
-func symlinkOnPath(root, path string) bool {
-	cur := root
-	for _, part := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
-		cur += "/" + part
-		var st unix.Stat_t
-		if unix.Lstat(cur, &st) != nil {
-			return false
-		}
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			return true
-		}
-	}
-	return false
-}
-
-// checkDevicesC: the C code makes device nodes only in a /dev the spec
-// mounts afresh (nothing of the image is there) and at plain paths in it.
+// checkDevicesC: a device of a type the spec does not know is the Go
+// builder's to report.
 func checkDevicesC(p *Plan) error {
 	if !needsDev(p.Mounts) {
 		return nil
-	}
-	if !freshDev(p.Mounts) {
-		return errors.New("/dev is the image's")
 	}
 	for i, d := range p.Devices {
 		if _, err := deviceFileType(d.Type); err != nil {
 			return fmt.Errorf("linux.devices[%d]: %w", i, err)
 		}
-		if c := filepath.Clean("/" + d.Path); !strings.HasPrefix(c, "/dev/") || c != d.Path {
-			return fmt.Errorf("linux.devices[%d] path %q", i, d.Path)
-		}
 	}
 	return nil
-}
-
-// freshDev reports whether a filesystem (not a bind) is mounted on /dev.
-func freshDev(mounts []specs.Mount) bool {
-	for _, m := range mounts {
-		if filepath.Clean("/"+m.Destination) == "/dev" && m.Type != "bind" {
-			return true
-		}
-	}
-	return false
 }
 
 var openat2Probe = sync.OnceValue(func() bool {
@@ -184,12 +162,23 @@ func kernelHasOpenat2() bool { return openat2Probe() }
 // CompileC returns the program for a plan CheckC accepted.
 func CompileC(p *Plan, s *CSettings) []byte {
 	w := &wire.RfWriter{}
-	first, _ := rootPropagation(p.Propagation)
+	if !s.OwnMounts {
+		w.Ctx("rootfs")
+		compileHooks(w, s)
+		w.Chroot(filepath.Clean(p.Root))
+		compileSettings(w, s)
+		return w.Bytes()
+	}
+	prop, _ := rootPropagation(p.Propagation)
+	first := prop
 	if first&unix.MS_UNBINDABLE != 0 {
 		first = first&^unix.MS_UNBINDABLE | unix.MS_PRIVATE // see setHostRootPropagation
 	}
 	w.Ctx("rootfs")
 	w.Propagation(uint64(first))
+	if mayLeaveShared(prop) {
+		w.ParentPrivate(filepath.Clean(p.Root))
+	}
 	w.Root(filepath.Clean(p.Root))
 	srcs := HostSources(p, s.Bundle)
 	for i := range p.Mounts {
@@ -200,15 +189,13 @@ func CompileC(p *Plan, s *CSettings) []byte {
 	if needsDev(p.Mounts) {
 		compileDev(w, p)
 	}
-	w.Hooks()
-	if s.HookState {
-		w.HookState()
-	}
-	if s.CreateHooks != nil {
-		w.CreateHooks(s.CreateHooks)
-	}
+	compileHooks(w, s)
 	w.Ctx("rootfs")
-	w.Pivot()
+	if p.NoPivot {
+		w.MoveRoot()
+	} else {
+		w.Pivot()
+	}
 	compileSettings(w, s)
 	compileFinish(w, p)
 	return w.Bytes()
@@ -224,8 +211,18 @@ func compileMount(w *wire.RfWriter, p *Plan, i int, bundle string, slot uint32) 
 	}
 	dest := filepath.Clean("/" + m.Destination)
 	switch {
+	case o.Flags&unix.MS_REMOUNT != 0:
+		// remountExisting: the mount at dest changes its flags.
+		w.Remount(uint64(o.Flags&^propagationFlags), uint64(o.Flags), uint64(o.ClearFlags), dest, m.Source, m.Type, o.Data)
+	case o.TmpCopyUp:
+		compileCopyUp(w, m, &o, dest)
 	case m.Type == "bind" || o.Flags&unix.MS_BIND != 0:
-		bindRec(w, &o, dest, bindSource(m.Source, bundle), slot)
+		src := bindSource(m.Source, bundle)
+		if rel, ok := inRootSource(p.Root, src); ok {
+			w.BindInRoot(uint64(o.Flags&(unix.MS_BIND|unix.MS_REC)), uint64(o.Flags), uint64(o.ClearFlags), dest, rel, 0)
+			break
+		}
+		bindRec(w, &o, dest, src, slot)
 	case m.Type == "cgroup":
 		compileCgroup(w, p, &o, dest, hostCgroup2Under(p.Mounts, i))
 		return // it applies its own propagation
@@ -245,6 +242,21 @@ func compileMount(w *wire.RfWriter, p *Plan, i int, bundle string, slot uint32) 
 		}
 	}
 	afterMount(w, &o)
+}
+
+// compileCopyUp is mountTmpCopyUp's record: the tmpfs is mounted
+// writable, filled, then given the options' per-mount flags (but a
+// read-only one left for compileFinish, as for any tmpfs).
+func compileCopyUp(w *wire.RfWriter, m *specs.Mount, o *Options, dest string) {
+	set := o.Flags
+	if readonlyLater(m, o) {
+		set &^= unix.MS_RDONLY
+	}
+	src := m.Source
+	if src == "" {
+		src = m.Type
+	}
+	w.Copyup(uint64(set&^(perMountFlags|propagationFlags)), uint64(set&perMountFlags), uint64(o.ClearFlags), dest, src, m.Type, o.Data)
 }
 
 // bindRec: a bind of src onto dest, or of the host's clone in slot (1-based;
@@ -337,7 +349,19 @@ func devRec(w *wire.RfWriter, d *specs.LinuxDevice, userNS bool) {
 	if userNS {
 		ns = 1
 	}
-	w.Dev(typ, uint32(d.Major), uint32(d.Minor), mode, uid, gid, ns, filepath.Clean(d.Path))
+	w.Dev(typ, uint32(d.Major), uint32(d.Minor), mode, uid, gid, ns, filepath.Clean("/"+d.Path))
+}
+
+// compileHooks: the point where the parent's hooks run (hooks-done), then
+// the createContainer hooks, with their state, run by the C hook runner.
+func compileHooks(w *wire.RfWriter, s *CSettings) {
+	w.Hooks()
+	if s.HookState {
+		w.HookState()
+	}
+	if s.CreateHooks != nil {
+		w.CreateHooks(s.CreateHooks)
+	}
 }
 
 // compileSettings: setupRoot's hostname, domainname, sysctls and cwd.
@@ -359,8 +383,12 @@ func compileSettings(w *wire.RfWriter, s *CSettings) {
 		w.Ctx(fmt.Sprintf("linux.sysctl[%q]", k))
 		w.Sysctl(strings.ReplaceAll(k, ".", "/"), s.Sysctl[k])
 	}
-	w.Ctx(fmt.Sprintf("process.cwd %q", s.Cwd))
-	w.Mkcwd(s.Cwd)
+	if s.OwnMounts {
+		// As root, so that a non-root process user meets no permission
+		// surprise; not in the runtime's own mount namespace.
+		w.Ctx(fmt.Sprintf("process.cwd %q", s.Cwd))
+		w.Mkcwd(s.Cwd)
+	}
 }
 
 // compileFinish: Finish's read-only root, masked and read-only paths and

@@ -51,24 +51,31 @@ func TestCheckC(t *testing.T) {
 		}, ""},
 		{"private propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rprivate" }, ""},
 		{"createContainer hooks", func(_ *Plan, s *CSettings) { s.CreateHooks, s.HookState = []byte{1}, true }, ""},
-		{"no pivot_root", func(p *Plan, _ *CSettings) { p.NoPivot = true }, "no pivot_root"},
+		{"no pivot_root", func(p *Plan, _ *CSettings) { p.NoPivot = true }, ""},
+		{"no mount namespace", func(p *Plan, s *CSettings) {
+			s.OwnMounts = false
+			p.Mounts = append(p.Mounts, specs.Mount{Destination: "/x", Type: "bind"}) // ignored
+		}, ""},
 		{"a relative root", func(p *Plan, _ *CSettings) { p.Root = "rootfs" }, "not absolute"},
-		{"shared propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rshared" }, "rootfsPropagation"},
-		{"non-recursive propagation", func(p *Plan, _ *CSettings) { p.Propagation = "private" }, "rootfsPropagation"},
+		{"shared propagation", func(p *Plan, _ *CSettings) { p.Propagation = "rshared" }, ""},
+		{"non-recursive propagation", func(p *Plan, _ *CSettings) { p.Propagation = "private" }, ""},
 		{"unknown propagation", func(p *Plan, _ *CSettings) { p.Propagation = "sideways" }, "rootfsPropagation"},
-		{"a destination in /proc", mount(specs.Mount{Destination: "/proc/cpuinfo", Type: "bind", Source: "/etc/hostname"}), `destination "/proc/cpuinfo"`},
+		// crootfs.c checks what a /proc destination resolves to.
+		{"a destination in /proc", mount(specs.Mount{Destination: "/proc/cpuinfo", Type: "bind", Source: "/etc/hostname"}), ""},
 		{"the root as destination", mount(specs.Mount{Destination: "/", Type: "tmpfs"}), `destination "/"`},
 		{"no type", mount(specs.Mount{Destination: "/x"}), "no type"},
-		{"tmpcopyup", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"tmpcopyup"}}), "tmpcopyup"},
-		{"remount", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"remount"}}), "remount"},
+		{"tmpcopyup", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"tmpcopyup"}}), ""},
+		{"tmpcopyup on a bind", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/etc", Options: []string{"tmpcopyup"}}), "tmpcopyup"},
+		{"remount", mount(specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"remount"}}), ""},
 		{"a bad option", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/etc", Options: []string{"idmap"}}), "idmap"},
-		{"a symlink on the path", mount(specs.Mount{Destination: "/link/dir/x", Type: "tmpfs"}), "symlink"},
-		{"a bind source in the rootfs", mount(specs.Mount{Destination: "/x", Type: "bind", Source: root + "/real"}), "in the rootfs"},
+		// crootfs.c resolves the image's symlinks in the root itself.
+		{"a symlink on the path", mount(specs.Mount{Destination: "/link/dir/x", Type: "tmpfs"}), ""},
+		{"a bind source in the rootfs", mount(specs.Mount{Destination: "/x", Type: "bind", Source: root + "/real"}), ""},
 		{"a bind without source", mount(specs.Mount{Destination: "/x", Type: "bind"}), "without a source"},
-		{"devices in the image's /dev", func(p *Plan, _ *CSettings) { p.Mounts = p.Mounts[:1] }, "/dev is the image's"},
+		{"devices in the image's /dev", func(p *Plan, _ *CSettings) { p.Mounts = p.Mounts[:1] }, ""},
 		{"a device outside /dev", func(p *Plan, _ *CSettings) {
 			p.Devices = []specs.LinuxDevice{{Path: "/tun", Type: "c", Major: 10, Minor: 200}}
-		}, "linux.devices[0]"},
+		}, ""},
 		{"a device of unknown type", func(p *Plan, _ *CSettings) {
 			p.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "z"}}
 		}, "linux.devices[0]"},
@@ -76,7 +83,7 @@ func TestCheckC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, s := basePlan(root), &CSettings{Cwd: "/", Bundle: "/bundle"}
+			p, s := basePlan(root), &CSettings{Cwd: "/", Bundle: "/bundle", OwnMounts: true}
 			tt.change(p, s)
 			err := CheckC(p, s)
 			switch {
@@ -155,8 +162,8 @@ func TestHostSources(t *testing.T) {
 		t.Fatalf("HostSources = %+v, want %+v", got, want)
 	}
 	var slots []uint32
-	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", Bundle: "/bundle"})) {
-		if r.tag == wire.RfBind {
+	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", Bundle: "/bundle", OwnMounts: true})) {
+		if r.tag == wire.RfBind || r.tag == wire.RfBindInRoot {
 			slots = append(slots, bindSlot(r))
 		}
 	}
@@ -173,7 +180,7 @@ func TestCompileC(t *testing.T) {
 	p.ReadonlyPaths = []string{"/proc/sys"}
 	p.Readonly = true
 	p.Propagation = "rprivate"
-	s := &CSettings{Hostname: "h", Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, Cwd: "/w", Bundle: "/b"}
+	s := &CSettings{Hostname: "h", Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}, Cwd: "/w", Bundle: "/b", OwnMounts: true}
 	recs := decode(t, CompileC(p, s))
 
 	var tags []uint32
@@ -217,6 +224,106 @@ func TestCompileC(t *testing.T) {
 		`rootfs: maskedPaths[0] "/proc/kcore"`, `process.cwd "/w"`} {
 		if !ctxs[c] {
 			t.Errorf("no error context %q in the program", c)
+		}
+	}
+}
+
+// programTags lists a program's steps but the error contexts.
+func programTags(t *testing.T, b []byte) []uint32 {
+	var tags []uint32
+	for _, r := range decode(t, b) {
+		if r.tag != wire.RfCtx {
+			tags = append(tags, r.tag)
+		}
+	}
+	return tags
+}
+
+// TestCompileCWaysIn: how the root is entered is decided here: a shared or
+// non-recursive propagation makes the rootfs's parent private first, no
+// pivot_root moves the root, no mount namespace only chroots (no mount,
+// no cwd made in the runtime's mount table).
+func TestCompileCWaysIn(t *testing.T) {
+	s := func(own bool) *CSettings { return &CSettings{Cwd: "/w", Bundle: "/b", OwnMounts: own} }
+	for _, tt := range []struct {
+		name   string
+		change func(*Plan)
+		own    bool
+		want   []uint32 // the steps, but devices
+	}{
+		{"rslave", func(*Plan) {}, true, []uint32{wire.RfPropagation, wire.RfRoot, wire.RfFSDir, wire.RfFS,
+			wire.RfDevlinks, wire.RfHooks, wire.RfPivot, wire.RfMkcwd}},
+		{"rshared", func(p *Plan) { p.Propagation = "rshared" }, true, []uint32{wire.RfPropagation, wire.RfParentPrivate,
+			wire.RfRoot, wire.RfFSDir, wire.RfFS, wire.RfDevlinks, wire.RfHooks, wire.RfPivot, wire.RfMkcwd, wire.RfFinalProp}},
+		{"private", func(p *Plan) { p.Propagation = "private" }, true, []uint32{wire.RfPropagation, wire.RfParentPrivate,
+			wire.RfRoot, wire.RfFSDir, wire.RfFS, wire.RfDevlinks, wire.RfHooks, wire.RfPivot, wire.RfMkcwd, wire.RfFinalProp}},
+		{"no pivot_root", func(p *Plan) { p.NoPivot = true }, true, []uint32{wire.RfPropagation, wire.RfRoot, wire.RfFSDir, wire.RfFS,
+			wire.RfDevlinks, wire.RfHooks, wire.RfMoveRoot, wire.RfMkcwd}},
+		{"no mount namespace", func(*Plan) {}, false, []uint32{wire.RfHooks, wire.RfChroot}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := basePlan("/r")
+			tt.change(p)
+			var got []uint32
+			for _, tag := range programTags(t, CompileC(p, s(tt.own))) {
+				if tag != wire.RfDev {
+					got = append(got, tag)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("steps %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCompileCCopyUpRemount: tmpcopyup mounts writable and applies the
+// per-mount flags after the copy (ro at the end, as for any tmpfs); a
+// remount carries its flags, what it sets and clears.
+func TestCompileCCopyUpRemount(t *testing.T) {
+	p := basePlan("/r")
+	p.Mounts = append(p.Mounts,
+		specs.Mount{Destination: "/t", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "ro", "nosuid", "size=1m"}},
+		specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"remount", "nodev"}})
+	byTag := map[uint32]record{}
+	for _, r := range decode(t, CompileC(p, &CSettings{Cwd: "/", OwnMounts: true})) {
+		byTag[r.tag] = r
+	}
+	c, ok := byTag[wire.RfCopyup]
+	if !ok {
+		t.Fatal("no copyup step")
+	}
+	if c.u64(0) != 0 || c.u64(1) != unix.MS_NOSUID {
+		t.Errorf("copyup mount flags %#x, set %#x: want none while copying, nosuid after (ro at the end)", c.u64(0), c.u64(1))
+	}
+	if got := c.strs(24); !reflect.DeepEqual(got, []string{"/t", "tmpfs", "tmpfs", "size=1m"}) {
+		t.Errorf("copyup strings %q", got)
+	}
+	if _, ok := byTag[wire.RfRoMount]; !ok {
+		t.Error("the ro tmpfs is not made read-only at the end")
+	}
+	r, ok := byTag[wire.RfRemount]
+	if !ok {
+		t.Fatal("no remount step")
+	}
+	if r.u64(0) != unix.MS_REMOUNT|unix.MS_NODEV || r.u64(1)&unix.MS_NODEV == 0 {
+		t.Errorf("remount flags %#x, set %#x: want MS_REMOUNT|MS_NODEV", r.u64(0), r.u64(1))
+	}
+}
+
+func TestInRootSource(t *testing.T) {
+	for _, tt := range []struct {
+		root, src, want string
+		ok              bool
+	}{
+		{"/b/rootfs", "/b/rootfs/etc", "/etc", true},
+		{"/b/rootfs/", "/b/rootfs", "/", true},
+		{"/b/rootfs", "/b/rootfs2/etc", "", false},
+		{"/b/rootfs", "/etc", "", false},
+	} {
+		got, ok := inRootSource(tt.root, tt.src)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("inRootSource(%q, %q) = %q %v, want %q %v", tt.root, tt.src, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -18,9 +18,12 @@ package ctest
 #include "../fastpath.h"
 #include "../chooks.h"
 #include <string.h>
+#include "../ccopyup.h"
 
 int ctest_bootstrap(char *buf, size_t len, char *out, size_t size);
 int ctest_plan(char *buf, size_t len, char *out, size_t size);
+int ctest_mountinfo(char *buf, size_t len, char *out, size_t size);
+int path_under(const char *path, const char *dir);
 int ctest_brief(const char *buf, size_t len, size_t *off, size_t *n);
 const char *ctest_brief_header(void);
 int ctest_hooks(char *msg, size_t len, char **penv, char *out, size_t size);
@@ -242,4 +245,30 @@ func freeStrings(p **C.char, n int) {
 		C.free(unsafe.Pointer(s))
 	}
 	C.free(unsafe.Pointer(p))
+}
+
+// CopyUp is ccopyup.c's copyup_tree of the directory fds src and dst: ""
+// or what failed, with the errno.
+func CopyUp(src, dst int) (string, error) {
+	var e C.struct_copyup_err
+	if r, err := C.copyup_tree(C.int(src), C.int(dst), &e); r != 0 {
+		return C.GoString(&e.what[0]), err
+	}
+	return "", nil
+}
+
+// Mountinfo is cmountinfo.c's parse of a mount table: one
+// "root|point|fstype|shared" line per entry; false at an unreadable line.
+func Mountinfo(b []byte) (string, bool) {
+	return call(func(buf *C.char, n C.size_t, out *C.char, size C.size_t) C.int {
+		return C.ctest_mountinfo(buf, n, out, size)
+	}, b)
+}
+
+// PathUnder is cmountinfo.c's path_under.
+func PathUnder(path, dir string) bool {
+	p, d := C.CString(path), C.CString(dir)
+	defer C.free(unsafe.Pointer(p))
+	defer C.free(unsafe.Pointer(d))
+	return C.path_under(p, d) != 0
 }

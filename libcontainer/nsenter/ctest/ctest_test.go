@@ -34,7 +34,7 @@ func TestWireCheck(t *testing.T) {
 		{"length 2^32-1", &wire.Plan, []byte{2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff}, "record 2 overruns the message"},
 		{"bind", &wire.Rootfs, rec(wire.RfBind, bind), ""},
 		{"bind without slot", &wire.Rootfs, rec(wire.RfBind, bind[:len(bind)-4]), "record 5 (bind): short record"},
-		{"rootfs tag past the table", &wire.Rootfs, rec(wire.RfCreateHooks+1, nil), "unknown record 29"},
+		{"past the rootfs tags", &wire.Rootfs, rec(wire.RfCreateHooks+1, nil), "unknown record 35"},
 		{"program", &wire.Rootfs, cat(rec(wire.RfCtx, []byte("x\x00")), rec(wire.RfPivot, nil),
 			rec(wire.RfDev, raw{}.u32(1, 2, 3, 4, 5, 6, 7).str("/dev/x"))), ""},
 		{"time offset", &wire.Boot, rec(wire.BootTimeOffset, raw{}.str("monotonic").u64(1<<63).u32(0)), ""},
