@@ -2,10 +2,10 @@ package libcontainer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/berthrun/berth/internal/wire"
-	"github.com/berthrun/berth/libcontainer/nsenter"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -78,13 +78,22 @@ func hookStatePacket(st *specs.State) []byte {
 	return w.Bytes()
 }
 
-// runHooksInC runs a hooks message in this process (the Go init or rootfs
-// helper) with the C runner.
+// CHookRunner is nsenter.RunHooks, set by the berth command, which links
+// the C code. Package libcontainer does not import nsenter itself: its
+// tests link the C test harness (nsenter/ctest), which compiles its own
+// copies of the same C files, and both in one binary would collide.
+var CHookRunner func(msg, state []byte, cwd string, env []string) error
+
+// runHooksInC runs a hooks message in this process (the Go init) with the
+// C runner.
 func runHooksInC(msg []byte, st *specs.State, status, cwd string, env []string) error {
 	if msg == nil {
 		return nil
 	}
-	return nsenter.RunHooks(msg, stateJSON(st, status), cwd, env)
+	if CHookRunner == nil {
+		return errors.New("hooks: this binary has no C hook runner (libcontainer.CHookRunner)")
+	}
+	return CHookRunner(msg, stateJSON(st, status), cwd, env)
 }
 
 // withHookState decides whether the C init reads the hooks' state after
