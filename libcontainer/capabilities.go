@@ -97,7 +97,7 @@ func setCapabilities(caps *specs.LinuxCapabilities) error {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
-			return fmt.Errorf("process.capabilities.ambient %s: %w", name, err)
+			return wire.Failed(wire.StepAmbientRaise, err, name)
 		}
 	}
 	return nil

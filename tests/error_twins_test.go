@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,7 +17,7 @@ func twinLine(t *testing.T, r result, id string) string {
 	if r.code == 0 || line == "" || strings.Contains(line, "\n") {
 		t.Errorf("want one error line and a failure:\n%v", r)
 	}
-	return strings.ReplaceAll(line, id, "<id>") + " (exit " + string(rune('0'+r.code%10)) + ")"
+	return strings.ReplaceAll(line, id, "<id>") + " (exit " + strconv.Itoa(r.code) + ")"
 }
 
 // sameLines requires every way's line to be the first's, byte for byte.

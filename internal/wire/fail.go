@@ -21,12 +21,13 @@ type Failure struct {
 	Args  []string   // the template's {N}
 	Errno unix.Errno // 0: none
 	Why   string     // the cause when it is not an errno
+	cause error      // the Go error it was built from, for errors.Is/As
 }
 
 // Failed builds the record of a failed step: err's errno when it has one,
 // else its text as the cause; nil err for a step that failed by itself.
 func Failed(step uint32, err error, args ...string) *Failure {
-	f := &Failure{Step: step, Args: args}
+	f := &Failure{Step: step, Args: args, cause: err}
 	var e unix.Errno
 	switch {
 	case err == nil:
@@ -46,8 +47,12 @@ func (f *Failure) In(ctx string) *Failure {
 
 func (f *Failure) Error() string { return Render(f) }
 
-// Unwrap lets errors.Is see the errno.
+// Unwrap lets errors.Is and errors.As see the cause: the Go error the
+// record was built from, or the errno of a decoded one.
 func (f *Failure) Unwrap() error {
+	if f.cause != nil {
+		return f.cause
+	}
 	if f.Errno == 0 {
 		return nil
 	}

@@ -32,7 +32,7 @@ type tree struct {
 func openTree(path string) (*tree, error) {
 	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open root %q: %w", path, err)
+		return nil, wire.Failed(wire.StepRfOpenRootPath, err, path)
 	}
 	root := os.NewFile(uintptr(fd), path)
 	if path == "/" {
@@ -164,7 +164,7 @@ func (t *tree) mkfile(path string) (*os.File, error) {
 		return nil, err
 	}
 	if hint == "/" {
-		return nil, fmt.Errorf("cannot create a file at the root")
+		return nil, wire.Failed(wire.StepRfCannotCreateFileAt, nil)
 	}
 	dir, err := t.mkdirAll(filepath.Dir(hint))
 	if err != nil {
@@ -319,7 +319,7 @@ func (t *tree) needProcfs() error {
 func checkProcfs() error {
 	var st unix.Statfs_t
 	if err := unix.Statfs("/proc/self/fd", &st); err != nil {
-		return fmt.Errorf("/proc/self/fd: %w", err)
+		return wire.Failed(wire.StepRfProcSelfFd, err)
 	}
 	if st.Type != unix.PROC_SUPER_MAGIC {
 		return fmt.Errorf("/proc/self/fd is not on procfs (type %#x)", st.Type)
@@ -330,10 +330,10 @@ func checkProcfs() error {
 		return fmt.Errorf("/proc: %w", err)
 	}
 	if err := unix.Statx(unix.AT_FDCWD, "/proc/self/fd", flags, unix.STATX_MNT_ID, &fds); err != nil {
-		return fmt.Errorf("/proc/self/fd: %w", err)
+		return wire.Failed(wire.StepRfProcSelfFd, err)
 	}
 	if proc.Mnt_id != fds.Mnt_id || proc.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
-		return fmt.Errorf("/proc/self/fd is overmounted")
+		return wire.Failed(wire.StepRfProcSelfFdOvermounted, nil)
 	}
 	return nil
 }
