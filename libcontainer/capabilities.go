@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"strconv"
 	"strings"
@@ -66,7 +67,7 @@ func dropBounding(caps *specs.LinuxCapabilities) error {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
-			return fmt.Errorf("process.capabilities.bounding: drop %d: %w", c, err)
+			return wire.Failed(wire.StepCapBounding, err, strconv.Itoa(c))
 		}
 	}
 	return nil
@@ -85,7 +86,7 @@ func setCapabilities(caps *specs.LinuxCapabilities) error {
 		return capsetError(caps, err)
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
-		return fmt.Errorf("process.capabilities.ambient: clear: %w", err)
+		return wire.Failed(wire.StepAmbientClear, err)
 	}
 	// The kernel only raises an ambient capability that is both permitted
 	// and inheritable. `runc spec` lists ambient caps without inheritable
@@ -96,7 +97,7 @@ func setCapabilities(caps *specs.LinuxCapabilities) error {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
-			return fmt.Errorf("process.capabilities.ambient %s: %w", name, err)
+			return wire.Failed(wire.StepAmbientRaise, err, name)
 		}
 	}
 	return nil
@@ -109,7 +110,7 @@ func capsetError(caps *specs.LinuxCapabilities, err error) error {
 	if field, name := unheldCapability(caps); name != "" {
 		return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config (capset: %w)", field, name, err)
 	}
-	return fmt.Errorf("process.capabilities: capset: %w", err)
+	return wire.Failed(wire.StepCapset, err)
 }
 
 // unheldCapability names the first capability of the effective, permitted

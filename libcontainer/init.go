@@ -104,7 +104,7 @@ func runInit(sync *syncSocket) error {
 	// container may have no /proc of its own.
 	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open /proc/self/fd: %w", err)
+		return wire.Failed(wire.StepOpen, err, "/proc/self/fd")
 	}
 	path, err := buildRootfs(sync, newRootfsJob(cfg, p), func() error { return setupProcessEnv(cfg) })
 	if err != nil {
@@ -145,7 +145,7 @@ func runInit(sync *syncSocket) error {
 	// and only then runs the poststart hooks.
 	if fifo >= 0 {
 		if _, err := unix.Write(fifo, []byte("0")); err != nil {
-			return fmt.Errorf("write exec.fifo: %w", err)
+			return wire.Failed(wire.StepFifoWrite, err)
 		}
 	}
 	return execProcess(spec.Process, filter, path)
@@ -204,14 +204,14 @@ func setupProcessEnv(cfg *Config) error {
 	}
 	if adj := spec.Process.OOMScoreAdj; adj != nil && !cfg.OOMScoreAdjEarly {
 		if err := procWrite("self/oom_score_adj", strconv.Itoa(*adj)); err != nil {
-			return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
+			return wire.Failed(wire.StepOOM, err, strconv.Itoa(*adj))
 		}
 	}
 	if !cfg.NoNewKeyring {
 		// A private session keyring keeps the container out of the host's
 		// keys; kernels without keyrings just do not have one.
 		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && err != unix.ENOSYS {
-			return fmt.Errorf("join session keyring: %w", err)
+			return wire.Failed(wire.StepKeyring, err)
 		}
 	}
 	return nil
@@ -252,7 +252,7 @@ func waitForStart(sync *syncSocket, fdDir, fifoFd int) (int, error) {
 func reopenFifo(fifoFd, fdDir int) (int, error) {
 	var want, got unix.Stat_t
 	if err := unix.Fstat(fifoFd, &want); err != nil {
-		return -1, fmt.Errorf("stat exec.fifo: %w", err)
+		return -1, wire.Failed(wire.StepFifoStat, err)
 	}
 	same := func(a, b *unix.Stat_t) bool { return a.Dev == b.Dev && a.Ino == b.Ino }
 	name := strconv.Itoa(fifoFd)
@@ -269,11 +269,11 @@ func reopenFifo(fifoFd, fdDir int) (int, error) {
 		unix.Close(fdDir)
 	}
 	if err != nil {
-		return -1, fmt.Errorf("open exec.fifo: %w", err)
+		return -1, wire.Failed(wire.StepFifoOpen, err)
 	}
 	if err := unix.Fstat(fd, &got); err != nil || !same(&got, &want) {
 		unix.Close(fd)
-		return -1, fmt.Errorf("open exec.fifo: %s is not exec.fifo", path)
+		return -1, wire.Failed(wire.StepFifoNotFifo, nil, name)
 	}
 	return fd, nil
 }

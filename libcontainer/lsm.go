@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"strings"
 
@@ -78,9 +79,9 @@ func applyLabels(proc *specs.Process) error {
 			// The kernel's answer when the profile is not loaded (the
 			// C init says the same, cinit.c).
 			if errors.Is(err, unix.ENOENT) && procExists(attr) {
-				return fmt.Errorf("process.apparmorProfile %q: no such AppArmor profile is loaded", p)
+				return wire.Failed(wire.StepApparmorNotLoaded, nil, p)
 			}
-			return fmt.Errorf("process.apparmorProfile %q: %w", p, err)
+			return wire.Failed(wire.StepApparmor, err, p)
 		}
 	}
 	if l := proc.SelinuxLabel; l != "" && SELinuxEnabled() {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -50,10 +51,10 @@ func rlimitError(i int, l specs.POSIXRlimit, res int, err error) error {
 	if errors.Is(err, unix.EPERM) {
 		var cur unix.Rlimit
 		if unix.Prlimit(0, res, nil, &cur) == nil && l.Hard > cur.Max {
-			return fmt.Errorf("process.rlimits[%d] %s hard %d: above the current hard limit %d, and raising it needs CAP_SYS_RESOURCE", i, l.Type, l.Hard, cur.Max)
+			return wire.Failed(wire.StepRlimitHard, nil, strconv.Itoa(i), l.Type, strconv.FormatUint(l.Hard, 10), strconv.FormatUint(cur.Max, 10))
 		}
 	}
-	return fmt.Errorf("process.rlimits[%d] %s soft %d hard %d: %w", i, l.Type, l.Soft, l.Hard, err)
+	return wire.Failed(wire.StepRlimit, err, strconv.Itoa(i), l.Type, strconv.FormatUint(l.Soft, 10), strconv.FormatUint(l.Hard, 10))
 }
 
 // lookPath finds the executable as execvp would, with the container's PATH,
@@ -61,7 +62,7 @@ func rlimitError(i int, l specs.POSIXRlimit, res int, err error) error {
 func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		if err := checkExecutable(name); err != nil {
-			return "", fmt.Errorf("process.args[0] %q: %w", name, err)
+			return "", wire.Failed(wire.StepArgs0Stat, err, name, name)
 		}
 		return name, nil
 	}
@@ -80,7 +81,7 @@ func lookPath(name string, env []string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("process.args[0] %q: executable file not found in $PATH", name)
+	return "", wire.Failed(wire.StepArgs0NotFound, nil, name)
 }
 
 func checkExecutable(p string) error {
@@ -108,7 +109,7 @@ func becomeProcess(proc *specs.Process, filter *seccompFilter, preserveFDs int) 
 	// (whatever is opened later is O_CLOEXEC). Done before a seccomp filter
 	// that may forbid close_range.
 	if err := unix.CloseRange(uint(3+preserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("close fds: %w", err)
+		return wire.Failed(wire.StepCloseFds, err)
 	}
 	// The cwd check needs getcwd, which a profile may forbid: do it first.
 	if err := enterCwd(proc.Cwd); err != nil {
@@ -127,7 +128,7 @@ func becomeProcess(proc *specs.Process, filter *seccompFilter, preserveFDs int) 
 		}
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("keepcaps: %w", err)
+		return wire.Failed(wire.StepKeepcaps, err)
 	}
 	if err := setUser(proc.User); err != nil {
 		return err
@@ -140,7 +141,7 @@ func becomeProcess(proc *specs.Process, filter *seccompFilter, preserveFDs int) 
 	unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0)
 	if proc.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("process.noNewPrivileges: %w", err)
+			return wire.Failed(wire.StepNNP, err)
 		}
 		// A notify listener must reach the parent before "ready".
 		if err := filter.installForNotify(); err != nil {
@@ -165,7 +166,7 @@ func execProcess(proc *specs.Process, filter *seccompFilter, path string) error 
 		}
 	}
 	if err := unix.Exec(path, proc.Args, env); err != nil {
-		return fmt.Errorf("exec %q: %w", proc.Args[0], err)
+		return wire.Failed(wire.StepExec, err, proc.Args[0])
 	}
 	return nil
 }
@@ -176,13 +177,13 @@ func setUser(u specs.User) error {
 		groups[i] = int(g)
 	}
 	if err := unix.Setgroups(groups); err != nil && !errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("process.user.additionalGids: setgroups: %w", err)
+		return wire.Failed(wire.StepSetgroups, err)
 	}
 	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("process.user.gid %d: %w", u.GID, err)
+		return wire.Failed(wire.StepSetgid, err, strconv.FormatUint(uint64(u.GID), 10))
 	}
 	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("process.user.uid %d: %w", u.UID, err)
+		return wire.Failed(wire.StepSetuid, err, strconv.FormatUint(uint64(u.UID), 10))
 	}
 	return nil
 }
@@ -191,18 +192,18 @@ func setUser(u specs.User) error {
 // the container's root: a cwd reached through a leaked fd would not be.
 func enterCwd(cwd string) error {
 	if err := os.Chdir(cwd); err != nil {
-		return fmt.Errorf("process.cwd %q: %w", cwd, err)
+		return wire.Failed(wire.StepCwdChdir, err, cwd)
 	}
 	wd, err := unix.Getwd()
 	if errors.Is(err, unix.ENOENT) {
 		// getcwd's answer for a directory this process's root cannot reach.
-		return fmt.Errorf("process.cwd %q: resolves outside the container root", cwd)
+		return wire.Failed(wire.StepCwdOutside, nil, cwd)
 	}
 	if err != nil {
-		return fmt.Errorf("process.cwd %q: getcwd: %w", cwd, err)
+		return wire.Failed(wire.StepCwdGetcwd, err, cwd)
 	}
 	if !strings.HasPrefix(wd, "/") {
-		return fmt.Errorf("process.cwd %q: resolves outside the container root", cwd)
+		return wire.Failed(wire.StepCwdOutside, nil, cwd)
 	}
 	return nil
 }

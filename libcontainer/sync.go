@@ -113,7 +113,17 @@ func (s *syncSocket) recv() (*message, error) {
 // makes encoding/json build its encoders for every type reachable from it:
 // for message, that is the whole OCI spec (~1-2 ms in a fresh process), which
 // only the Go init, decoding a config, needs.
+//
+// A packet that starts with a step record is a C stage's error record
+// (wire.Fail), rendered here by the one formatter.
 func decodeMessage(buf []byte) (*message, error) {
+	if wire.IsFailRecord(buf) {
+		f, err := wire.DecodeFail(buf)
+		if err != nil {
+			return nil, err
+		}
+		return &message{Type: wire.SyncError, Msg: f.Error()}, nil
+	}
 	var r reply
 	if err := json.Unmarshal(buf, &r); err != nil {
 		return nil, err

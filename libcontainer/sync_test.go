@@ -8,6 +8,7 @@ import (
 
 	"github.com/berthrun/berth/internal/trace"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // TestSyncRoundTrip sends each kind of message over a real socket pair and
@@ -51,11 +52,25 @@ func TestDecodeMessageRefuses(t *testing.T) {
 		`{"type":"config","init":{}}`: "without its config",
 		`{"type":"pid","pid":"x"}`:    "cannot unmarshal",
 		`not json`:                    "invalid character",
+		"\x01\x00\x00\x00\x09":        "fail: truncated", // an error record's start, cut
 	}
 	for in, want := range tests {
 		if _, err := decodeMessage([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("decodeMessage(%s) = %v, want an error with %q", in, err, want)
 		}
+	}
+}
+
+// TestDecodeMessageFailRecord: a C stage's error record arrives as an
+// "error" message with the text the one formatter gives it.
+func TestDecodeMessageFailRecord(t *testing.T) {
+	rec := wire.EncodeFail(&wire.Failure{Step: wire.StepCwdChdir, Args: []string{"/etc/passwd"}, Errno: unix.ENOTDIR})
+	m, err := decodeMessage(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `process.cwd "/etc/passwd": chdir /etc/passwd: not a directory`; m.Type != wire.SyncError || m.Msg != want {
+		t.Fatalf("decodeMessage = %q %q, want error %q", m.Type, m.Msg, want)
 	}
 }
 

@@ -105,7 +105,7 @@ func join(parts ...[]Arg) []Arg {
 }
 
 // Messages is the schema.
-var Messages = []*Message{&Plan, &Rootfs, &Hooks, &HookState, &Boot, &Brief, &Sync}
+var Messages = []*Message{&Plan, &Rootfs, &Hooks, &HookState, &Boot, &Brief, &Sync, &Fail}
 
 // Plan is the C init's process plan (libcontainer/cinit.go → cinit.c). It
 // follows the bootstrap as a second packet; for fastexec.c it is also a
@@ -273,4 +273,19 @@ var Sync = Message{
 		{Name: "trace", Doc: "init → parent: its phases, before ready"},
 	},
 	Keys: []string{"type", "pid", "msg", "hostsrc"},
+}
+
+// Fail is an init's error as a record, not text (issue 21): the C stages
+// send it on the sync socket in place of a JSON "error" message (a TLV
+// packet never starts with '{'), and the parent renders it with Render.
+// The Go init builds the same record (Failure) at the same steps.
+var Fail = Message{
+	Name: "fail", Go: "Fail", C: "FAIL", Format: TLV, Version: 1,
+	Doc: "an init's error: step, arguments, errno",
+	Records: []Record{
+		{1, "step", []Arg{a("step", U32), a("errno", U32)}, "STEP_* (Steps), and the errno or 0; exactly one"},
+		{2, "ctx", strs("ctx"), "what the step was about (a rootfs program's ctx)"},
+		{3, "arg", strs("arg"), "the step's {N}, in order, at most 10"},
+		{4, "why", strs("why"), "the cause when it is no errno"},
+	},
 }

@@ -32,6 +32,9 @@ func Hash() string {
 			fmt.Fprintf(&b, " key %s\n", k)
 		}
 	}
+	for _, st := range Steps {
+		fmt.Fprintf(&b, "step %d %s %q\n", st.ID, st.Name, st.Text)
+	}
 	sum := sha256.Sum256(b.Bytes())
 	return hex.EncodeToString(sum[:8])
 }

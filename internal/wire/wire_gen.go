@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "5fccbe7f22fec67d"
+const SchemaHash = "13293af57e0275ea"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -747,4 +747,209 @@ const (
 	SyncKeyPID     = "pid"
 	SyncKeyMsg     = "msg"
 	SyncKeyHostsrc = "hostsrc"
+)
+
+// fail (an init's error: step, arguments, errno).
+const FailVersion = 1
+
+const (
+	FailStep uint32 = 1 // u32 step, u32 errno: STEP_* (Steps), and the errno or 0; exactly one
+	FailCtx  uint32 = 2 // string ctx: what the step was about (a rootfs program's ctx)
+	FailArg  uint32 = 3 // string arg: the step's {N}, in order, at most 10
+	FailWhy  uint32 = 4 // string why: the cause when it is no errno
+)
+
+// FailWriter appends fail records (an init's error: step, arguments, errno), each with the kinds the schema declares.
+type FailWriter struct{ e encoder }
+
+// Bytes is the message so far.
+func (w *FailWriter) Bytes() []byte { return w.e.b }
+
+// NewFailWriter continues msg, a fail message so far (nil: a new one).
+func NewFailWriter(msg []byte) *FailWriter { return &FailWriter{encoder{msg}} }
+
+// Step appends one step record (FailStep): u32 step, u32 errno: STEP_* (Steps), and the errno or 0; exactly one.
+func (w *FailWriter) Step(step uint32, errno uint32) {
+	start := w.e.begin(FailStep)
+	w.e.u32(step)
+	w.e.u32(errno)
+	w.e.end(start)
+}
+
+// Ctx appends one ctx record (FailCtx): string ctx: what the step was about (a rootfs program's ctx).
+func (w *FailWriter) Ctx(ctx string) {
+	start := w.e.begin(FailCtx)
+	w.e.str(ctx)
+	w.e.end(start)
+}
+
+// Arg appends one arg record (FailArg): string arg: the step's {N}, in order, at most 10.
+func (w *FailWriter) Arg(arg string) {
+	start := w.e.begin(FailArg)
+	w.e.str(arg)
+	w.e.end(start)
+}
+
+// Why appends one why record (FailWhy): string why: the cause when it is no errno.
+func (w *FailWriter) Why(why string) {
+	start := w.e.begin(FailWhy)
+	w.e.str(why)
+	w.e.end(start)
+}
+
+// The steps an init reports (Steps).
+const (
+	StepOther                             uint32 = 1   // {0}
+	StepBootstrap                         uint32 = 2   // bootstrap: {0}
+	StepBootstrapRead                     uint32 = 5   // read bootstrap
+	StepOpen                              uint32 = 6   // open {0}
+	StepWrite                             uint32 = 7   // write {0}
+	StepDumpable                          uint32 = 8   // prctl PR_SET_DUMPABLE
+	StepOOMEarly                          uint32 = 9   // process.oomScoreAdj {0}: write /proc/self/oom_score_adj
+	StepOpenNs                            uint32 = 10  // open namespace {0}
+	StepSetns                             uint32 = 11  // setns {0}
+	StepRootInUserns                      uint32 = 12  // become root in user namespace {0}
+	StepOpenHostsrc                       uint32 = 13  // open bind source {q0} from the host
+	StepMalloc                            uint32 = 14  // malloc
+	StepPipe                              uint32 = 15  // pipe
+	StepFork                              uint32 = 16  // fork {0}
+	StepWait                              uint32 = 17  // wait for {0}
+	StepHelperFailed                      uint32 = 18  // {0}: {1}
+	StepUnshareUser                       uint32 = 19  // unshare user namespace
+	StepSignal                            uint32 = 20  // signal {0}
+	StepRootInNewUserns                   uint32 = 21  // become root in the user namespace
+	StepLoSocket                          uint32 = 22  // network: socket for lo
+	StepLoFind                            uint32 = 23  // network: find lo
+	StepLoUp                              uint32 = 24  // network: bring lo up
+	StepUnshare                           uint32 = 25  // unshare namespaces {0}
+	StepCloneInit                         uint32 = 26  // clone init
+	StepSetsid                            uint32 = 27  // setsid
+	StepReportPID                         uint32 = 28  // report init pid
+	StepPlanBad                           uint32 = 29  // plan: {0}
+	StepPlanMalloc                        uint32 = 30  // plan: malloc
+	StepRlimitHard                        uint32 = 31  // process.rlimits[{0}] {1} hard {2}: above the current hard limit {3}, and raising it needs CAP_SYS_RESOURCE
+	StepRlimit                            uint32 = 32  // process.rlimits[{0}] {1} soft {2} hard {3}
+	StepArgs0Stat                         uint32 = 33  // process.args[0] {q0}: stat {1}
+	StepArgs0NotFound                     uint32 = 34  // process.args[0] {q0}: executable file not found in $PATH
+	StepCwdChdir                          uint32 = 35  // process.cwd {q0}: chdir {0}
+	StepCwdOutside                        uint32 = 36  // process.cwd {q0}: resolves outside the container root
+	StepCwdGetcwd                         uint32 = 37  // process.cwd {q0}: getcwd
+	StepSeccompInstall                    uint32 = 38  // seccomp: install filter
+	StepCapBounding                       uint32 = 39  // process.capabilities.bounding: drop {0}
+	StepSetgroups                         uint32 = 40  // process.user.additionalGids: setgroups
+	StepSetgid                            uint32 = 41  // process.user.gid {0}
+	StepSetuid                            uint32 = 42  // process.user.uid {0}
+	StepCapset                            uint32 = 43  // process.capabilities: capset
+	StepAmbientClear                      uint32 = 44  // process.capabilities.ambient: clear
+	StepAmbientRaise                      uint32 = 45  // process.capabilities.ambient {0}
+	StepApparmorStep                      uint32 = 46  // process.apparmorProfile {q0}: {1}
+	StepApparmorNotProcfs                 uint32 = 47  // process.apparmorProfile {q0}: /proc/{1} is not on procfs
+	StepApparmorTooLong                   uint32 = 48  // process.apparmorProfile {q0}: too long
+	StepApparmorNotLoaded                 uint32 = 49  // process.apparmorProfile {q0}: no such AppArmor profile is loaded
+	StepApparmor                          uint32 = 50  // process.apparmorProfile {q0}
+	StepCloseFds                          uint32 = 51  // close fds
+	StepKeepcaps                          uint32 = 52  // keepcaps
+	StepNNP                               uint32 = 53  // process.noNewPrivileges
+	StepExec                              uint32 = 54  // exec {q0}
+	StepFifoStat                          uint32 = 55  // stat exec.fifo
+	StepFifoOpen                          uint32 = 56  // open exec.fifo
+	StepFifoNotFifo                       uint32 = 57  // open exec.fifo: /proc/self/fd/{0} is not exec.fifo
+	StepSyncWant                          uint32 = 58  // sync: got {0}, want {1}
+	StepFifoWrite                         uint32 = 59  // write exec.fifo
+	StepOOM                               uint32 = 60  // process.oomScoreAdj {0}
+	StepStat                              uint32 = 61  // stat {0}
+	StepKeyring                           uint32 = 64  // join session keyring
+	StepRootfsProgram                     uint32 = 65  // rootfs program: {0}
+	StepMkdir                             uint32 = 66  // mkdir {0}
+	StepMountFS                           uint32 = 67  // mount {0}
+	StepBind                              uint32 = 68  // bind {0}
+	StepOpenSource                        uint32 = 69  // open source {q0}
+	StepOrdinaryDir                       uint32 = 70  // filesystem {q0} must be mounted on an ordinary directory: {1} is {2}
+	StepSymlink                           uint32 = 71  // symlink {0} -> {1}
+	StepBindRootfs                        uint32 = 72  // bind the rootfs {q0} on itself
+	StepOpenNewRoot                       uint32 = 73  // open the new root {q0}
+	StepApparmorOpen                      uint32 = 74  // process.apparmorProfile {q0}: open /proc/{1}
+	StepNoHostsrc                         uint32 = 75  // bind {0}: no host-opened source in slot {1}
+	StepHostsrcMove                       uint32 = 76  // bind {0}: move_mount of the source opened by the host
+	StepPlanTooMany                       uint32 = 77  // plan: more than {0} {1}
+	StepPlanSeccompLen                    uint32 = 78  // plan: bad seccomp program length {0}
+	StepSethostname                       uint32 = 79  // sethostname
+	StepSetdomainname                     uint32 = 80  // setdomainname
+	StepRfPathCut                         uint32 = 81  // {0}...
+	StepRfStatNode                        uint32 = 82  // stat
+	StepRfResolveRoot                     uint32 = 83  // resolve {0} in the root
+	StepRfReadlink                        uint32 = 84  // readlink {0}
+	StepRfWasReplacedByDangling           uint32 = 85  // {0} was replaced by a dangling symlink
+	StepRfOpenInRoot                      uint32 = 86  // open {0} in the root
+	StepRfPath                            uint32 = 87  // {0}
+	StepRfDup                             uint32 = 88  // dup
+	StepRfCannotCreateFileAt              uint32 = 89  // cannot create a file at the root
+	StepRfCreate                          uint32 = 90  // create {0}
+	StepRfWasReplacedBySymlink            uint32 = 91  // {0} was replaced by a symlink
+	StepRfProcSelfFd                      uint32 = 92  // /proc/self/fd
+	StepRfProcSelfFdNot                   uint32 = 93  // /proc/self/fd is not on procfs (type {0})
+	StepRfStatxProc                       uint32 = 94  // statx /proc
+	StepRfProcSelfFdOvermounted           uint32 = 95  // /proc/self/fd is overmounted
+	StepRfHasNoPath                       uint32 = 96  // {0} has no path ({1})
+	StepRfOutsideRoot                     uint32 = 97  // {0} is outside the root {1}
+	StepRfStatx                           uint32 = 98  // statx
+	StepRfKernelReportsNoMount            uint32 = 99  // the kernel reports no mount id
+	StepRfFindNewMount                    uint32 = 100 // find the new mount {0}
+	StepRfFindNewMountNot                 uint32 = 101 // find the new mount: {0} is not the new mount
+	StepRfStatfs                          uint32 = 102 // statfs
+	StepRfRemount                         uint32 = 103 // remount {0}
+	StepRfRemountWhy                      uint32 = 104 // {0}: remount {1}
+	StepRfRemountLockedFlagsKept          uint32 = 105 // remount {0} (locked flags kept)
+	StepRfResolvesContainerRoot           uint32 = 106 // resolves to the container root
+	StepRfStatfsDestination               uint32 = 107 // statfs destination
+	StepRfRefusingMountOverProcfs         uint32 = 108 // refusing to mount over procfs path {q0}
+	StepRfRootfsProgramNoMount            uint32 = 109 // rootfs program: no mount to change
+	StepRfTmpfsOptions                    uint32 = 110 // tmpfs options
+	StepRfSetPropagation                  uint32 = 111 // set propagation {0}
+	StepRfMountSetattrRecursiveAttributes uint32 = 112 // mount_setattr (recursive attributes)
+	StepRfMountTmpfs                      uint32 = 113 // mount tmpfs
+	StepRfCgroupInvalidHierarchyName      uint32 = 114 // cgroup {q0}: invalid hierarchy name
+	StepRfRootfsProgramNoCgroup           uint32 = 115 // rootfs program: no cgroup tmpfs
+	StepRfCgroupMkdir                     uint32 = 116 // cgroup {q0}: mkdir
+	StepRfCgroupOpen                      uint32 = 117 // cgroup {q0}: open
+	StepRfCgroupOpenSource                uint32 = 118 // cgroup {q0}: open source {q1}
+	StepRfCgroupBind                      uint32 = 119 // cgroup {q0}: bind {1}
+	StepRfCgroupMount                     uint32 = 120 // cgroup {q0}: mount {1}
+	StepRfOpenNode                        uint32 = 121 // open
+	StepRfNodeWasReplaced                 uint32 = 122 // the node was replaced
+	StepRfMknod                           uint32 = 123 // mknod
+	StepRfChown                           uint32 = 124 // chown
+	StepRfChmod                           uint32 = 125 // chmod
+	StepRfOpenHostNode                    uint32 = 126 // open the host node
+	StepRfStatHostNode                    uint32 = 127 // stat the host node
+	StepRfHostNotDeviceThat               uint32 = 128 // the host's {0} is not a device of that type
+	StepRfBindHostNode                    uint32 = 129 // bind the host node
+	StepRfDevicePathNotBelow              uint32 = 130 // device path {q0} is not below a directory
+	StepRfRemovePtmx                      uint32 = 131 // remove ptmx
+	StepRfOpenOldRoot                     uint32 = 132 // open the old root
+	StepRfChdirNewRoot                    uint32 = 133 // chdir to the new root
+	StepRfPivotRoot                       uint32 = 134 // pivot_root
+	StepRfChdirOldRoot                    uint32 = 135 // chdir to the old root
+	StepRfMakeOldRootRslave               uint32 = 136 // make the old root rslave
+	StepRfDetachOldRoot                   uint32 = 137 // detach the old root
+	StepRfChdirSlash                      uint32 = 138 // chdir /
+	StepRfOpenSlash                       uint32 = 139 // open /
+	StepRfOpenRootPath                    uint32 = 140 // open root {q0}
+	StepRfSetPropagationOf                uint32 = 141 // set the propagation of {0} to {1}
+	StepRfFsopenProc                      uint32 = 142 // fsopen proc
+	StepRfCreateProcfs                    uint32 = 143 // create procfs
+	StepRfFsmountProcfs                   uint32 = 144 // fsmount procfs
+	StepRfOpenProcSys                     uint32 = 145 // open /proc/sys/{0}...
+	StepRfOpenProc                        uint32 = 146 // open /proc/{0}
+	StepRfOpenProcNotProcfs               uint32 = 147 // open /proc/{0}: not on procfs
+	StepRfWriteProc                       uint32 = 148 // write /proc/{0}
+	StepRfOpenat2Root                     uint32 = 149 // openat2 in root {0}
+	StepRfStatfsSlash                     uint32 = 150 // statfs /
+	StepRfRemountSlash                    uint32 = 151 // remount /
+	StepRfOpenDevNull                     uint32 = 152 // open /dev/null
+	StepRfStatDevNull                     uint32 = 153 // stat /dev/null
+	StepRfDevNullContainerNot             uint32 = 154 // /dev/null in the container is not the null device
+	StepRfBindDevNull                     uint32 = 155 // bind /dev/null
+	StepRfBindMaskTmpfs                   uint32 = 156 // bind the mask tmpfs
+	StepRfBindItself                      uint32 = 157 // bind on itself
 )

@@ -55,9 +55,12 @@ func TestCheck(t *testing.T) {
 
 // writers are the generated writers of the TLV messages.
 var writers = map[*Message]func() any{
-	&Plan:   func() any { return &PlanWriter{} },
-	&Rootfs: func() any { return &RfWriter{} },
-	&Boot:   func() any { return &BootWriter{} },
+	&Plan:      func() any { return &PlanWriter{} },
+	&Rootfs:    func() any { return &RfWriter{} },
+	&Boot:      func() any { return &BootWriter{} },
+	&Hooks:     func() any { return &HookWriter{} },
+	&HookState: func() any { return &HookStateWriter{} },
+	&Fail:      func() any { return &FailWriter{} },
 }
 
 // TestWriters: every record of every TLV message has a writer method that

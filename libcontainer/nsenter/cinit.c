@@ -94,7 +94,7 @@ static char *str_of(struct wire_rec *r)
 static void parse_rlimit(struct cinit_plan *p, struct wire_rec *r)
 {
 	if (p->nrlimits == MAX_RLIMITS)
-		berth_failx("plan: more than %d rlimits", MAX_RLIMITS);
+		berth_step(STEP_PLAN_TOO_MANY, 0, BERTH_I(MAX_RLIMITS), "rlimits", NULL);
 	struct plan_rlimit *l = &p->rlimits[p->nrlimits++];
 	l->resource = wire_u32(r);
 	l->index = wire_u32(r);
@@ -109,11 +109,11 @@ static void parse_seccomp(struct cinit_plan *p, struct wire_rec *r)
 	uint32_t len = r->len - r->off;
 	size_t n = len / sizeof(struct sock_filter);
 	if (n == 0 || n > 0xffff || len % sizeof(struct sock_filter) != 0)
-		berth_failx("plan: bad seccomp program length %u", r->len);
+		berth_step(STEP_PLAN_SECCOMP_LEN, 0, BERTH_U(r->len), NULL);
 	// Copied: the record is not aligned for struct sock_filter.
 	p->filter.filter = malloc(n * sizeof(struct sock_filter));
 	if (p->filter.filter == NULL)
-		berth_fail("plan: malloc");
+		berth_step(STEP_PLAN_MALLOC, errno, NULL);
 	memcpy(p->filter.filter, r->d + r->off, n * sizeof(struct sock_filter));
 	p->filter.len = n;
 	p->has_filter = 1;
@@ -124,7 +124,7 @@ static void parse_groups(struct cinit_plan *p, struct wire_rec *r)
 	p->ngroups = r->len / 4;
 	p->groups = calloc(p->ngroups + 1, sizeof(gid_t));
 	if (p->groups == NULL)
-		berth_fail("plan: malloc");
+		berth_step(STEP_PLAN_MALLOC, errno, NULL);
 	for (int i = 0; i < p->ngroups; i++)
 		p->groups[i] = wire_u32(r);
 }
@@ -171,9 +171,9 @@ struct cinit_plan *cinit_parse(char *buf, size_t len)
 	int nargs = 0, nenv = 0;
 
 	if (p == NULL)
-		berth_fail("plan: malloc");
+		berth_step(STEP_PLAN_MALLOC, errno, NULL);
 	if (wire_check(&wire_plan, buf, len, err, sizeof(err)) < 0)
-		berth_failx("plan: %s", err);
+		berth_step(STEP_PLAN_BAD, 0, err, NULL);
 	for (cur = buf; wire_next(&cur, end, &r);) {
 		nargs += r.tag == PLAN_ARG;
 		nenv += r.tag == PLAN_ENV;
@@ -182,13 +182,13 @@ struct cinit_plan *cinit_parse(char *buf, size_t len)
 	p->argv = calloc(nargs + 1, sizeof(char *));
 	p->envp = calloc(nenv + 2, sizeof(char *));
 	if (p->argv == NULL || p->envp == NULL)
-		berth_fail("plan: malloc");
+		berth_step(STEP_PLAN_MALLOC, errno, NULL);
 	p->fifo_fd = -1;
 	p->umask = 022;
 	for (cur = buf; wire_next(&cur, end, &r);)
 		parse_one(p, &r);
 	if (p->argc == 0 || p->cwd == NULL || p->mode < MODE_EXEC || p->mode > MODE_RUN)
-		berth_failx("plan: no mode, args or cwd");
+		berth_step(STEP_PLAN_BAD, 0, "no mode, args or cwd", NULL);
 	return p;
 }
 
@@ -200,11 +200,9 @@ static void set_rlimits(struct cinit_plan *p)
 		if (setrlimit(r->resource, &lim) == 0)
 			continue;
 		if (errno == EPERM && getrlimit(r->resource, &cur) == 0 && r->hard > cur.rlim_max)
-			berth_failx("process.rlimits[%u] %s hard %llu: above the current hard limit %llu, "
-				     "and raising it needs CAP_SYS_RESOURCE", r->index, r->type,
-				     (unsigned long long)r->hard, (unsigned long long)cur.rlim_max);
-		berth_fail("process.rlimits[%u] %s soft %llu hard %llu", r->index, r->type,
-			   (unsigned long long)r->soft, (unsigned long long)r->hard);
+			berth_step(STEP_RLIMIT_HARD, 0, BERTH_U(r->index), r->type, BERTH_U(r->hard),
+				   BERTH_U(cur.rlim_max), NULL);
+		berth_step(STEP_RLIMIT, errno, BERTH_U(r->index), r->type, BERTH_U(r->soft), BERTH_U(r->hard), NULL);
 	}
 }
 
@@ -230,7 +228,7 @@ static char *look_path(struct cinit_plan *p)
 
 	if (strchr(name, '/') != NULL) {
 		if (executable(name) < 0)
-			berth_fail("process.args[0] \"%s\": stat %s", name, name);
+			berth_step(STEP_ARGS0_STAT, errno, name, name, NULL);
 		return (char *)name;
 	}
 	for (int i = 0; i < p->envc; i++)
@@ -249,7 +247,7 @@ static char *look_path(struct cinit_plan *p)
 			break;
 		dir = colon;
 	}
-	berth_failx("process.args[0] \"%s\": executable file not found in $PATH", name);
+	berth_step(STEP_ARGS0_NOT_FOUND, 0, name, NULL);
 }
 
 // enter_cwd changes to the cwd and checks it is inside the container's root:
@@ -259,15 +257,15 @@ static void enter_cwd(const char *cwd)
 	char buf[PATH_MAX];
 
 	if (chdir(cwd) < 0)
-		berth_fail("process.cwd \"%s\"", cwd);
+		berth_step(STEP_CWD_CHDIR, errno, cwd, NULL);
 	// The raw system call: it marks an unreachable directory "(unreachable)".
 	if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0) {
 		if (errno == ENOENT)
-			berth_failx("process.cwd \"%s\": resolves outside the container root", cwd);
-		berth_fail("process.cwd \"%s\": getcwd", cwd);
+			berth_step(STEP_CWD_OUTSIDE, 0, cwd, NULL);
+		berth_step(STEP_CWD_GETCWD, errno, cwd, NULL);
 	}
 	if (buf[0] != '/')
-		berth_failx("process.cwd \"%s\": resolves outside the container root", cwd);
+		berth_step(STEP_CWD_OUTSIDE, 0, cwd, NULL);
 }
 
 static void install_filter(struct cinit_plan *p)
@@ -275,7 +273,7 @@ static void install_filter(struct cinit_plan *p)
 	if (!p->has_filter || p->filter_installed)
 		return;
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->filter_flags, &p->filter) < 0)
-		berth_fail("seccomp: install filter");
+		berth_step(STEP_SECCOMP_INSTALL, errno, NULL);
 	p->filter_installed = 1;
 }
 
@@ -287,18 +285,18 @@ static void drop_bounding(uint64_t keep)
 		if (keep & (1ULL << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			berth_fail("process.capabilities.bounding: drop %d", c);
+			berth_step(STEP_CAP_BOUNDING, errno, BERTH_I(c), NULL);
 	}
 }
 
 static void set_user(struct cinit_plan *p)
 {
 	if (setgroups(p->ngroups, p->groups) < 0 && errno != EPERM)
-		berth_fail("process.user.additionalGids: setgroups");
+		berth_step(STEP_SETGROUPS, errno, NULL);
 	if (setresgid(p->gid, p->gid, p->gid) < 0)
-		berth_fail("process.user.gid %u", p->gid);
+		berth_step(STEP_SETGID, errno, BERTH_U(p->gid), NULL);
 	if (setresuid(p->uid, p->uid, p->uid) < 0)
-		berth_fail("process.user.uid %u", p->uid);
+		berth_step(STEP_SETUID, errno, BERTH_U(p->uid), NULL);
 }
 
 // set_capabilities sets effective, permitted and inheritable, then raises
@@ -316,13 +314,13 @@ static void set_capabilities(struct cinit_plan *p)
 		data[i].inheritable = (uint32_t)(c[CAP_INH] >> (32 * i));
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
-		berth_fail("process.capabilities: capset");
+		berth_step(STEP_CAPSET, errno, NULL);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		berth_fail("process.capabilities.ambient: clear");
+		berth_step(STEP_AMBIENT_CLEAR, errno, NULL);
 	for (int n = 0; n < 64; n++)
 		if ((c[CAP_AMB] & (1ULL << n)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, n, 0, 0) < 0)
-			berth_fail("process.capabilities.ambient %d", n);
+			berth_step(STEP_AMBIENT_RAISE, errno, BERTH_I(n), NULL);
 }
 
 // open_own_attr opens this process's AppArmor exec attribute for writing
@@ -342,17 +340,17 @@ static int open_own_attr(const char *profile)
 
 	int fs = syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
 	if (fs < 0)
-		berth_fail("process.apparmorProfile \"%s\": fsopen proc", profile);
+		berth_step(STEP_APPARMOR_STEP, errno, profile, "fsopen proc", NULL);
 	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		berth_fail("process.apparmorProfile \"%s\": create procfs", profile);
+		berth_step(STEP_APPARMOR_STEP, errno, profile, "create procfs", NULL);
 	int proc = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
 			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (proc < 0)
-		berth_fail("process.apparmorProfile \"%s\": fsmount procfs", profile);
+		berth_step(STEP_APPARMOR_STEP, errno, profile, "fsmount procfs", NULL);
 	close(fs);
 	ssize_t n = readlinkat(proc, "thread-self", self, sizeof(self) - 1);
 	if (n <= 0)
-		berth_fail("process.apparmorProfile \"%s\": readlink /proc/thread-self", profile);
+		berth_step(STEP_APPARMOR_STEP, errno, profile, "readlink /proc/thread-self", NULL);
 	self[n] = '\0';
 	// Linux 5.1 gave AppArmor a directory of its own; the shared attr/exec
 	// belongs to whichever LSM is first, which is AppArmor on older kernels.
@@ -363,9 +361,9 @@ static int open_own_attr(const char *profile)
 		fd = syscall(SYS_openat2, proc, name, &how, sizeof(how));
 	}
 	if (fd < 0)
-		berth_fail("process.apparmorProfile \"%s\": open /proc/%s", profile, name);
+		berth_step(STEP_APPARMOR_OPEN, errno, profile, name, NULL);
 	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
-		berth_failx("process.apparmorProfile \"%s\": /proc/%s is not on procfs", profile, name);
+		berth_step(STEP_APPARMOR_NOT_PROCFS, 0, profile, name, NULL);
 	close(proc);
 	return fd;
 }
@@ -382,12 +380,12 @@ static void apply_apparmor(const char *profile)
 		return;
 	int n = snprintf(cmd, sizeof(cmd), "exec %s", profile);
 	if (n >= (int)sizeof(cmd))
-		berth_failx("process.apparmorProfile \"%.64s...\": too long", profile);
+		berth_step(STEP_APPARMOR_TOO_LONG, 0, profile, NULL);
 	int fd = open_own_attr(profile);
 	if (write(fd, cmd, n) != n) {
 		if (errno == ENOENT)
-			berth_failx("process.apparmorProfile \"%s\": no such AppArmor profile is loaded", profile);
-		berth_fail("process.apparmorProfile \"%s\"", profile);
+			berth_step(STEP_APPARMOR_NOT_LOADED, 0, profile, NULL);
+		berth_step(STEP_APPARMOR, errno, profile, NULL);
 	}
 	close(fd);
 }
@@ -403,20 +401,20 @@ static void become_process(struct cinit_plan *p)
 	// process is still root (applyProcessAttrs runs first in the Go init).
 	apply_apparmor(p->apparmor);
 	if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		berth_fail("close fds");
+		berth_step(STEP_CLOSE_FDS, errno, NULL);
 	enter_cwd(p->cwd);
 	if (!p->nnp)
 		install_filter(p);
 	if (p->has_caps)
 		drop_bounding(p->caps[CAP_BND]);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		berth_fail("keepcaps");
+		berth_step(STEP_KEEPCAPS, errno, NULL);
 	set_user(p);
 	if (p->has_caps)
 		set_capabilities(p);
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		berth_fail("process.noNewPrivileges");
+		berth_step(STEP_NNP, errno, NULL);
 	umask(p->umask);
 }
 
@@ -480,12 +478,12 @@ static void exec_process(struct cinit_plan *p, const char *path, int fifo)
 	}
 	// start sees the fifo close at the execve (close-on-exec).
 	if (fifo >= 0 && write(fifo, "0", 1) != 1)
-		berth_fail("write exec.fifo");
+		berth_step(STEP_FIFO_WRITE, errno, NULL);
 	// Last: after this only execve has to pass the filter.
 	if (p->nnp)
 		install_filter(p);
 	execve(path, p->argv, p->envp);
-	berth_fail("exec \"%s\"", p->argv[0]);
+	berth_step(STEP_EXEC, errno, p->argv[0], NULL);
 }
 
 static void send_ready(void)
@@ -516,7 +514,7 @@ static int reopen_fifo(int fifo_fd, int fddir)
 	int fd;
 
 	if (fstat(fifo_fd, &want) < 0)
-		berth_fail("stat exec.fifo");
+		berth_step(STEP_FIFO_STAT, errno, NULL);
 	snprintf(name, sizeof(name), "%d", fifo_fd);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
 	if (statfs("/proc/self/fd", &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC &&
@@ -528,9 +526,9 @@ static int reopen_fifo(int fifo_fd, int fddir)
 		close(fddir);
 	}
 	if (fd < 0)
-		berth_fail("open exec.fifo");
+		berth_step(STEP_FIFO_OPEN, errno, NULL);
 	if (fstat(fd, &got) < 0 || !same_file(&got, &want))
-		berth_failx("open exec.fifo: /proc/self/fd/%d is not exec.fifo", fifo_fd);
+		berth_step(STEP_FIFO_NOT_FIFO, 0, BERTH_I(fifo_fd), NULL);
 	return fd;
 }
 
@@ -548,7 +546,7 @@ static int wait_for_start(struct cinit_plan *p, int fddir)
 			_exit(1); /* the parent is gone */
 		buf[n] = '\0';
 		if (sync_parse(buf, (size_t)n, &m) < 0 || strcmp(m.type, SYNC_START) != 0)
-			berth_failx("sync: got %s, want start", buf);
+			berth_step(STEP_SYNC_WANT, 0, buf, "start", NULL);
 		return -1;
 	}
 	// The parent of create is gone: later errors go to stderr.
@@ -567,7 +565,7 @@ static int open_oom(struct cinit_plan *p)
 		return -1;
 	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		berth_fail("process.oomScoreAdj %d", p->oom);
+		berth_step(STEP_OOM, errno, BERTH_I(p->oom), NULL);
 	return fd;
 }
 
@@ -578,7 +576,7 @@ static void write_oom(struct cinit_plan *p, int fd)
 	if (fd < 0)
 		return;
 	if (write(fd, val, n) != n)
-		berth_fail("process.oomScoreAdj %d", p->oom);
+		berth_step(STEP_OOM, errno, BERTH_I(p->oom), NULL);
 	close(fd);
 }
 
@@ -601,7 +599,7 @@ void cinit_run(struct cinit_plan *p)
 	// Still the host's /proc (nothing of the container's is mounted yet):
 	// the handle exec.fifo is reopened through, and this process's oom score.
 	if (p->fifo_fd >= 0 && (fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		berth_fail("open /proc/self/fd");
+		berth_step(STEP_OPEN, errno, "/proc/self/fd", NULL);
 	int oomfd = open_oom(p);
 	// The parent sends a create or run plan only with its rootfs program
 	// (libcontainer/create.go): there is no Go helper to build the root.
@@ -613,7 +611,7 @@ void cinit_run(struct cinit_plan *p)
 	set_rlimits(p);
 	if (p->keyring != NULL &&
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring) < 0 && errno != ENOSYS)
-		berth_fail("join session keyring");
+		berth_step(STEP_KEYRING, errno, NULL);
 	const char *path = look_path(p);
 	become_process(p);
 	send_ready();

@@ -79,30 +79,40 @@ struct build {
 
 static char ctx[1024] = "rootfs";
 
-// rfail reports "<ctx>: <what>: <errno text>" and exits.
-static void __attribute__((noreturn, format(printf, 1, 2))) rfail(const char *fmt, ...)
+// rstep reports step (STEP_*) with its string arguments (ending with
+// NULL) and errno err (0: none) as a record whose ctx is this program's
+// current ctx ("mounts[3] destination \"/dev\""), and exits.
+static void __attribute__((noreturn, sentinel)) rstep(uint32_t step, int err, ...)
 {
-	int saved = errno;
-	char what[1024];
 	va_list ap;
 
+	va_start(ap, err);
+	berth_vstep(ctx, step, err, ap);
+}
+
+// rfail and rfailx report a step not declared yet as its text (STEP_OTHER)
+// under the current ctx, with and without the errno: the rootfs steps
+// added after the steps were declared, until each gets its own.
+static void __attribute__((noreturn, format(printf, 2, 0))) rvfail(int err, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rstep(STEP_OTHER, err, msg, NULL);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) rfail(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	errno = saved;
-	// Bounded, so that berth_fail's line keeps room for the errno text.
-	berth_fail("%.400s: %.500s", ctx, what);
+	rvfail(err, fmt, ap);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) rfailx(const char *fmt, ...)
 {
-	char what[1024];
 	va_list ap;
-
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	berth_failx("%.400s: %.500s", ctx, what);
+	rvfail(0, fmt, ap);
 }
 
 static void fd_path(char *buf, size_t size, int fd)
@@ -123,7 +133,7 @@ static void copy_path(char *dst, const char *src)
 {
 	if (snprintf(dst, PATH_MAX, "%s", src) >= PATH_MAX) {
 		errno = ENAMETOOLONG;
-		rfail("%.80s...", src);
+		rstep(STEP_RF_PATH_CUT, errno, berth_trunc((char[81]){ 0 }, src), NULL);
 	}
 }
 
@@ -148,7 +158,7 @@ static mode_t type_of(int fd)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		rfail("stat");
+		rstep(STEP_RF_STAT_NODE, errno, NULL);
 	return st.st_mode & S_IFMT;
 }
 
@@ -200,7 +210,7 @@ static void canonical(struct build *b, const char *path, char *out)
 		}
 		if (len + 1 + n >= PATH_MAX) {
 			errno = ENAMETOOLONG;
-			rfail("%.80s...", path);
+			rstep(STEP_RF_PATH_CUT, errno, berth_trunc((char[81]){ 0 }, path), NULL);
 		}
 		out[len] = '/';
 		memcpy(out + len + 1, p, n);
@@ -213,7 +223,7 @@ static void canonical(struct build *b, const char *path, char *out)
 				break;
 		}
 		if (fd < 0 && errno != ENOENT && errno != ENOTDIR)
-			rfail("resolve %s in the root", out);
+			rstep(STEP_RF_RESOLVE_ROOT, errno, out, NULL);
 		if (fd < 0 || type_of(fd) != S_IFLNK) {
 			// Missing (made later) or not a link: the spelling stands.
 			if (fd >= 0)
@@ -226,15 +236,15 @@ static void canonical(struct build *b, const char *path, char *out)
 		struct statfs sf;
 		if (fstatfs(fd, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC) {
 			errno = ELOOP;
-			rfail("resolve %s in the root", out);
+			rstep(STEP_RF_RESOLVE_ROOT, errno, out, NULL);
 		}
 		ssize_t l = readlinkat(fd, "", target, sizeof(target));
 		close(fd);
 		if (l < 0)
-			rfail("readlink %s", out);
+			rstep(STEP_RF_READLINK, errno, out, NULL);
 		if (++links > 255 || l == sizeof(target)) {
 			errno = l == sizeof(target) ? ENAMETOOLONG : ELOOP;
-			rfail("resolve %s in the root", path);
+			rstep(STEP_RF_RESOLVE_ROOT, errno, path, NULL);
 		}
 		target[l] = '\0';
 		out[len] = '\0'; /* the link's name gives way to its target */
@@ -242,7 +252,7 @@ static void canonical(struct build *b, const char *path, char *out)
 			out[0] = '\0', len = 0;
 		if (snprintf(next, sizeof(next), "%s/%s", target, p) >= (int)sizeof(next)) {
 			errno = ENAMETOOLONG;
-			rfail("resolve %s in the root", path);
+			rstep(STEP_RF_RESOLVE_ROOT, errno, path, NULL);
 		}
 		memcpy(rest, next, sizeof(rest));
 		p = rest;
@@ -262,16 +272,16 @@ static int open_dir_step(struct build *b, char *path, char *end, int parent)
 	if (fd < 0 && errno == ENOENT && parent >= 0) {
 		const char *name = strrchr(path, '/') + 1;
 		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
-			rfail("mkdir %s", path);
+			rstep(STEP_MKDIR, errno, path, NULL);
 		fd = open_in_root(b, path);
 		if (fd < 0 && errno == ENOENT && is_link(parent, name))
-			rfailx("%s was replaced by a dangling symlink", path);
+			rstep(STEP_RF_WAS_REPLACED_BY_DANGLING, 0, path, NULL);
 	}
 	if (fd < 0)
-		rfail("open %s in the root", path);
+		rstep(STEP_RF_OPEN_IN_ROOT, errno, path, NULL);
 	if (type_of(fd) != S_IFDIR) {
 		errno = ENOTDIR;
-		rfail("%s", path);
+		rstep(STEP_RF_PATH, errno, path, NULL);
 	}
 	*end = saved;
 	return fd;
@@ -286,13 +296,13 @@ static int mkdir_all(struct build *b, const char *path)
 		return fd;
 	if (fd >= 0) {
 		errno = ENOTDIR;
-		rfail("%s", path);
+		rstep(STEP_RF_PATH, errno, path, NULL);
 	}
 	char buf[PATH_MAX];
 	canonical(b, path, buf);
 	int parent = dup(b->root);
 	if (parent < 0)
-		rfail("dup");
+		rstep(STEP_RF_DUP, errno, NULL);
 	for (char *p = buf + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
@@ -327,26 +337,26 @@ static int mkfile(struct build *b, const char *path)
 	if (fd >= 0)
 		return fd;
 	if (errno != ENOENT)
-		rfail("open %s in the root", path);
+		rstep(STEP_RF_OPEN_IN_ROOT, errno, path, NULL);
 	// Created where the path leads in the root, through a dangling
 	// symlink too (tree.go's mkfile).
 	char canon[PATH_MAX];
 	const char *name;
 	canonical(b, path, canon);
 	if (strcmp(canon, "/") == 0)
-		rfailx("cannot create a file at the root");
+		rstep(STEP_RF_CANNOT_CREATE_FILE_AT, 0, NULL);
 	int d = make_parent(b, canon, &name);
 	fd = openat(d, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
 	else if (errno != EEXIST)
-		rfail("create %s", canon);
+		rstep(STEP_RF_CREATE, errno, canon, NULL);
 	fd = openat(d, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	close(d);
 	if (fd < 0)
-		rfail("open %s", canon);
+		rstep(STEP_OPEN, errno, canon, NULL);
 	if (type_of(fd) == S_IFLNK)
-		rfailx("%s was replaced by a symlink", canon);
+		rstep(STEP_RF_WAS_REPLACED_BY_SYMLINK, 0, canon, NULL);
 	return fd;
 }
 
@@ -360,14 +370,14 @@ static void check_procfs(struct build *b)
 	if (b->proc_ok)
 		return;
 	if (statfs("/proc/self/fd", &sf) < 0)
-		rfail("/proc/self/fd");
+		rstep(STEP_RF_PROC_SELF_FD, errno, NULL);
 	if (sf.f_type != PROC_SUPER_MAGIC)
-		rfailx("/proc/self/fd is not on procfs (type %#lx)", (unsigned long)sf.f_type);
+		rstep(STEP_RF_PROC_SELF_FD_NOT, 0, BERTH_X((unsigned long)sf.f_type), NULL);
 	if (statx(AT_FDCWD, "/proc", AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &proc) < 0 ||
 	    statx(AT_FDCWD, "/proc/self/fd", AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &fds) < 0)
-		rfail("statx /proc");
+		rstep(STEP_RF_STATX_PROC, errno, NULL);
 	if (proc.stx_mnt_id != fds.stx_mnt_id || !(proc.stx_attributes & STATX_ATTR_MOUNT_ROOT))
-		rfailx("/proc/self/fd is overmounted");
+		rstep(STEP_RF_PROC_SELF_FD_OVERMOUNTED, 0, NULL);
 	b->proc_ok = 1;
 }
 
@@ -378,10 +388,10 @@ static void read_link(int fd, char *out, size_t size)
 	fd_path(p, sizeof(p), fd);
 	ssize_t n = readlink(p, out, size - 1);
 	if (n < 0)
-		rfail("readlink %s", p);
+		rstep(STEP_RF_READLINK, errno, p, NULL);
 	out[n] = '\0';
 	if (out[0] != '/')
-		rfailx("%s has no path (%s)", p, out);
+		rstep(STEP_RF_HAS_NO_PATH, 0, p, out, NULL);
 }
 
 // in_root_path turns fd's kernel name into its path inside the root.
@@ -397,7 +407,7 @@ static void in_root_path(struct build *b, int fd, char *out, size_t size)
 		return;
 	}
 	if (strncmp(full, b->link, l) != 0 || (full[l] != '/' && full[l] != '\0'))
-		rfailx("%s is outside the root %s", full, b->link);
+		rstep(STEP_RF_OUTSIDE_ROOT, 0, full, b->link, NULL);
 	snprintf(out, size, "%s", full[l] ? full + l : "/");
 }
 
@@ -405,9 +415,9 @@ static void mount_id(int fd, uint64_t *id, int *is_root)
 {
 	struct statx stx;
 	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
-		rfail("statx");
+		rstep(STEP_RF_STATX, errno, NULL);
 	if (!(stx.stx_mask & STATX_MNT_ID) || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-		rfailx("the kernel reports no mount id");
+		rstep(STEP_RF_KERNEL_REPORTS_NO_MOUNT, 0, NULL);
 	*id = stx.stx_mnt_id;
 	*is_root = !!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
@@ -423,11 +433,11 @@ static int reopen_mount(struct build *b, int covered)
 	in_root_path(b, covered, path, sizeof(path));
 	int h = open_in_root(b, path);
 	if (h < 0)
-		rfail("find the new mount %s", path);
+		rstep(STEP_RF_FIND_NEW_MOUNT, errno, path, NULL);
 	mount_id(covered, &old_id, &root_old);
 	mount_id(h, &new_id, &root_new);
 	if (new_id == old_id || !root_new)
-		rfailx("find the new mount: %s is not the new mount", path);
+		rstep(STEP_RF_FIND_NEW_MOUNT_NOT, 0, path, NULL);
 	return h;
 }
 
@@ -452,7 +462,7 @@ static unsigned long flags_of(int fd)
 {
 	struct statfs sf;
 	if (fstatfs(fd, &sf) < 0)
-		rfail("statfs");
+		rstep(STEP_RF_STATFS, errno, NULL);
 	return statfs_flags(sf.f_flags);
 }
 
@@ -541,14 +551,14 @@ static void set_bind_flags(int mnt, unsigned long have, unsigned long set, unsig
 		return;
 	snprintf(want, sizeof(want), "%s", flag_names(flags));
 	if (errno != EPERM || locked)
-		rfail("remount %s", want);
+		rstep(STEP_RF_REMOUNT, errno, want, NULL);
 	unsigned long kept = locked_bind_flags(have, set, clr, why, sizeof(why));
 	if (why[0]) {
 		errno = EPERM;
-		rfail("%s: remount %s", why, want);
+		rstep(STEP_RF_REMOUNT_WHY, errno, why, want, NULL);
 	}
 	if (mount("", p, NULL, MS_REMOUNT | MS_BIND | kept, NULL) < 0)
-		rfail("remount %s (locked flags kept)", flag_names(kept));
+		rstep(STEP_RF_REMOUNT_LOCKED_FLAGS_KEPT, errno, flag_names(kept), NULL);
 }
 
 static void bind_remount(int mnt, unsigned long set, unsigned long clr)
@@ -557,7 +567,7 @@ static void bind_remount(int mnt, unsigned long set, unsigned long clr)
 	fd_path(p, sizeof(p), mnt);
 	unsigned long flags = MS_REMOUNT | MS_BIND | remount_flags(flags_of(mnt), set, clr);
 	if (mount("", p, NULL, flags, NULL) < 0)
-		rfail("remount %#lx", flags);
+		rstep(STEP_RF_REMOUNT, errno, BERTH_X(flags), NULL);
 }
 
 static int same_file(int a, int b)
@@ -594,14 +604,14 @@ static void check_destination(struct build *b, int dst)
 {
 	struct statfs sf;
 	if (same_file(dst, b->root))
-		rfailx("resolves to the container root");
+		rstep(STEP_RF_RESOLVES_CONTAINER_ROOT, 0, NULL);
 	if (fstatfs(dst, &sf) < 0)
-		rfail("statfs destination");
+		rstep(STEP_RF_STATFS_DESTINATION, errno, NULL);
 	if (sf.f_type == PROC_SUPER_MAGIC) {
 		char path[PATH_MAX];
 		in_root_path(b, dst, path, sizeof(path));
 		if (!proc_overmountable(path))
-			rfailx("refusing to mount over procfs path \"%s\"", path);
+			rstep(STEP_RF_REFUSING_MOUNT_OVER_PROCFS, 0, path, NULL);
 	}
 }
 
@@ -617,7 +627,7 @@ static int last_mount(struct build *b)
 {
 	if (b->last_mnt < 0) {
 		if (b->last_dst < 0)
-			rfailx("rootfs program: no mount to change");
+			rstep(STEP_RF_ROOTFS_PROGRAM_NO_MOUNT, 0, NULL);
 		b->last_mnt = reopen_mount(b, b->last_dst);
 	}
 	return b->last_mnt;
@@ -635,16 +645,15 @@ static int ordinary_dir(struct build *b, const char *path, const char *fstype)
 	int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
-			rfail("mkdir %s", path);
+			rstep(STEP_MKDIR, errno, path, NULL);
 		fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	}
 	close(parent);
 	if (fd < 0)
-		rfail("open %s", path);
+		rstep(STEP_OPEN, errno, path, NULL);
 	mode_t type = type_of(fd);
 	if (type != S_IFDIR)
-		rfailx("filesystem \"%s\" must be mounted on an ordinary directory: %s is %s",
-		       fstype, path, type == S_IFLNK ? "a symlink" : "not a directory");
+		rstep(STEP_ORDINARY_DIR, 0, fstype, path, type == S_IFLNK ? "a symlink" : "not a directory", NULL);
 	return fd;
 }
 
@@ -661,7 +670,7 @@ static int tmpfs_dir(struct build *b, const char *dest, const char *data, char *
 			if (snprintf(out, size, "mode=%04o%s%s", (unsigned)(st.st_mode & 07777),
 				     *data ? "," : "", data) >= (int)size) {
 				errno = E2BIG;
-				rfail("tmpfs options");
+				rstep(STEP_RF_TMPFS_OPTIONS, errno, NULL);
 			}
 			return fd;
 		}
@@ -688,7 +697,7 @@ static void do_fs(struct build *b, struct wire_rec *r, int ordinary)
 	check_procfs(b);
 	fd_path(p, sizeof(p), dst);
 	if (mount(source, p, fstype, flags, *data ? data : NULL) < 0)
-		rfail("mount %s", fstype);
+		rstep(STEP_MOUNT_FS, errno, fstype, NULL);
 	set_last(b, dst);
 }
 
@@ -704,7 +713,7 @@ static void do_bind(struct build *b, struct wire_rec *r, int in_root)
 	// A source the host opened (slot, rootfs/hostsource.go) is a detached
 	// clone, attached with move_mount; any other is opened here.
 	if (slot > (uint32_t)berth_nhostsrc)
-		rfail("bind %s: no host-opened source in slot %u", source, slot);
+		rstep(STEP_NO_HOSTSRC, errno, source, BERTH_U(slot), NULL);
 	int src;
 	if (in_root) {
 		src = open_in_root(b, source);
@@ -713,7 +722,7 @@ static void do_bind(struct build *b, struct wire_rec *r, int in_root)
 	} else {
 		src = slot ? fcntl(berth_hostsrc[slot - 1], F_DUPFD_CLOEXEC, 3) : open(source, O_PATH | O_CLOEXEC);
 		if (src < 0)
-			rfail("open source \"%s\"", source);
+			rstep(STEP_OPEN_SOURCE, errno, source, NULL);
 	}
 	int dst = type_of(src) == S_IFDIR ? mkdir_all(b, dest) : mkfile(b, dest);
 	check_destination(b, dst);
@@ -722,9 +731,9 @@ static void do_bind(struct build *b, struct wire_rec *r, int in_root)
 	fd_path(dp, sizeof(dp), dst);
 	if (slot) {
 		if (syscall(SYS_move_mount, src, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			rfail("bind %s: move_mount of the source opened by the host", source);
+			rstep(STEP_HOSTSRC_MOVE, errno, source, NULL);
 	} else if (mount(sp, dp, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
-		rfail("bind %s", source);
+		rstep(STEP_BIND, errno, source, NULL);
 	unsigned long have = flags_of(src);
 	close(src);
 	set_last(b, dst);
@@ -736,7 +745,7 @@ static void do_bind(struct build *b, struct wire_rec *r, int in_root)
 	int locked = slot != 0;
 	unsigned long want = locked ? locked_bind_flags(have, set, clr, why, sizeof(why)) : bind_flags(have, set);
 	if (why[0])
-		rfailx("%s", why);
+		rstep(STEP_RF_PATH, 0, why, NULL);
 	if (want != (have & PER_MOUNT_FLAGS))
 		set_bind_flags(last_mount(b), have, set, clr, want, locked);
 }
@@ -813,14 +822,14 @@ static void do_mnt_prop(struct build *b, struct wire_rec *r)
 	char p[64];
 	fd_path(p, sizeof(p), last_mount(b));
 	if (mount("", p, NULL, flag, NULL) < 0)
-		rfail("set propagation %#lx", flag);
+		rstep(STEP_RF_SET_PROPAGATION, errno, BERTH_X(flag), NULL);
 }
 
 static void do_mnt_attr(struct build *b, struct wire_rec *r)
 {
 	struct mount_attr attr = { .attr_set = wire_u64(r), .attr_clr = wire_u64(r) };
 	if (mount_setattr(last_mount(b), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		rfail("mount_setattr (recursive attributes)");
+		rstep(STEP_RF_MOUNT_SETATTR_RECURSIVE_ATTRIBUTES, errno, NULL);
 }
 
 static void do_cg_tmpfs(struct build *b, struct wire_rec *r)
@@ -834,7 +843,7 @@ static void do_cg_tmpfs(struct build *b, struct wire_rec *r)
 	check_procfs(b);
 	fd_path(p, sizeof(p), dst);
 	if (mount("tmpfs", p, "tmpfs", flags, "mode=755") < 0)
-		rfail("mount tmpfs");
+		rstep(STEP_RF_MOUNT_TMPFS, errno, NULL);
 	set_last(b, dst);
 	close_fd(&b->cg_top);
 	b->cg_top = reopen_mount(b, dst);
@@ -845,14 +854,14 @@ static void do_cg_tmpfs(struct build *b, struct wire_rec *r)
 static int cg_dir(struct build *b, const char *name)
 {
 	if (*name == '\0' || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
-		rfailx("cgroup \"%s\": invalid hierarchy name", name);
+		rstep(STEP_RF_CGROUP_INVALID_HIERARCHY_NAME, 0, name, NULL);
 	if (b->cg_top < 0)
-		rfailx("rootfs program: no cgroup tmpfs");
+		rstep(STEP_RF_ROOTFS_PROGRAM_NO_CGROUP, 0, NULL);
 	if (mkdirat(b->cg_top, name, 0755) < 0)
-		rfail("cgroup \"%s\": mkdir", name);
+		rstep(STEP_RF_CGROUP_MKDIR, errno, name, NULL);
 	int fd = openat(b->cg_top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		rfail("cgroup \"%s\": open", name);
+		rstep(STEP_RF_CGROUP_OPEN, errno, name, NULL);
 	return fd;
 }
 
@@ -865,11 +874,11 @@ static void do_cg_bind(struct build *b, struct wire_rec *r)
 	int dst = cg_dir(b, name);
 	int src = open(host, O_PATH | O_CLOEXEC);
 	if (src < 0)
-		rfail("cgroup \"%s\": open source \"%s\"", name, host);
+		rstep(STEP_RF_CGROUP_OPEN_SOURCE, errno, name, host, NULL);
 	fd_path(sp, sizeof(sp), src);
 	fd_path(dp, sizeof(dp), dst);
 	if (mount(sp, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
-		rfail("cgroup \"%s\": bind %s", name, host);
+		rstep(STEP_RF_CGROUP_BIND, errno, name, host, NULL);
 	unsigned long have = flags_of(src);
 	close(src);
 	close(dst);
@@ -877,7 +886,7 @@ static void do_cg_bind(struct build *b, struct wire_rec *r)
 		return;
 	int mnt = openat(b->cg_top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (mnt < 0)
-		rfail("cgroup \"%s\": open", name);
+		rstep(STEP_RF_CGROUP_OPEN, errno, name, NULL);
 	bind_remount(mnt, set, clr);
 	close(mnt);
 }
@@ -891,7 +900,7 @@ static void do_cg_fs(struct build *b, struct wire_rec *r)
 	int dst = cg_dir(b, name);
 	fd_path(p, sizeof(p), dst);
 	if (mount(fstype, p, fstype, flags, *data ? data : NULL) < 0)
-		rfail("cgroup \"%s\": mount %s", name, fstype);
+		rstep(STEP_RF_CGROUP_MOUNT, errno, name, fstype, NULL);
 	close(dst);
 }
 
@@ -899,9 +908,9 @@ static void do_cg_link(struct build *b, struct wire_rec *r)
 {
 	const char *name = wire_str(r), *target = wire_str(r);
 	if (b->cg_top < 0)
-		rfailx("rootfs program: no cgroup tmpfs");
+		rstep(STEP_RF_ROOTFS_PROGRAM_NO_CGROUP, 0, NULL);
 	if (symlinkat(target, b->cg_top, name) < 0 && errno != EEXIST)
-		rfail("symlink %s -> %s", name, target);
+		rstep(STEP_SYMLINK, errno, name, target, NULL);
 }
 
 static void do_cg_done(struct build *b, struct wire_rec *r)
@@ -922,11 +931,11 @@ static int open_node(int dir, const char *name, mode_t type, dev_t rdev)
 	struct stat st;
 	int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		rfail("open");
+		rstep(STEP_RF_OPEN_NODE, errno, NULL);
 	if (fstat(fd, &st) < 0)
-		rfail("stat");
+		rstep(STEP_RF_STAT_NODE, errno, NULL);
 	if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != rdev))
-		rfailx("the node was replaced");
+		rstep(STEP_RF_NODE_WAS_REPLACED, 0, NULL);
 	return fd;
 }
 
@@ -939,16 +948,16 @@ static void make_node(int dir, const char *name, mode_t type, dev_t rdev, uint32
 		// spec's node must win.
 		if (errno != EEXIST || unlinkat(dir, name, 0) < 0 ||
 		    mknodat(dir, name, type | 0600, rdev) < 0)
-			rfail("mknod");
+			rstep(STEP_RF_MKNOD, errno, NULL);
 	}
 	int node = open_node(dir, name, type, rdev);
 	if (fchownat(node, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		rfail("chown");
+		rstep(STEP_RF_CHOWN, errno, NULL);
 	// Through the magic link: mknod obeys the umask and an O_PATH handle
 	// cannot be fchmod'ed.
 	fd_path(p, sizeof(p), node);
 	if (chmod(p, mode) < 0)
-		rfail("chmod");
+		rstep(STEP_RF_CHMOD, errno, NULL);
 	close(node);
 }
 
@@ -961,21 +970,21 @@ static void bind_node(int dir, const char *name, const char *path, mode_t type)
 
 	int host = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (host < 0)
-		rfail("open the host node");
+		rstep(STEP_RF_OPEN_HOST_NODE, errno, NULL);
 	if (fstat(host, &st) < 0)
-		rfail("stat the host node");
+		rstep(STEP_RF_STAT_HOST_NODE, errno, NULL);
 	if ((st.st_mode & S_IFMT) != type)
-		rfailx("the host's %s is not a device of that type", path);
+		rstep(STEP_RF_HOST_NOT_DEVICE_THAT, 0, path, NULL);
 	int fd = openat(dir, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
 	else if (errno != EEXIST)
-		rfail("create %s", name);
+		rstep(STEP_RF_CREATE, errno, name, NULL);
 	int dst = open_node(dir, name, S_IFREG, 0);
 	fd_path(sp, sizeof(sp), host);
 	fd_path(dp, sizeof(dp), dst);
 	if (mount(sp, dp, NULL, MS_BIND, NULL) < 0)
-		rfail("bind the host node");
+		rstep(STEP_RF_BIND_HOST_NODE, errno, NULL);
 	close(dst);
 	close(host);
 }
@@ -993,7 +1002,7 @@ static void do_dev(struct build *b, struct wire_rec *r)
 	canonical(b, path, dir);
 	char *slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir || slash[1] == '\0')
-		rfailx("device path \"%s\" is not below a directory", path);
+		rstep(STEP_RF_DEVICE_PATH_NOT_BELOW, 0, path, NULL);
 	*slash = '\0';
 	int d = mkdir_all(b, dir);
 	dev_t rdev = type == S_IFIFO ? 0 : makedev(major, minor);
@@ -1015,12 +1024,12 @@ static void do_devlinks(struct build *b, struct wire_rec *r)
 	int dev = mkdir_all(b, "/dev");
 
 	if (unlinkat(dev, "ptmx", 0) < 0 && errno != ENOENT)
-		rfail("remove ptmx");
+		rstep(STEP_RF_REMOVE_PTMX, errno, NULL);
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		if (!kcore && !strcmp(links[i][0], "core"))
 			continue;
 		if (symlinkat(links[i][1], dev, links[i][0]) < 0 && errno != EEXIST)
-			rfail("symlink %s -> %s", links[i][0], links[i][1]);
+			rstep(STEP_SYMLINK, errno, links[i][0], links[i][1], NULL);
 	}
 	close(dev);
 }
@@ -1039,7 +1048,7 @@ static void do_hooks(void)
 		_exit(1);
 	buf[n] = '\0';
 	if (sync_parse(buf, (size_t)n, &m) < 0 || strcmp(m.type, SYNC_HOOKS_DONE) != 0)
-		berth_failx("sync: got %s, want hooks-done", buf);
+		berth_step(STEP_SYNC_WANT, 0, buf, "hooks-done", NULL);
 }
 
 // entered resets the build once the root is "/" (named so without asking
@@ -1050,7 +1059,7 @@ static void entered(struct build *b)
 	set_last(b, -1);
 	b->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (b->root < 0)
-		rfail("open /");
+		rstep(STEP_RF_OPEN_SLASH, errno, NULL);
 	strcpy(b->link, "/");
 	b->proc_ok = 0; /* the container's /proc now */
 }
@@ -1162,23 +1171,23 @@ static void do_pivot(struct build *b)
 {
 	int old = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (old < 0)
-		rfail("open the old root");
+		rstep(STEP_RF_OPEN_OLD_ROOT, errno, NULL);
 	int nroot = open(b->root_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (nroot < 0)
-		rfail("open the new root %s", b->root_path);
+		rstep(STEP_OPEN_NEW_ROOT, errno, b->root_path, NULL);
 	if (fchdir(nroot) < 0)
-		rfail("chdir to the new root");
+		rstep(STEP_RF_CHDIR_NEW_ROOT, errno, NULL);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		rfail("pivot_root");
+		rstep(STEP_RF_PIVOT_ROOT, errno, NULL);
 	if (fchdir(old) < 0)
-		rfail("chdir to the old root");
+		rstep(STEP_RF_CHDIR_OLD_ROOT, errno, NULL);
 	// As a slave, the unmount cannot propagate to the host's peers.
 	if (mount("", ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		rfail("make the old root rslave");
+		rstep(STEP_RF_MAKE_OLD_ROOT_RSLAVE, errno, NULL);
 	if (umount2(".", MNT_DETACH) < 0)
-		rfail("detach the old root");
+		rstep(STEP_RF_DETACH_OLD_ROOT, errno, NULL);
 	if (chdir("/") < 0)
-		rfail("chdir /");
+		rstep(STEP_RF_CHDIR_SLASH, errno, NULL);
 	close(old);
 	close(nroot);
 	entered(b);
@@ -1189,18 +1198,18 @@ static void do_root(struct build *b, struct wire_rec *r)
 	b->root_path = wire_str(r);
 	check_procfs(b);
 	if (mount(b->root_path, b->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-		rfail("bind the rootfs \"%s\" on itself", b->root_path);
+		rstep(STEP_BIND_ROOTFS, errno, b->root_path, NULL);
 	// Opened after the bind, so that the handle is on the new mount.
 	b->root = open(b->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (b->root < 0)
-		rfail("open root \"%s\"", b->root_path);
+		rstep(STEP_RF_OPEN_ROOT_PATH, errno, b->root_path, NULL);
 	read_link(b->root, b->link, sizeof(b->link));
 }
 
 static void do_propagation(const char *where, unsigned long flags)
 {
 	if (mount("", where, NULL, flags, NULL) < 0)
-		rfail("set the propagation of %s to %#lx", where, flags);
+		rstep(STEP_RF_SET_PROPAGATION_OF, errno, where, BERTH_X(flags), NULL);
 }
 
 // open_procfs mounts a procfs instance of the container's pid namespace
@@ -1210,12 +1219,12 @@ static int open_procfs(void)
 {
 	int fs = fsopen("proc", FSOPEN_CLOEXEC);
 	if (fs < 0)
-		rfail("fsopen proc");
+		rstep(STEP_RF_FSOPEN_PROC, errno, NULL);
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		rfail("create procfs");
+		rstep(STEP_RF_CREATE_PROCFS, errno, NULL);
 	int m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (m < 0)
-		rfail("fsmount procfs");
+		rstep(STEP_RF_FSMOUNT_PROCFS, errno, NULL);
 	close(fs);
 	return m;
 }
@@ -1234,18 +1243,18 @@ static void do_sysctl(struct build *b, struct wire_rec *r)
 		b->procfs = open_procfs();
 	if (snprintf(name, sizeof(name), "sys/%s", path) >= (int)sizeof(name)) {
 		errno = ENAMETOOLONG;
-		rfail("open /proc/sys/%.80s...", path);
+		rstep(STEP_RF_OPEN_PROC_SYS, errno, berth_trunc((char[81]){ 0 }, path), NULL);
 	}
 	int fd = syscall(SYS_openat2, b->procfs, name, &how, sizeof(how));
 	if (fd < 0)
-		rfail("open /proc/%s", name);
+		rstep(STEP_RF_OPEN_PROC, errno, name, NULL);
 	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
-		rfailx("open /proc/%s: not on procfs", name);
+		rstep(STEP_RF_OPEN_PROC_NOT_PROCFS, 0, name, NULL);
 	ssize_t n = write(fd, value, strlen(value));
 	if (n != (ssize_t)strlen(value))
-		rfail("write /proc/%s", name);
+		rstep(STEP_RF_WRITE_PROC, errno, name, NULL);
 	if (close(fd) < 0)
-		rfail("write /proc/%s", name);
+		rstep(STEP_RF_WRITE_PROC, errno, name, NULL);
 }
 
 // mkdir_cwd makes a missing cwd as root, inside the new root.
@@ -1261,16 +1270,16 @@ static void mkdir_cwd(const char *cwd)
 		char saved = *p;
 		*p = '\0';
 		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			rfail("mkdir %s", buf);
+			rstep(STEP_MKDIR, errno, buf, NULL);
 		*p = saved;
 		if (saved == '\0')
 			break;
 	}
 	if (stat(cwd, &st) < 0)
-		rfail("stat %s", cwd);
+		rstep(STEP_STAT, errno, cwd, NULL);
 	if (!S_ISDIR(st.st_mode)) {
 		errno = ENOTDIR;
-		rfail("mkdir %s", cwd);
+		rstep(STEP_MKDIR, errno, cwd, NULL);
 	}
 }
 
@@ -1281,7 +1290,7 @@ static void do_ro_mount(struct build *b, const char *dest)
 {
 	int h = open_in_root(b, dest);
 	if (h < 0)
-		rfail("openat2 in root %s", dest);
+		rstep(STEP_RF_OPENAT2_ROOT, errno, dest, NULL);
 	check_procfs(b);
 	bind_remount(h, MS_RDONLY, 0);
 	close(h);
@@ -1291,10 +1300,10 @@ static void ro_root(void)
 {
 	struct statfs sf;
 	if (statfs("/", &sf) < 0)
-		rfail("statfs /");
+		rstep(STEP_RF_STATFS_SLASH, errno, NULL);
 	unsigned long flags = remount_flags(statfs_flags(sf.f_flags), MS_RDONLY, 0);
 	if (mount("", "/", NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
-		rfail("remount /");
+		rstep(STEP_RF_REMOUNT_SLASH, errno, NULL);
 }
 
 // open_present opens a path to mask or protect: -1 when it is absent.
@@ -1304,7 +1313,7 @@ static int open_present(struct build *b, const char *path)
 	if (h < 0 && (errno == ENOENT || errno == ENOTDIR))
 		return -1;
 	if (h < 0)
-		rfail("openat2 in root %s", path);
+		rstep(STEP_RF_OPENAT2_ROOT, errno, path, NULL);
 	check_procfs(b);
 	return h;
 }
@@ -1317,11 +1326,11 @@ static int open_null(struct build *b)
 	struct stat st;
 	int h = open_in_root(b, "/dev/null");
 	if (h < 0)
-		rfail("open /dev/null");
+		rstep(STEP_RF_OPEN_DEV_NULL, errno, NULL);
 	if (fstat(h, &st) < 0)
-		rfail("stat /dev/null");
+		rstep(STEP_RF_STAT_DEV_NULL, errno, NULL);
 	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-		rfailx("/dev/null in the container is not the null device");
+		rstep(STEP_RF_DEV_NULL_CONTAINER_NOT, 0, NULL);
 	return h;
 }
 
@@ -1341,7 +1350,7 @@ static void do_mask(struct build *b, const char *path, int *null)
 			*null = open_null(b);
 		fd_path(np, sizeof(np), *null);
 		if (mount(np, hp, NULL, MS_BIND, NULL) < 0)
-			rfail("bind /dev/null");
+			rstep(STEP_RF_BIND_DEV_NULL, errno, NULL);
 		close(h);
 		return;
 	}
@@ -1351,7 +1360,7 @@ static void do_mask(struct build *b, const char *path, int *null)
 		if (err < 0 && errno == EINVAL)
 			err = mount("tmpfs", hp, "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=2");
 		if (err < 0)
-			rfail("mount tmpfs");
+			rstep(STEP_RF_MOUNT_TMPFS, errno, NULL);
 		b->mask_first = h; /* looked up again only if a second directory needs it */
 		return;
 	}
@@ -1360,7 +1369,7 @@ static void do_mask(struct build *b, const char *path, int *null)
 	fd_path(np, sizeof(np), b->mask_shared);
 	// A bind keeps the tmpfs's read-only flag.
 	if (mount(np, hp, NULL, MS_BIND, NULL) < 0)
-		rfail("bind the mask tmpfs");
+		rstep(STEP_RF_BIND_MASK_TMPFS, errno, NULL);
 	close(h);
 }
 
@@ -1372,7 +1381,7 @@ static void do_ro_path(struct build *b, const char *path)
 		return;
 	fd_path(hp, sizeof(hp), h);
 	if (mount(hp, hp, NULL, MS_BIND | MS_REC, NULL) < 0)
-		rfail("bind on itself");
+		rstep(STEP_RF_BIND_ITSELF, errno, NULL);
 	int mnt = reopen_mount(b, h);
 	bind_remount(mnt, MS_RDONLY, 0);
 	close(mnt);
@@ -1410,13 +1419,13 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_HOSTNAME: {
 		const char *h = wire_str(r);
 		if (sethostname(h, strlen(h)) < 0)
-			rfail("sethostname");
+			rstep(STEP_SETHOSTNAME, errno, NULL);
 		break;
 	}
 	case RF_DOMAINNAME: {
 		const char *d = wire_str(r);
 		if (setdomainname(d, strlen(d)) < 0)
-			rfail("setdomainname");
+			rstep(STEP_SETDOMAINNAME, errno, NULL);
 		break;
 	}
 	case RF_SYSCTL: do_sysctl(b, r); break;
@@ -1440,7 +1449,7 @@ void crootfs_build(char *prog, size_t len)
 	// Checked whole before the first step: a malformed program fails
 	// before anything is mounted.
 	if (wire_check(&wire_rootfs, prog, len, err, sizeof(err)) < 0)
-		berth_failx("rootfs program: %s", err);
+		berth_step(STEP_ROOTFS_PROGRAM, 0, err, NULL);
 	while (wire_next(&cur, end, &r))
 		step(&b, &r, &null);
 	close_fd(&null);

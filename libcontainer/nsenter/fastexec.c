@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "failrec.h"
 #include "fastpath.h"
 #include "syncmsg.h"
 
@@ -322,10 +323,17 @@ static ssize_t recv_msg(struct xop *o, char *buf, size_t size)
 	return n;
 }
 
-// error_text is the msg of an {"type":"error","msg":"..."} packet (nsexec.c's
-// report()), decoded into m; NULL for any other packet.
+// error_text is the text of an init's error record (nsexec.c's report(),
+// rendered by failrec.c as the Go parent renders it) or of an
+// {"type":"error","msg":"..."} packet, into m; NULL for any other packet.
 static const char *error_text(const char *buf, ssize_t n, struct sync_msg *m)
 {
+	if (n > 0 && fail_is_record(buf, (size_t)n)) {
+		if (fail_render(buf, (size_t)n, m->msg, sizeof(m->msg)) < 0)
+			return NULL;
+		snprintf(m->type, sizeof(m->type), "%s", SYNC_ERROR);
+		return m->msg;
+	}
 	if (n <= 0 || sync_parse(buf, (size_t)n, m) < 0 || strcmp(m->type, SYNC_ERROR) != 0)
 		return NULL;
 	return m->msg;
@@ -345,7 +353,7 @@ static void kill_process(struct xop *o)
 static int bootstrap(struct xop *o, pid_t stage0, struct str plan)
 {
 	struct str boot = o->r.f[F_EXECBOOT];
-	char buf[4096];
+	char buf[FAIL_MAX_PACKET + 1];
 	int status = 0;
 	if (send(o->sock, boot.p, boot.n, MSG_NOSIGNAL) != (ssize_t)boot.n ||
 	    send(o->sock, plan.p, plan.n, MSG_NOSIGNAL) != (ssize_t)plan.n) {
@@ -368,7 +376,8 @@ static int bootstrap(struct xop *o, pid_t stage0, struct str plan)
 	if (n == 0 && WIFEXITED(status))
 		return report(o, "exec: namespaces: init exited early: exit status %d", WEXITSTATUS(status));
 	if (n == 0 && WIFSIGNALED(status))
-		return report(o, "exec: namespaces: init exited early: signal: %s", strsignal(WTERMSIG(status)));
+		return report(o, "exec: namespaces: init exited early: signal: %s",
+			      fail_signal_text((uint32_t)WTERMSIG(status), (char[24]){ 0 }));
 	return report(o, "exec: namespaces: bad sync message: %s", buf);
 }
 
@@ -376,7 +385,7 @@ static int bootstrap(struct xop *o, pid_t stage0, struct str plan)
 // close at the execve (it is close-on-exec) or the error that stopped it.
 static int await_exec(struct xop *o)
 {
-	char buf[4096];
+	char buf[FAIL_MAX_PACKET + 1];
 	const char *msg;
 	struct sync_msg m;
 	ssize_t n = recv_msg(o, buf, sizeof(buf));

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "failrec.h"
 #include "fastpath.h"
 
 #define ROOT_MAX 2048
@@ -74,13 +75,12 @@ void fastpath_write_all(int fd, const char *p, size_t n)
 	}
 }
 
-// fastpath_errno is the text Go gives an errno: the C library's, in lower case.
+// fastpath_errno is the text Go gives an errno, from the table generated
+// from Go's (failrec.h), as every init error is rendered.
 const char *fastpath_errno(int e)
 {
-	static char text[128];
-	snprintf(text, sizeof(text), "%s", strerror(e));
-	text[0] = (char)tolower((unsigned char)text[0]);
-	return text;
+	static char text[24];
+	return fail_errno_text((uint32_t)e, text);
 }
 
 // log_time is now as the log lines of cmd/berth print it: slog's text

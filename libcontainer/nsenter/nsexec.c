@@ -7,7 +7,7 @@
 // oom_score_adj, the host's bind sources, whether the CPU affinity stays,
 // whether the caller is rootless and whether a process plan packet follows
 // (cinit.c).
-// Replies, as JSON packets: {"type":"pid","pid":N} or {"type":"error","msg":"..."}.
+// Replies: a JSON packet {"type":"pid","pid":N}, or a Fail record (failrec.h).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -29,58 +29,78 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "failrec.h"
 #include "nsexec.h"
 
 int berth_syncfd = -1;
 int berth_hostsrc[BERTH_MAX_HOSTSRC];
 int berth_nhostsrc;
 
-// report sends msg to the parent as a JSON error, with quotes, backslashes
-// and control bytes escaped, or to stderr once the socket is closed; then exits.
-static void report(const char *msg)
+// report sends the record to the parent as a Fail message (not text: the
+// parent renders it, failrec.h), or renders it to stderr once the socket
+// is closed; then exits.
+static void __attribute__((noreturn)) report(const char *ctx, uint32_t step, int err, const char *const *args, int nargs)
 {
-	char out[2304];
-	size_t o = 0;
+	static char rec[FAIL_MAX_PACKET];
+	size_t n = fail_encode(rec, ctx, step, (uint32_t)err, args, nargs);
 
 	if (berth_syncfd < 0) {
-		fprintf(stderr, "berth init: %s\n", msg);
+		char text[4096];
+		fail_render(rec, n, text, sizeof(text));
+		fprintf(stderr, "berth init: %s\n", text);
 		_exit(1);
 	}
-	o += snprintf(out, sizeof(out), "{\"type\":\"error\",\"msg\":\"");
-	for (const char *p = msg; *p && o < sizeof(out) - 8; p++) {
-		if (*p == '"' || *p == '\\')
-			out[o++] = '\\';
-		if (*p == '\n') {
-			out[o++] = ' ';
-		} else if ((unsigned char)*p < 0x20) {
-			// JSON forbids raw control bytes in a string: Go would
-			// refuse the whole message.
-			o += snprintf(out + o, sizeof(out) - o, "\\u%04x", (unsigned char)*p);
-		} else {
-			out[o++] = *p;
-		}
-	}
-	o += snprintf(out + o, sizeof(out) - o, "\"}");
-	if (write(berth_syncfd, out, o) < 0) {
+	if (write(berth_syncfd, rec, n) < 0) {
 		/* nothing more we can do: the parent sees the socket close */
 	}
 	_exit(1);
 }
 
-// vfail formats the message and appends errno's text the way Go prints it
-// (lower case first letter), so both init paths read alike.
-static void vfail(int saved, const char *fmt, va_list ap)
+void berth_vstep(const char *ctx, uint32_t step, int err, va_list ap)
 {
-	char msg[1024];
+	const char *args[FAIL_MAX_ARGS];
+	int n = 0;
+	const char *a;
+
+	while (n < FAIL_MAX_ARGS && (a = va_arg(ap, const char *)) != NULL)
+		args[n++] = a;
+	report(ctx, step, err, args, n);
+}
+
+void berth_step(uint32_t step, int err, ...)
+{
+	va_list ap;
+
+	va_start(ap, err);
+	berth_vstep(NULL, step, err, ap);
+	va_end(ap);
+}
+
+const char *berth_num(char *buf, unsigned long long v, char conv)
+{
+	if (conv == 'd')
+		snprintf(buf, 24, "%lld", (long long)v);
+	else if (conv == 'x')
+		snprintf(buf, 24, "%#llx", v);
+	else
+		snprintf(buf, 24, "%llu", v);
+	return buf;
+}
+
+const char *berth_cut(char *buf, size_t size, const char *s)
+{
+	snprintf(buf, size, "%s", s);
+	return buf;
+}
+
+// vfail is berth_fail's text as one STEP_OTHER argument.
+static void __attribute__((noreturn)) vfail(int saved, const char *fmt, va_list ap)
+{
+	char msg[FAIL_MAX_STR];
+	const char *args[1] = { msg };
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (saved != 0) {
-		size_t l = strlen(msg);
-		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(saved));
-		if (msg[l + 2] >= 'A' && msg[l + 2] <= 'Z')
-			msg[l + 2] += 'a' - 'A';
-	}
-	report(msg);
+	report(NULL, STEP_OTHER, saved, args, 1);
 }
 
 void berth_fail(const char *fmt, ...)
@@ -90,8 +110,6 @@ void berth_fail(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vfail(saved, fmt, ap);
-	va_end(ap);
-	_exit(1);
 }
 
 void berth_failx(const char *fmt, ...)
@@ -100,8 +118,6 @@ void berth_failx(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vfail(0, fmt, ap);
-	va_end(ap);
-	_exit(1);
 }
 
 #define fail berth_fail
@@ -110,10 +126,10 @@ static void write_file(const char *path, const char *data)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		fail("open %s", path);
+		berth_step(STEP_OPEN, errno, path, NULL);
 	size_t len = strlen(data);
 	if (write(fd, data, len) != (ssize_t)len)
-		fail("write %s", path);
+		berth_step(STEP_WRITE, errno, path, NULL);
 	close(fd);
 }
 
@@ -122,16 +138,14 @@ static void write_file(const char *path, const char *data)
 // which an unprivileged caller is not: dumpable for the one write.
 static void write_oom_early(const char *val)
 {
-	char what[64];
-	snprintf(what, sizeof(what), "process.oomScoreAdj %s: write /proc/self/oom_score_adj", val);
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		fail("prctl PR_SET_DUMPABLE");
+		berth_step(STEP_DUMPABLE, errno, NULL);
 	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		fail("%s", what);
+		berth_step(STEP_OOM_EARLY, errno, val, NULL);
 	close(fd);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail("prctl PR_SET_DUMPABLE");
+		berth_step(STEP_DUMPABLE, errno, NULL);
 }
 
 // join_namespaces opens every path first (later setns calls may change what
@@ -148,7 +162,7 @@ static void join_namespaces(struct bootstrap *b)
 	for (int i = 0; i < b->njoin; i++) {
 		b->joins[i].fd = open(b->joins[i].path, O_RDONLY | O_CLOEXEC);
 		if (b->joins[i].fd < 0)
-			fail("open namespace %s", b->joins[i].path);
+			berth_step(STEP_OPEN_NS, errno, b->joins[i].path, NULL);
 	}
 	for (int pass = 0; pass < 3; pass++) {
 		for (int i = 0; i < b->njoin; i++) {
@@ -158,12 +172,12 @@ static void join_namespaces(struct bootstrap *b)
 			if (setns(j->fd, j->flag) < 0) {
 				if (pass == 0 && errno == EPERM)
 					continue; /* after the user namespace */
-				fail("setns %s", j->path);
+				berth_step(STEP_SETNS, errno, j->path, NULL);
 			}
 			close(j->fd);
 			j->fd = -1;
 			if (j->flag == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-				fail("become root in user namespace %s", j->path);
+				berth_step(STEP_ROOT_IN_USERNS, errno, j->path, NULL);
 		}
 	}
 }
@@ -177,7 +191,7 @@ static void open_host_sources(struct bootstrap *b)
 		unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (b->hostsrc_rec[i] ? AT_RECURSIVE : 0);
 		int fd = syscall(SYS_open_tree, AT_FDCWD, b->hostsrc[i], flags);
 		if (fd < 0)
-			fail("open bind source \"%s\" from the host", b->hostsrc[i]);
+			berth_step(STEP_OPEN_HOSTSRC, errno, b->hostsrc[i], NULL);
 		berth_hostsrc[berth_nhostsrc++] = fd;
 	}
 }
@@ -199,22 +213,22 @@ static void run_map_helper(const char *helper, pid_t pid, const char *map)
 	size_t cap = 8, n = 0;
 	char **argv = malloc(cap * sizeof(char *));
 	if (copy == NULL || argv == NULL)
-		fail("malloc");
+		berth_step(STEP_MALLOC, errno, NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	argv[n++] = (char *)helper;
 	argv[n++] = pidstr;
 	for (char *t = strtok_r(copy, " \n", &save); t != NULL; t = strtok_r(NULL, " \n", &save)) {
 		if (n + 2 > cap && (argv = realloc(argv, (cap *= 2) * sizeof(char *))) == NULL)
-			fail("malloc");
+			berth_step(STEP_MALLOC, errno, NULL);
 		argv[n++] = t;
 	}
 	argv[n] = NULL;
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) < 0)
-		fail("pipe");
+		berth_step(STEP_PIPE, errno, NULL);
 	pid_t child = fork();
 	if (child < 0)
-		fail("fork %s", helper);
+		berth_step(STEP_FORK, errno, helper, NULL);
 	if (child == 0) {
 		dup2(out[1], 1);
 		dup2(out[1], 2);
@@ -236,9 +250,9 @@ static void run_map_helper(const char *helper, pid_t pid, const char *map)
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
-			fail("wait for %s", helper);
+			berth_step(STEP_WAIT, errno, helper, NULL);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		berth_failx("%s: %s", helper, got > 0 ? msg : "failed");
+		berth_step(STEP_HELPER_FAILED, 0, helper, got > 0 ? msg : "failed", NULL);
 	free(copy);
 	free(argv);
 }
@@ -259,11 +273,11 @@ static void map_user_namespace(struct bootstrap *b)
 	char c;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
-		fail("pipe");
+		berth_step(STEP_PIPE, errno, NULL);
 	pid_t self = getpid();
 	pid_t helper = fork();
 	if (helper < 0)
-		fail("fork id-map helper");
+		berth_step(STEP_FORK, errno, "id-map helper", NULL);
 	if (helper == 0) {
 		char path[64];
 		close(p[1]);
@@ -289,22 +303,22 @@ static void map_user_namespace(struct bootstrap *b)
 	}
 	close(p[0]);
 	if (b->rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		fail("prctl PR_SET_DUMPABLE");
+		berth_step(STEP_DUMPABLE, errno, NULL);
 	if (unshare(CLONE_NEWUSER) < 0)
-		fail("unshare user namespace");
+		berth_step(STEP_UNSHARE_USER, errno, NULL);
 	if (write(p[1], "1", 1) != 1)
-		fail("signal id-map helper");
+		berth_step(STEP_SIGNAL, errno, "id-map helper", NULL);
 	close(p[1]);
 	int status;
 	if (waitpid(helper, &status, 0) < 0)
-		fail("wait for id-map helper");
+		berth_step(STEP_WAIT, errno, "id-map helper", NULL);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		_exit(1); /* the helper already reported why */
 	if (b->rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail("prctl PR_SET_DUMPABLE");
+		berth_step(STEP_DUMPABLE, errno, NULL);
 	// Become root of the new namespace so the Go init can set its ids.
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		fail("become root in the user namespace");
+		berth_step(STEP_ROOT_IN_NEW_USERNS, errno, NULL);
 }
 
 // loopback_up brings lo of a new network namespace up, as runc does: one
@@ -314,14 +328,14 @@ static void loopback_up(void)
 	struct ifreq ifr;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		fail("network: socket for lo");
+		berth_step(STEP_LO_SOCKET, errno, NULL);
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		fail("network: find lo");
+		berth_step(STEP_LO_FIND, errno, NULL);
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		fail("network: bring lo up");
+		berth_step(STEP_LO_UP, errno, NULL);
 	close(fd);
 }
 
@@ -329,14 +343,14 @@ static char *read_packet(size_t *len)
 {
 	ssize_t n = recv(berth_syncfd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 	if (n < 0)
-		fail("read bootstrap");
+		berth_step(STEP_BOOTSTRAP_READ, errno, NULL);
 	if (n == 0)
 		_exit(1); /* parent went away before sending anything */
 	char *buf = malloc(n + 1);
 	if (buf == NULL)
-		fail("malloc");
+		berth_step(STEP_MALLOC, errno, NULL);
 	if (recv(berth_syncfd, buf, n, 0) != n)
-		fail("read bootstrap");
+		berth_step(STEP_BOOTSTRAP_READ, errno, NULL);
 	buf[n] = '\0';
 	*len = n;
 	return buf;
@@ -395,7 +409,7 @@ void berth_nsexec(void)
 	char err[256];
 	char *buf = read_packet(&len);
 	if (boot_parse(buf, len, &b, err, sizeof(err)) < 0)
-		berth_failx("bootstrap: %s", err);
+		berth_step(STEP_BOOTSTRAP, 0, err, NULL);
 	if (!b.keep_affinity)
 		reset_affinity();
 	struct cinit_plan *plan = NULL;
@@ -414,20 +428,24 @@ void berth_nsexec(void)
 		write_oom_early(b.oomscoreadj);
 	int timens_fd = -1;
 	if (b.timens != NULL && (timens_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
-		fail("open /proc/self/timens_offsets");
+		berth_step(STEP_OPEN, errno, "/proc/self/timens_offsets", NULL);
 	open_host_sources(&b);
 	join_namespaces(&b);
 	if (b.clone_flags & CLONE_NEWUSER)
 		map_user_namespace(&b);
 	int rest = b.clone_flags & ~CLONE_NEWUSER;
-	if (rest != 0 && unshare(rest) < 0)
-		fail("unshare namespaces 0x%x", rest);
+	if (rest != 0 && unshare(rest) < 0) {
+		int e = errno;
+		char hex[16];
+		snprintf(hex, sizeof(hex), "0x%x", rest);
+		berth_step(STEP_UNSHARE, e, hex, NULL);
+	}
 	if (rest & CLONE_NEWNET)
 		loopback_up();
 	if (timens_fd >= 0) {
 		ssize_t n = strlen(b.timens);
 		if (write(timens_fd, b.timens, n) != n)
-			fail("write /proc/self/timens_offsets");
+			berth_step(STEP_WRITE, errno, "/proc/self/timens_offsets", NULL);
 		close(timens_fd);
 	}
 
@@ -435,18 +453,18 @@ void berth_nsexec(void)
 	// there: it waits for this gate to close, at this stage's exit.
 	int gate[2] = { -1, -1 };
 	if (plan != NULL && pipe2(gate, O_CLOEXEC) < 0)
-		fail("pipe");
+		berth_step(STEP_PIPE, errno, NULL);
 	// Fork the init into the pid and time namespaces (both take effect only
 	// for children) as a sibling, so the berth parent is its parent.
 	pid_t child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 	if (child < 0)
-		fail("clone init");
+		berth_step(STEP_CLONE_INIT, errno, NULL);
 	if (child == 0) {
 		free(buf);
 		// A session of its own, as runc's init and exec'd processes
 		// have: the caller's terminal and job control stay the caller's.
 		if (setsid() < 0)
-			fail("setsid");
+			berth_step(STEP_SETSID, errno, NULL);
 		if (plan == NULL)
 			return; /* into the Go runtime, as the container's init */
 		char c;
@@ -465,6 +483,6 @@ void berth_nsexec(void)
 		n += snprintf(msg + n, sizeof(msg) - n, "%s%d", i ? "," : "", berth_hostsrc[i]);
 	n += snprintf(msg + n, sizeof(msg) - n, "]}");
 	if (write(berth_syncfd, msg, n) != n)
-		fail("report init pid");
+		berth_step(STEP_REPORT_PID, errno, NULL);
 	_exit(0);
 }

@@ -2,14 +2,34 @@
 #ifndef BERTH_NSEXEC_H
 #define BERTH_NSEXEC_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 // The sync socket to the berth parent, or -1 once closed (errors then go to
 // stderr: the parent of create is gone).
 extern int berth_syncfd;
 
+// berth_step reports that step (STEP_*, wire.Steps) failed with errno err
+// (0: none) to the parent as a record (failrec.h), and exits 1. The
+// arguments, strings ending with NULL, fill the step's {N}; the parent
+// renders the text, as it does the Go init's wire.Failure.
+void berth_step(uint32_t step, int err, ...) __attribute__((noreturn, sentinel));
+// berth_vstep is berth_step with ctx (what the step was about, or NULL).
+void berth_vstep(const char *ctx, uint32_t step, int err, va_list ap) __attribute__((noreturn));
+// BERTH_U and BERTH_I are a number as a step argument (decimal, as Go's %d).
+// BERTH_X is one in hexadecimal as %#llx ("0x20", "0").
+#define BERTH_U(v) berth_num((char[24]){ 0 }, (unsigned long long)(v), 'u')
+#define BERTH_I(v) berth_num((char[24]){ 0 }, (unsigned long long)(long long)(v), 'd')
+#define BERTH_X(v) berth_num((char[24]){ 0 }, (unsigned long long)(v), 'x')
+const char *berth_num(char *buf, unsigned long long v, char conv);
+// berth_trunc is s cut to the size of buf (a char array) less its NUL.
+#define berth_trunc(buf, s) berth_cut(buf, sizeof(buf), s)
+const char *berth_cut(char *buf, size_t size, const char *s);
+
 // berth_fail reports "<message>: <errno text>" (errno as it was at the
-// call, left out when 0) to the parent as a JSON error and exits 1.
+// call, left out when 0) as a STEP_OTHER record and exits 1: for a step
+// not declared in wire.Steps yet. Prefer berth_step.
 void berth_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 // berth_failx is berth_fail without the errno text.
 void berth_failx(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "5fccbe7f22fec67d"
+#define WIRE_SCHEMA_HASH "13293af57e0275ea"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 'I' i64, 's' NUL-terminated string, 'a' u32s to the
@@ -166,5 +166,180 @@ extern const char *const wire_brief_names[F_COUNT];
 #define SYNC_KEY_PID "pid"
 #define SYNC_KEY_MSG "msg"
 #define SYNC_KEY_HOSTSRC "hostsrc"
+
+// fail (an init's error: step, arguments, errno)
+#define WIRE_FAIL_VERSION 1
+enum {
+	FAIL_STEP = 1, // u32 step, u32 errno: STEP_* (Steps), and the errno or 0; exactly one
+	FAIL_CTX = 2, // string ctx: what the step was about (a rootfs program's ctx)
+	FAIL_ARG = 3, // string arg: the step's {N}, in order, at most 10
+	FAIL_WHY = 4, // string why: the cause when it is no errno
+};
+extern const struct wire_msg wire_fail;
+
+// The steps an init reports (wire.Steps): wire_step_text[STEP_X] is the
+// template fail_render expands; wire_errno_text and wire_signal_text are
+// Go's texts (NULL: "errno N", "signal N").
+enum {
+	STEP_OTHER = 1, // {0}
+	STEP_BOOTSTRAP = 2, // bootstrap: {0}
+	STEP_BOOTSTRAP_READ = 5, // read bootstrap
+	STEP_OPEN = 6, // open {0}
+	STEP_WRITE = 7, // write {0}
+	STEP_DUMPABLE = 8, // prctl PR_SET_DUMPABLE
+	STEP_OOM_EARLY = 9, // process.oomScoreAdj {0}: write /proc/self/oom_score_adj
+	STEP_OPEN_NS = 10, // open namespace {0}
+	STEP_SETNS = 11, // setns {0}
+	STEP_ROOT_IN_USERNS = 12, // become root in user namespace {0}
+	STEP_OPEN_HOSTSRC = 13, // open bind source {q0} from the host
+	STEP_MALLOC = 14, // malloc
+	STEP_PIPE = 15, // pipe
+	STEP_FORK = 16, // fork {0}
+	STEP_WAIT = 17, // wait for {0}
+	STEP_HELPER_FAILED = 18, // {0}: {1}
+	STEP_UNSHARE_USER = 19, // unshare user namespace
+	STEP_SIGNAL = 20, // signal {0}
+	STEP_ROOT_IN_NEW_USERNS = 21, // become root in the user namespace
+	STEP_LO_SOCKET = 22, // network: socket for lo
+	STEP_LO_FIND = 23, // network: find lo
+	STEP_LO_UP = 24, // network: bring lo up
+	STEP_UNSHARE = 25, // unshare namespaces {0}
+	STEP_CLONE_INIT = 26, // clone init
+	STEP_SETSID = 27, // setsid
+	STEP_REPORT_PID = 28, // report init pid
+	STEP_PLAN_BAD = 29, // plan: {0}
+	STEP_PLAN_MALLOC = 30, // plan: malloc
+	STEP_RLIMIT_HARD = 31, // process.rlimits[{0}] {1} hard {2}: above the current hard limit {3}, and raising it needs CAP_SYS_RESOURCE
+	STEP_RLIMIT = 32, // process.rlimits[{0}] {1} soft {2} hard {3}
+	STEP_ARGS0_STAT = 33, // process.args[0] {q0}: stat {1}
+	STEP_ARGS0_NOT_FOUND = 34, // process.args[0] {q0}: executable file not found in $PATH
+	STEP_CWD_CHDIR = 35, // process.cwd {q0}: chdir {0}
+	STEP_CWD_OUTSIDE = 36, // process.cwd {q0}: resolves outside the container root
+	STEP_CWD_GETCWD = 37, // process.cwd {q0}: getcwd
+	STEP_SECCOMP_INSTALL = 38, // seccomp: install filter
+	STEP_CAP_BOUNDING = 39, // process.capabilities.bounding: drop {0}
+	STEP_SETGROUPS = 40, // process.user.additionalGids: setgroups
+	STEP_SETGID = 41, // process.user.gid {0}
+	STEP_SETUID = 42, // process.user.uid {0}
+	STEP_CAPSET = 43, // process.capabilities: capset
+	STEP_AMBIENT_CLEAR = 44, // process.capabilities.ambient: clear
+	STEP_AMBIENT_RAISE = 45, // process.capabilities.ambient {0}
+	STEP_APPARMOR_STEP = 46, // process.apparmorProfile {q0}: {1}
+	STEP_APPARMOR_NOT_PROCFS = 47, // process.apparmorProfile {q0}: /proc/{1} is not on procfs
+	STEP_APPARMOR_TOO_LONG = 48, // process.apparmorProfile {q0}: too long
+	STEP_APPARMOR_NOT_LOADED = 49, // process.apparmorProfile {q0}: no such AppArmor profile is loaded
+	STEP_APPARMOR = 50, // process.apparmorProfile {q0}
+	STEP_CLOSE_FDS = 51, // close fds
+	STEP_KEEPCAPS = 52, // keepcaps
+	STEP_NNP = 53, // process.noNewPrivileges
+	STEP_EXEC = 54, // exec {q0}
+	STEP_FIFO_STAT = 55, // stat exec.fifo
+	STEP_FIFO_OPEN = 56, // open exec.fifo
+	STEP_FIFO_NOT_FIFO = 57, // open exec.fifo: /proc/self/fd/{0} is not exec.fifo
+	STEP_SYNC_WANT = 58, // sync: got {0}, want {1}
+	STEP_FIFO_WRITE = 59, // write exec.fifo
+	STEP_OOM = 60, // process.oomScoreAdj {0}
+	STEP_STAT = 61, // stat {0}
+	STEP_KEYRING = 64, // join session keyring
+	STEP_ROOTFS_PROGRAM = 65, // rootfs program: {0}
+	STEP_MKDIR = 66, // mkdir {0}
+	STEP_MOUNT_FS = 67, // mount {0}
+	STEP_BIND = 68, // bind {0}
+	STEP_OPEN_SOURCE = 69, // open source {q0}
+	STEP_ORDINARY_DIR = 70, // filesystem {q0} must be mounted on an ordinary directory: {1} is {2}
+	STEP_SYMLINK = 71, // symlink {0} -> {1}
+	STEP_BIND_ROOTFS = 72, // bind the rootfs {q0} on itself
+	STEP_OPEN_NEW_ROOT = 73, // open the new root {q0}
+	STEP_APPARMOR_OPEN = 74, // process.apparmorProfile {q0}: open /proc/{1}
+	STEP_NO_HOSTSRC = 75, // bind {0}: no host-opened source in slot {1}
+	STEP_HOSTSRC_MOVE = 76, // bind {0}: move_mount of the source opened by the host
+	STEP_PLAN_TOO_MANY = 77, // plan: more than {0} {1}
+	STEP_PLAN_SECCOMP_LEN = 78, // plan: bad seccomp program length {0}
+	STEP_SETHOSTNAME = 79, // sethostname
+	STEP_SETDOMAINNAME = 80, // setdomainname
+	STEP_RF_PATH_CUT = 81, // {0}...
+	STEP_RF_STAT_NODE = 82, // stat
+	STEP_RF_RESOLVE_ROOT = 83, // resolve {0} in the root
+	STEP_RF_READLINK = 84, // readlink {0}
+	STEP_RF_WAS_REPLACED_BY_DANGLING = 85, // {0} was replaced by a dangling symlink
+	STEP_RF_OPEN_IN_ROOT = 86, // open {0} in the root
+	STEP_RF_PATH = 87, // {0}
+	STEP_RF_DUP = 88, // dup
+	STEP_RF_CANNOT_CREATE_FILE_AT = 89, // cannot create a file at the root
+	STEP_RF_CREATE = 90, // create {0}
+	STEP_RF_WAS_REPLACED_BY_SYMLINK = 91, // {0} was replaced by a symlink
+	STEP_RF_PROC_SELF_FD = 92, // /proc/self/fd
+	STEP_RF_PROC_SELF_FD_NOT = 93, // /proc/self/fd is not on procfs (type {0})
+	STEP_RF_STATX_PROC = 94, // statx /proc
+	STEP_RF_PROC_SELF_FD_OVERMOUNTED = 95, // /proc/self/fd is overmounted
+	STEP_RF_HAS_NO_PATH = 96, // {0} has no path ({1})
+	STEP_RF_OUTSIDE_ROOT = 97, // {0} is outside the root {1}
+	STEP_RF_STATX = 98, // statx
+	STEP_RF_KERNEL_REPORTS_NO_MOUNT = 99, // the kernel reports no mount id
+	STEP_RF_FIND_NEW_MOUNT = 100, // find the new mount {0}
+	STEP_RF_FIND_NEW_MOUNT_NOT = 101, // find the new mount: {0} is not the new mount
+	STEP_RF_STATFS = 102, // statfs
+	STEP_RF_REMOUNT = 103, // remount {0}
+	STEP_RF_REMOUNT_WHY = 104, // {0}: remount {1}
+	STEP_RF_REMOUNT_LOCKED_FLAGS_KEPT = 105, // remount {0} (locked flags kept)
+	STEP_RF_RESOLVES_CONTAINER_ROOT = 106, // resolves to the container root
+	STEP_RF_STATFS_DESTINATION = 107, // statfs destination
+	STEP_RF_REFUSING_MOUNT_OVER_PROCFS = 108, // refusing to mount over procfs path {q0}
+	STEP_RF_ROOTFS_PROGRAM_NO_MOUNT = 109, // rootfs program: no mount to change
+	STEP_RF_TMPFS_OPTIONS = 110, // tmpfs options
+	STEP_RF_SET_PROPAGATION = 111, // set propagation {0}
+	STEP_RF_MOUNT_SETATTR_RECURSIVE_ATTRIBUTES = 112, // mount_setattr (recursive attributes)
+	STEP_RF_MOUNT_TMPFS = 113, // mount tmpfs
+	STEP_RF_CGROUP_INVALID_HIERARCHY_NAME = 114, // cgroup {q0}: invalid hierarchy name
+	STEP_RF_ROOTFS_PROGRAM_NO_CGROUP = 115, // rootfs program: no cgroup tmpfs
+	STEP_RF_CGROUP_MKDIR = 116, // cgroup {q0}: mkdir
+	STEP_RF_CGROUP_OPEN = 117, // cgroup {q0}: open
+	STEP_RF_CGROUP_OPEN_SOURCE = 118, // cgroup {q0}: open source {q1}
+	STEP_RF_CGROUP_BIND = 119, // cgroup {q0}: bind {1}
+	STEP_RF_CGROUP_MOUNT = 120, // cgroup {q0}: mount {1}
+	STEP_RF_OPEN_NODE = 121, // open
+	STEP_RF_NODE_WAS_REPLACED = 122, // the node was replaced
+	STEP_RF_MKNOD = 123, // mknod
+	STEP_RF_CHOWN = 124, // chown
+	STEP_RF_CHMOD = 125, // chmod
+	STEP_RF_OPEN_HOST_NODE = 126, // open the host node
+	STEP_RF_STAT_HOST_NODE = 127, // stat the host node
+	STEP_RF_HOST_NOT_DEVICE_THAT = 128, // the host's {0} is not a device of that type
+	STEP_RF_BIND_HOST_NODE = 129, // bind the host node
+	STEP_RF_DEVICE_PATH_NOT_BELOW = 130, // device path {q0} is not below a directory
+	STEP_RF_REMOVE_PTMX = 131, // remove ptmx
+	STEP_RF_OPEN_OLD_ROOT = 132, // open the old root
+	STEP_RF_CHDIR_NEW_ROOT = 133, // chdir to the new root
+	STEP_RF_PIVOT_ROOT = 134, // pivot_root
+	STEP_RF_CHDIR_OLD_ROOT = 135, // chdir to the old root
+	STEP_RF_MAKE_OLD_ROOT_RSLAVE = 136, // make the old root rslave
+	STEP_RF_DETACH_OLD_ROOT = 137, // detach the old root
+	STEP_RF_CHDIR_SLASH = 138, // chdir /
+	STEP_RF_OPEN_SLASH = 139, // open /
+	STEP_RF_OPEN_ROOT_PATH = 140, // open root {q0}
+	STEP_RF_SET_PROPAGATION_OF = 141, // set the propagation of {0} to {1}
+	STEP_RF_FSOPEN_PROC = 142, // fsopen proc
+	STEP_RF_CREATE_PROCFS = 143, // create procfs
+	STEP_RF_FSMOUNT_PROCFS = 144, // fsmount procfs
+	STEP_RF_OPEN_PROC_SYS = 145, // open /proc/sys/{0}...
+	STEP_RF_OPEN_PROC = 146, // open /proc/{0}
+	STEP_RF_OPEN_PROC_NOT_PROCFS = 147, // open /proc/{0}: not on procfs
+	STEP_RF_WRITE_PROC = 148, // write /proc/{0}
+	STEP_RF_OPENAT2_ROOT = 149, // openat2 in root {0}
+	STEP_RF_STATFS_SLASH = 150, // statfs /
+	STEP_RF_REMOUNT_SLASH = 151, // remount /
+	STEP_RF_OPEN_DEV_NULL = 152, // open /dev/null
+	STEP_RF_STAT_DEV_NULL = 153, // stat /dev/null
+	STEP_RF_DEV_NULL_CONTAINER_NOT = 154, // /dev/null in the container is not the null device
+	STEP_RF_BIND_DEV_NULL = 155, // bind /dev/null
+	STEP_RF_BIND_MASK_TMPFS = 156, // bind the mask tmpfs
+	STEP_RF_BIND_ITSELF = 157, // bind on itself
+	WIRE_NSTEPS = 158,
+	WIRE_NERRNO = 256,
+	WIRE_NSIGNAL = 65,
+};
+extern const char *const wire_step_text[WIRE_NSTEPS];
+extern const char *const wire_errno_text[WIRE_NERRNO];
+extern const char *const wire_signal_text[WIRE_NSIGNAL];
 
 #endif

@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"sort"
@@ -256,7 +257,7 @@ func bindCgroup(dst *os.File, hostDir string, reopen func() (*os.File, error), o
 	}
 	defer src.Close()
 	if err := unix.Mount(procFd(src), procFd(dst), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind %s: %w", hostDir, err)
+		return wire.Failed(wire.StepBind, err, hostDir)
 	}
 	have, err := mountFlagsOf(src)
 	if err != nil {
@@ -286,7 +287,7 @@ func openDirAt(dir *os.File, name string) (*os.File, error) {
 func linkComounted(top *os.File, names []string) error {
 	for _, l := range comountedLinks(names) {
 		if err := unix.Symlinkat(l[1], int(top.Fd()), l[0]); err != nil && err != unix.EEXIST {
-			return fmt.Errorf("symlink %s -> %s: %w", l[0], l[1], err)
+			return wire.Failed(wire.StepSymlink, err, l[0], l[1])
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 
@@ -127,7 +128,7 @@ func makeDevice(dir *os.File, name string, d *specs.LinuxDevice, typ uint32) err
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("mknod: %w", err)
+		return wire.Failed(wire.StepRfMknod, err)
 	}
 	node, err := openNode(dir, name, typ, uint64(rdev))
 	if err != nil {
@@ -142,17 +143,17 @@ func makeDevice(dir *os.File, name string, d *specs.LinuxDevice, typ uint32) err
 func openNode(dir *os.File, name string, typ uint32, rdev uint64) (*os.File, error) {
 	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open: %w", err)
+		return nil, wire.Failed(wire.StepRfOpenNode, err)
 	}
 	node := os.NewFile(uintptr(fd), name)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		node.Close()
-		return nil, fmt.Errorf("stat: %w", err)
+		return nil, wire.Failed(wire.StepRfStatNode, err)
 	}
 	if st.Mode&unix.S_IFMT != typ || (typ != unix.S_IFIFO && st.Rdev != rdev) {
 		node.Close()
-		return nil, fmt.Errorf("the node was replaced")
+		return nil, wire.Failed(wire.StepRfNodeWasReplaced, nil)
 	}
 	return node, nil
 }
@@ -160,12 +161,12 @@ func openNode(dir *os.File, name string, typ uint32, rdev uint64) (*os.File, err
 func setOwnerAndMode(node *os.File, d *specs.LinuxDevice) error {
 	mode, uid, gid := deviceModeOwner(d)
 	if err := unix.Fchownat(int(node.Fd()), "", int(uid), int(gid), unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("chown: %w", err)
+		return wire.Failed(wire.StepRfChown, err)
 	}
 	// chmod through the magic link: mknod's mode is subject to the umask,
 	// and an O_PATH handle cannot be fchmod'ed.
 	if err := unix.Chmod(procFd(node), mode); err != nil {
-		return fmt.Errorf("chmod: %w", err)
+		return wire.Failed(wire.StepRfChmod, err)
 	}
 	return nil
 }
@@ -191,13 +192,13 @@ func deviceModeOwner(d *specs.LinuxDevice) (mode, uid, gid uint32) {
 func bindDevice(dir *os.File, name string, d *specs.LinuxDevice, typ uint32) error {
 	fd, err := unix.Open(d.Path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open the host node: %w", err)
+		return wire.Failed(wire.StepRfOpenHostNode, err)
 	}
 	host := os.NewFile(uintptr(fd), d.Path)
 	defer host.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("stat the host node: %w", err)
+		return wire.Failed(wire.StepRfStatHostNode, err)
 	}
 	if st.Mode&unix.S_IFMT != typ {
 		return fmt.Errorf("the host's %s is not a device of type %q", d.Path, d.Type)
@@ -208,7 +209,7 @@ func bindDevice(dir *os.File, name string, d *specs.LinuxDevice, typ uint32) err
 	}
 	defer dst.Close()
 	if err := unix.Mount(procFd(host), procFd(dst), "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind the host node: %w", err)
+		return wire.Failed(wire.StepRfBindHostNode, err)
 	}
 	return nil
 }
@@ -231,13 +232,13 @@ func (t *tree) devSymlinks() error {
 		links = append(links, [2]string{"core", "/proc/kcore"})
 	}
 	if err := unix.Unlinkat(int(dev.Fd()), "ptmx", 0); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("remove ptmx: %w", err)
+		return wire.Failed(wire.StepRfRemovePtmx, err)
 	}
 	links = append(links, [2]string{"ptmx", "pts/ptmx"})
 	for _, l := range links {
 		err := unix.Symlinkat(l[1], int(dev.Fd()), l[0])
 		if err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("symlink %s -> %s: %w", l[0], l[1], err)
+			return wire.Failed(wire.StepSymlink, err, l[0], l[1])
 		}
 	}
 	return nil

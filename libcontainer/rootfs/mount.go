@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 
@@ -62,10 +63,10 @@ func (t *tree) bindMount(m *specs.Mount, o *Options, hostFd int) error {
 	}
 	if hostFd > 0 {
 		if err := attachHostSource(hostFd, dst); err != nil {
-			return fmt.Errorf("bind %s: %w", m.Source, err)
+			return wire.Failed(wire.StepBind, err, m.Source)
 		}
 	} else if err := unix.Mount(procFd(src), procFd(dst), "", o.Flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
-		return fmt.Errorf("bind %s: %w", m.Source, err)
+		return wire.Failed(wire.StepBind, err, m.Source)
 	}
 	have, err := mountFlagsOf(src)
 	if err != nil {
@@ -129,7 +130,7 @@ func openSource(path string) (*os.File, error) {
 	}
 	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open source %q: %w", path, err)
+		return nil, wire.Failed(wire.StepOpenSource, err, path)
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }
@@ -273,12 +274,12 @@ func (t *tree) ordinaryDir(path, fstype string) (*os.File, error) {
 	fd, err := open()
 	if errors.Is(err, unix.ENOENT) {
 		if err := unix.Mkdirat(int(parent.Fd()), name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
-			return nil, fmt.Errorf("mkdir %s: %w", clean, err)
+			return nil, wire.Failed(wire.StepMkdir, err, clean)
 		}
 		fd, err = open()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", clean, err)
+		return nil, wire.Failed(wire.StepOpen, err, clean)
 	}
 	h := os.NewFile(uintptr(fd), clean)
 	typ, err := fileType(h)
@@ -287,7 +288,7 @@ func (t *tree) ordinaryDir(path, fstype string) (*os.File, error) {
 		if typ == unix.S_IFLNK {
 			what = "a symlink"
 		}
-		err = fmt.Errorf("filesystem %q must be mounted on an ordinary directory: %s is %s", fstype, clean, what)
+		err = wire.Failed(wire.StepOrdinaryDir, nil, fstype, clean, what)
 	}
 	if err != nil {
 		h.Close()
@@ -302,7 +303,7 @@ func mountOn(dst *os.File, source, fstype string, flags uintptr, data string) er
 		source = fstype
 	}
 	if err := unix.Mount(source, procFd(dst), fstype, flags, data); err != nil {
-		return fmt.Errorf("mount %s: %w", fstype, err)
+		return wire.Failed(wire.StepMountFS, err, fstype)
 	}
 	return nil
 }
@@ -334,7 +335,7 @@ func (t *tree) remountExisting(m *specs.Mount, o *Options) error {
 func applyAfterMount(mnt *os.File, o *Options) error {
 	for _, p := range o.Propagation {
 		if err := unix.Mount("", procFd(mnt), "", p, ""); err != nil {
-			return fmt.Errorf("set propagation %s: %w", propagationName(p), err)
+			return wire.Failed(wire.StepRfSetPropagation, err, propagationName(p))
 		}
 	}
 	if !o.hasRecAttrs() {
@@ -343,7 +344,7 @@ func applyAfterMount(mnt *os.File, o *Options) error {
 	attr := unix.MountAttr{Attr_set: o.RecAttrSet, Attr_clr: o.RecAttrClr}
 	err := unix.MountSetattr(int(mnt.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr)
 	if err != nil {
-		return fmt.Errorf("mount_setattr (recursive attributes): %w", err)
+		return wire.Failed(wire.StepRfMountSetattrRecursiveAttributes, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 
@@ -92,7 +93,7 @@ func (t *tree) maskPath(path string, m *masker) error {
 			}
 		}
 		if err := unix.Mount(procFd(m.null), procFd(h), "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind /dev/null: %w", err)
+			return wire.Failed(wire.StepRfBindDevNull, err)
 		}
 		return nil
 	}
@@ -102,7 +103,7 @@ func (t *tree) maskPath(path string, m *masker) error {
 			err = unix.Mount("tmpfs", procFd(h), "tmpfs", unix.MS_RDONLY, maskTmpfsData2)
 		}
 		if err != nil {
-			return fmt.Errorf("mount tmpfs: %w", err)
+			return wire.Failed(wire.StepRfMountTmpfs, err)
 		}
 		m.first, keep = h, true
 		return nil
@@ -114,7 +115,7 @@ func (t *tree) maskPath(path string, m *masker) error {
 	}
 	// A bind keeps the tmpfs's read-only flag.
 	if err := unix.Mount(procFd(m.shared), procFd(h), "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind the mask tmpfs: %w", err)
+		return wire.Failed(wire.StepRfBindMaskTmpfs, err)
 	}
 	return nil
 }
@@ -125,16 +126,16 @@ func (t *tree) maskPath(path string, m *masker) error {
 func (t *tree) openNull() (*os.File, error) {
 	h, err := t.open("/dev/null")
 	if err != nil {
-		return nil, fmt.Errorf("open /dev/null: %w", err)
+		return nil, wire.Failed(wire.StepRfOpenDevNull, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
 		h.Close()
-		return nil, fmt.Errorf("stat /dev/null: %w", err)
+		return nil, wire.Failed(wire.StepRfStatDevNull, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
 		h.Close()
-		return nil, fmt.Errorf("/dev/null in the container is not the null device")
+		return nil, wire.Failed(wire.StepRfDevNullContainerNot, nil)
 	}
 	return h, nil
 }
@@ -156,7 +157,7 @@ func (t *tree) readonlyPath(path string) error {
 	}
 	defer h.Close()
 	if err := unix.Mount(procFd(h), procFd(h), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind on itself: %w", err)
+		return wire.Failed(wire.StepRfBindItself, err)
 	}
 	mnt, err := t.reopenMount(h)
 	if err != nil {

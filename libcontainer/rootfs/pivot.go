@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"path/filepath"
 	"strings"
 
@@ -16,35 +17,35 @@ import (
 func pivotRoot(root string) error {
 	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open the old root: %w", err)
+		return wire.Failed(wire.StepRfOpenOldRoot, err)
 	}
 	defer unix.Close(oldRoot)
 	newRoot, err := unix.Open(root, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open the new root %q: %w", root, err)
+		return wire.Failed(wire.StepOpenNewRoot, err, root)
 	}
 	defer unix.Close(newRoot)
 	if err := unix.Fchdir(newRoot); err != nil {
-		return fmt.Errorf("chdir to the new root: %w", err)
+		return wire.Failed(wire.StepRfChdirNewRoot, err)
 	}
 	if err := unix.PivotRoot(".", "."); err != nil {
-		return fmt.Errorf("pivot_root: %w", err)
+		return wire.Failed(wire.StepRfPivotRoot, err)
 	}
 	// The old root now sits on top of the new one; step into it so that
 	// "." names it and not the new root below.
 	if err := unix.Fchdir(oldRoot); err != nil {
-		return fmt.Errorf("chdir to the old root: %w", err)
+		return wire.Failed(wire.StepRfChdirOldRoot, err)
 	}
 	// Unmounting a shared or master mount would propagate the unmount to
 	// the host's peers; as a slave nothing leaves this namespace.
 	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("make the old root rslave: %w", err)
+		return wire.Failed(wire.StepRfMakeOldRootRslave, err)
 	}
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("detach the old root: %w", err)
+		return wire.Failed(wire.StepRfDetachOldRoot, err)
 	}
 	if err := unix.Chdir("/"); err != nil {
-		return fmt.Errorf("chdir /: %w", err)
+		return wire.Failed(wire.StepRfChdirSlash, err)
 	}
 	return nil
 }
@@ -68,7 +69,7 @@ func moveRoot(root string) error {
 		return fmt.Errorf("chroot: %w", err)
 	}
 	if err := unix.Chdir("/"); err != nil {
-		return fmt.Errorf("chdir /: %w", err)
+		return wire.Failed(wire.StepRfChdirSlash, err)
 	}
 	return nil
 }

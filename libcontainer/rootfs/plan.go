@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -73,7 +74,7 @@ func Prepare(p *Plan) error {
 		}
 	}
 	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind the rootfs %q on itself: %w", root, err)
+		return wire.Failed(wire.StepBindRootfs, err, root)
 	}
 	// Opened after the bind so that the handle is on the new mount.
 	t, err := openTree(root)

@@ -1,7 +1,7 @@
 package rootfs
 
 import (
-	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -32,11 +32,11 @@ func checkDestination(t *tree, dst *os.File) error {
 	// A destination that a symlink turned into the root itself would
 	// cover the whole rootfs (an image's /dev -> /, say).
 	if sameFile(dst, t.root) {
-		return fmt.Errorf("resolves to the container root")
+		return wire.Failed(wire.StepRfResolvesContainerRoot, nil)
 	}
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(dst.Fd()), &st); err != nil {
-		return fmt.Errorf("statfs destination: %w", err)
+		return wire.Failed(wire.StepRfStatfsDestination, err)
 	}
 	if st.Type != unix.PROC_SUPER_MAGIC {
 		return nil
@@ -46,7 +46,7 @@ func checkDestination(t *tree, dst *os.File) error {
 		return err
 	}
 	if !procOvermountable[path] {
-		return fmt.Errorf("refusing to mount over procfs path %q", path)
+		return wire.Failed(wire.StepRfRefusingMountOverProcfs, nil, path)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -91,7 +92,7 @@ func bindRemount(mnt *os.File, o *Options) error {
 	}
 	flags := unix.MS_REMOUNT | unix.MS_BIND | remountFlags(have, o)
 	if err := unix.Mount("", procFd(mnt), "", flags, ""); err != nil {
-		return fmt.Errorf("remount %s: %w", flagNames(flags), err)
+		return wire.Failed(wire.StepRfRemount, err, flagNames(flags))
 	}
 	return nil
 }
@@ -191,7 +192,7 @@ func setBindFlags(mnt *os.File, have uintptr, o *Options, locked bool) error {
 	err = unix.Mount("", procFd(mnt), "", unix.MS_REMOUNT|unix.MS_BIND|flags, "")
 	if !errors.Is(err, unix.EPERM) || locked {
 		if err != nil {
-			return fmt.Errorf("remount %s: %w", flagNames(flags), err)
+			return wire.Failed(wire.StepRfRemount, err, flagNames(flags))
 		}
 		return nil
 	}
@@ -200,7 +201,7 @@ func setBindFlags(mnt *os.File, have uintptr, o *Options, locked bool) error {
 		return fmt.Errorf("%w: remount %s: %w", lerr, flagNames(flags), err)
 	}
 	if err := unix.Mount("", procFd(mnt), "", unix.MS_REMOUNT|unix.MS_BIND|kept, ""); err != nil {
-		return fmt.Errorf("remount %s (locked flags kept): %w", flagNames(kept), err)
+		return wire.Failed(wire.StepRfRemountLockedFlagsKept, err, flagNames(kept))
 	}
 	return nil
 }

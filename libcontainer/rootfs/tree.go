@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,7 +32,7 @@ type tree struct {
 func openTree(path string) (*tree, error) {
 	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open root %q: %w", path, err)
+		return nil, wire.Failed(wire.StepRfOpenRootPath, err, path)
 	}
 	root := os.NewFile(uintptr(fd), path)
 	if path == "/" {
@@ -99,14 +100,23 @@ func (t *tree) mkdirAll(path string) (*os.File, error) {
 	// Most destinations exist already; one lookup is much cheaper than
 	// MkdirAllHandle's walk.
 	if h, err := t.open(path); err == nil {
-		if typ, err := fileType(h); err == nil && typ == unix.S_IFDIR {
+		typ, err := fileType(h)
+		if err == nil && typ == unix.S_IFDIR {
 			return h, nil
 		}
 		h.Close()
+		// What is there is no directory: say so as mkdir_all in
+		// crootfs.c does (MkdirAllHandle's text names the host path).
+		if err == nil {
+			return nil, wire.Failed(wire.StepRfPath, unix.ENOTDIR, filepath.Clean("/"+path))
+		}
 	}
 	dir, err := pathrs.MkdirAllHandle(t.root, path, 0o755)
 	if err == nil {
 		return dir, nil
+	}
+	if p := t.nonDirPrefix(path); p != "" {
+		return nil, wire.Failed(wire.StepRfPath, unix.ENOTDIR, p)
 	}
 	// MkdirAllHandle refuses to walk through a dangling symlink (it will
 	// not create what a symlink points to). Spell the path the way the
@@ -117,6 +127,29 @@ func (t *tree) mkdirAll(path string) (*os.File, error) {
 		return nil, err
 	}
 	return pathrs.MkdirAllHandle(t.root, hint, 0o755)
+}
+
+// nonDirPrefix is the first parent of path, resolved in the root, that
+// exists and is no directory, or "": the component open_dir_step in
+// crootfs.c names when it cannot go on (MkdirAllHandle's own error names
+// the host path).
+func (t *tree) nonDirPrefix(path string) string {
+	clean := filepath.Clean("/" + path)
+	for i := 1; i < len(clean); i++ {
+		if clean[i] != '/' {
+			continue
+		}
+		h, err := t.open(clean[:i])
+		if err != nil {
+			return ""
+		}
+		typ, err := fileType(h)
+		h.Close()
+		if err == nil && typ != unix.S_IFDIR {
+			return clean[:i]
+		}
+	}
+	return ""
 }
 
 // mkfile returns a handle of path, creating an empty regular file (and its
@@ -131,7 +164,7 @@ func (t *tree) mkfile(path string) (*os.File, error) {
 		return nil, err
 	}
 	if hint == "/" {
-		return nil, fmt.Errorf("cannot create a file at the root")
+		return nil, wire.Failed(wire.StepRfCannotCreateFileAt, nil)
 	}
 	dir, err := t.mkdirAll(filepath.Dir(hint))
 	if err != nil {
@@ -286,7 +319,7 @@ func (t *tree) needProcfs() error {
 func checkProcfs() error {
 	var st unix.Statfs_t
 	if err := unix.Statfs("/proc/self/fd", &st); err != nil {
-		return fmt.Errorf("/proc/self/fd: %w", err)
+		return wire.Failed(wire.StepRfProcSelfFd, err)
 	}
 	if st.Type != unix.PROC_SUPER_MAGIC {
 		return fmt.Errorf("/proc/self/fd is not on procfs (type %#x)", st.Type)
@@ -297,10 +330,10 @@ func checkProcfs() error {
 		return fmt.Errorf("/proc: %w", err)
 	}
 	if err := unix.Statx(unix.AT_FDCWD, "/proc/self/fd", flags, unix.STATX_MNT_ID, &fds); err != nil {
-		return fmt.Errorf("/proc/self/fd: %w", err)
+		return wire.Failed(wire.StepRfProcSelfFd, err)
 	}
 	if proc.Mnt_id != fds.Mnt_id || proc.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
-		return fmt.Errorf("/proc/self/fd is overmounted")
+		return wire.Failed(wire.StepRfProcSelfFdOvermounted, nil)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/berthrun/berth/internal/wire"
@@ -88,7 +89,40 @@ func validate() error {
 			}
 		}
 	}
+	ids, names := map[uint32]bool{}, map[string]bool{}
+	for _, st := range wire.Steps {
+		if st.ID == 0 || ids[st.ID] || names[st.Name] {
+			return fmt.Errorf("step %d %s: id 0, or id or name used twice", st.ID, st.Name)
+		}
+		ids[st.ID], names[st.Name] = true, true
+	}
 	return nil
+}
+
+// The Go texts of errnos and signals, for the C renderer: up to these
+// numbers, past Go's tables (whose texts end "errno N" / "signal N").
+const maxErrno, maxSignal = 256, 65
+
+// goTexts is text(i) for 0 <= i < n, "" where Go has no name (fallback).
+func goTexts(n int, text func(uint32) string, fallback string) []string {
+	out := make([]string, n)
+	for i := 1; i < n; i++ {
+		if t := text(uint32(i)); t != fallback+strconv.Itoa(i) {
+			out[i] = t
+		}
+	}
+	return out
+}
+
+// cTable writes a C array of strings, NULL for "".
+func cTable(b *bytes.Buffer, decl string, texts []string) {
+	fmt.Fprintf(b, "\n%s = {\n", decl)
+	for i, t := range texts {
+		if t != "" {
+			fmt.Fprintf(b, "\t[%d] = %q,\n", i, t)
+		}
+	}
+	b.WriteString("};\n")
 }
 
 var kindNames = map[wire.Kind]string{wire.U32: "u32", wire.I32: "i32", wire.U64: "u64", wire.I64: "i64",
@@ -159,6 +193,11 @@ func genGo() []byte {
 			genWriter(&b, m)
 		}
 	}
+	b.WriteString("// The steps an init reports (Steps).\nconst (\n")
+	for _, st := range wire.Steps {
+		fmt.Fprintf(&b, "%s uint32 = %d // %s\n", goName("Step", st.Name), st.ID, st.Text)
+	}
+	b.WriteString(")\n")
 	return b.Bytes()
 }
 
@@ -257,6 +296,14 @@ struct wire_msg {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString("// The steps an init reports (wire.Steps): wire_step_text[STEP_X] is the\n// template fail_render expands; wire_errno_text and wire_signal_text are\n// Go's texts (NULL: \"errno N\", \"signal N\").\nenum {\n")
+	maxID := uint32(0)
+	for _, st := range wire.Steps {
+		fmt.Fprintf(&b, "\t%s = %d, // %s\n", cName("STEP", st.Name), st.ID, st.Text)
+		maxID = max(maxID, st.ID)
+	}
+	fmt.Fprintf(&b, "\tWIRE_NSTEPS = %d,\n\tWIRE_NERRNO = %d,\n\tWIRE_NSIGNAL = %d,\n};\n", maxID+1, maxErrno, maxSignal)
+	b.WriteString("extern const char *const wire_step_text[WIRE_NSTEPS];\nextern const char *const wire_errno_text[WIRE_NERRNO];\nextern const char *const wire_signal_text[WIRE_NSIGNAL];\n\n")
 	fmt.Fprintf(&b, "#endif\n")
 	return b.Bytes()
 }
@@ -281,5 +328,15 @@ func genC(base string) []byte {
 			b.WriteString("};\n")
 		}
 	}
+	texts := make([]string, 0)
+	for _, st := range wire.Steps {
+		for uint32(len(texts)) <= st.ID {
+			texts = append(texts, "")
+		}
+		texts[st.ID] = st.Text
+	}
+	cTable(&b, "const char *const wire_step_text[WIRE_NSTEPS]", texts)
+	cTable(&b, "const char *const wire_errno_text[WIRE_NERRNO]", goTexts(maxErrno, wire.ErrnoText, "errno "))
+	cTable(&b, "const char *const wire_signal_text[WIRE_NSIGNAL]", goTexts(maxSignal, wire.SignalText, "signal "))
 	return b.Bytes()
 }

@@ -58,3 +58,32 @@ int ctest_plan(char *buf, size_t len, char *out, size_t size)
 	free(p);
 	return 0;
 }
+
+// ctest_cinit_fail runs one of cinit.c's checks that fails on the host
+// without changing anything (which: 0 enter_cwd, 1 look_path of arg) and
+// renders what it reported; the raw record is left in ctest_last. 0 when
+// it reported, -1 when the check passed.
+int ctest_cinit_fail(int which, const char *arg, char *out, size_t size)
+{
+	static char name[4096];
+	static char *argv[2] = { name, NULL };
+	struct cinit_plan p = { .argv = argv, .argc = 1 };
+	jmp_buf jb;
+	int fds[2];
+
+	snprintf(name, sizeof(name), "%s", arg);
+	ctest_capture(fds);
+	ctest_jmp = &jb;
+	if (setjmp(jb) != 0) {
+		ctest_jmp = NULL;
+		ctest_failure(fds, out, size);
+		return 0;
+	}
+	if (which == 0)
+		enter_cwd(arg);
+	else
+		look_path(&p);
+	ctest_jmp = NULL;
+	ctest_failure(fds, out, size);
+	return -1;
+}

@@ -19,11 +19,14 @@ package ctest
 #include "../chooks.h"
 #include <string.h>
 #include "../ccopyup.h"
+#include "../failrec.h"
+#include "harness.h"
 
 int ctest_bootstrap(char *buf, size_t len, char *out, size_t size);
 int ctest_plan(char *buf, size_t len, char *out, size_t size);
 int ctest_mountinfo(char *buf, size_t len, char *out, size_t size);
 int path_under(const char *path, const char *dir);
+int ctest_cinit_fail(int which, const char *arg, char *out, size_t size);
 int ctest_brief(const char *buf, size_t len, size_t *off, size_t *n);
 const char *ctest_brief_header(void);
 int ctest_hooks(char *msg, size_t len, char **penv, char *out, size_t size);
@@ -271,4 +274,65 @@ func PathUnder(path, dir string) bool {
 	defer C.free(unsafe.Pointer(p))
 	defer C.free(unsafe.Pointer(d))
 	return C.path_under(p, d) != 0
+}
+
+// FailRender is failrec.c's fail_render: the text, or false when b is no
+// Fail message.
+func FailRender(b []byte) (string, bool) {
+	buf, n := cbytes(b)
+	defer C.free(unsafe.Pointer(buf))
+	out := make([]byte, 64<<10)
+	op := (*C.char)(C.CBytes(out))
+	defer C.free(unsafe.Pointer(op))
+	if C.fail_render(buf, n, op, C.size_t(len(out))) < 0 {
+		return "", false
+	}
+	return C.GoString(op), true
+}
+
+// FailEncode is failrec.c's fail_encode.
+func FailEncode(ctx string, step, errno uint32, args ...string) []byte {
+	cargs := make([]*C.char, len(args)+1)
+	for i, a := range args {
+		cargs[i] = C.CString(a)
+		defer C.free(unsafe.Pointer(cargs[i]))
+	}
+	argv := (**C.char)(C.malloc(C.size_t(len(cargs)) * C.size_t(unsafe.Sizeof(cargs[0]))))
+	defer C.free(unsafe.Pointer(argv))
+	copy(unsafe.Slice(argv, len(cargs)), cargs)
+	var cctx *C.char
+	if ctx != "" {
+		cctx = C.CString(ctx)
+		defer C.free(unsafe.Pointer(cctx))
+	}
+	buf := (*C.char)(C.malloc(C.FAIL_MAX_PACKET))
+	defer C.free(unsafe.Pointer(buf))
+	n := C.fail_encode(buf, cctx, C.uint32_t(step), C.uint32_t(errno), argv, C.int(len(args)))
+	return C.GoBytes(unsafe.Pointer(buf), C.int(n))
+}
+
+// ErrnoText and SignalText are failrec.c's texts.
+func ErrnoText(e uint32) string {
+	var buf [24]C.char
+	return C.GoString(C.fail_errno_text(C.uint32_t(e), &buf[0]))
+}
+
+func SignalText(s uint32) string {
+	var buf [24]C.char
+	return C.GoString(C.fail_signal_text(C.uint32_t(s), &buf[0]))
+}
+
+// CInitFail runs cinit.c's enter_cwd (which 0) or look_path (1) on arg:
+// the text C rendered and the record it sent, or ok false when the check
+// passed.
+func CInitFail(which int, arg string) (text string, rec []byte, ok bool) {
+	a := C.CString(arg)
+	defer C.free(unsafe.Pointer(a))
+	out := make([]byte, 8192)
+	op := (*C.char)(C.CBytes(out))
+	defer C.free(unsafe.Pointer(op))
+	if C.ctest_cinit_fail(C.int(which), a, op, C.size_t(len(out))) != 0 {
+		return "", nil, false
+	}
+	return C.GoString(op), C.GoBytes(unsafe.Pointer(&C.ctest_last), C.int(C.ctest_last_len)), true
 }
