@@ -3,28 +3,35 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "e786d5574b2bbb2d"
+const SchemaHash = "c8d5473c798d7fb8"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
 
 const (
-	PlanMode     uint32 = 1  // u32 mode: MODE_*
-	PlanArg      uint32 = 2  // string arg: one per argument
-	PlanEnv      uint32 = 3  // string var: one per variable
-	PlanCwd      uint32 = 4  // string cwd
-	PlanUser     uint32 = 5  // u32 uid, u32 gid, u32 umask
-	PlanGroups   uint32 = 6  // u32... gids: additional gids
-	PlanCaps     uint32 = 7  // u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient
-	PlanNNP      uint32 = 8  // empty: set no_new_privs
-	PlanRlimit   uint32 = 9  // u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors
-	PlanSeccomp  uint32 = 10 // u32 flags, bytes filter: struct sock_filter[]
-	PlanPreserve uint32 = 11 // u32 n: fds 3..3+n-1 stay open
-	PlanFifo     uint32 = 12 // u32 fd: the O_PATH fd of exec.fifo (create)
-	PlanKeyring  uint32 = 13 // string name: session keyring to join
-	PlanOOM      uint32 = 14 // i32 score: oom_score_adj
-	PlanRootfs   uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
-	PlanApparmor uint32 = 16 // string profile: the AppArmor profile the execve enters
+	PlanMode        uint32 = 1  // u32 mode: MODE_*
+	PlanArg         uint32 = 2  // string arg: one per argument
+	PlanEnv         uint32 = 3  // string var: one per variable
+	PlanCwd         uint32 = 4  // string cwd
+	PlanUser        uint32 = 5  // u32 uid, u32 gid, u32 umask
+	PlanGroups      uint32 = 6  // u32... gids: additional gids
+	PlanCaps        uint32 = 7  // u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient
+	PlanNNP         uint32 = 8  // empty: set no_new_privs
+	PlanRlimit      uint32 = 9  // u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors
+	PlanSeccomp     uint32 = 10 // u32 flags, bytes filter: struct sock_filter[]
+	PlanPreserve    uint32 = 11 // u32 n: fds 3..3+n-1 stay open
+	PlanFifo        uint32 = 12 // u32 fd: the O_PATH fd of exec.fifo (create)
+	PlanKeyring     uint32 = 13 // string name: session keyring to join
+	PlanOOM         uint32 = 14 // i32 score: oom_score_adj
+	PlanRootfs      uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
+	PlanApparmor    uint32 = 16 // string profile: the AppArmor profile the execve enters
+	PlanConsole     uint32 = 17 // u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none
+	PlanSelinux     uint32 = 18 // string label: the SELinux label the execve enters
+	PlanPersonality uint32 = 19 // u32 persona: linux.personality
+	PlanMempolicy   uint32 = 20 // u32 mode, u32 maxnode, string name, string nodes, bytes mask: linux.memoryPolicy: mode with its flags, the node mask (unsigned longs); name and nodes for errors
+	PlanIoprio      uint32 = 21 // u32 value, string class, i32 priority: process.ioPriority: class<<13|priority
+	PlanSched       uint32 = 22 // u32 policy, u64 flags, i32 nice, u32 priority, u64 runtime, u64 deadline, u64 period, string name: process.scheduler; name: the policy, for errors
+	PlanAffinity    uint32 = 23 // string list, bytes mask: process.execCPUAffinity.final (exec): the CPU mask
 )
 
 const (

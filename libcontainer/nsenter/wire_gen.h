@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "e786d5574b2bbb2d"
+#define WIRE_SCHEMA_HASH "c8d5473c798d7fb8"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 's' NUL-terminated string, 'a' u32s to the
@@ -41,6 +41,13 @@ enum {
 	PLAN_OOM = 14, // i32 score: oom_score_adj
 	PLAN_ROOTFS = 15, // bytes program: a rootfs program: pid 1 builds the root itself
 	PLAN_APPARMOR = 16, // string profile: the AppArmor profile the execve enters
+	PLAN_CONSOLE = 17, // u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none
+	PLAN_SELINUX = 18, // string label: the SELinux label the execve enters
+	PLAN_PERSONALITY = 19, // u32 persona: linux.personality
+	PLAN_MEMPOLICY = 20, // u32 mode, u32 maxnode, string name, string nodes, bytes mask: linux.memoryPolicy: mode with its flags, the node mask (unsigned longs); name and nodes for errors
+	PLAN_IOPRIO = 21, // u32 value, string class, i32 priority: process.ioPriority: class<<13|priority
+	PLAN_SCHED = 22, // u32 policy, u64 flags, i32 nice, u32 priority, u64 runtime, u64 deadline, u64 period, string name: process.scheduler; name: the policy, for errors
+	PLAN_AFFINITY = 23, // string list, bytes mask: process.execCPUAffinity.final (exec): the CPU mask
 };
 extern const struct wire_msg wire_plan;
 enum { MODE_EXEC = 1, MODE_CREATE = 2, MODE_RUN = 3, };

@@ -5,6 +5,8 @@
 #include <string.h>
 #define _exit ctest_exit
 #include "../cinit.c"
+#include "../cattrs.c"
+#include "../cterminal.c"
 #undef _exit
 
 static void render(struct cinit_plan *p, char *out, size_t size)
