@@ -47,10 +47,12 @@ func cinitRefusal(cfg *Config, exec bool) string {
 
 // checkProcess refuses, before anything is made, a process that no init
 // could set up: what specconv checks in config.json and process files,
-// again for every caller of the library, and a capability berth itself
-// lacks (capset would refuse it in the container, where the error could
-// not say why).
-func checkProcess(proc *specs.Process) error {
+// again for every caller of the library; a capability berth itself lacks
+// (capset would refuse it in the container, where the error could not say
+// why); and a seccomp profile that does not compile (the plan carries the
+// compiled program).
+func checkProcess(spec *specs.Spec) error {
+	proc := spec.Process
 	if proc == nil {
 		return nil
 	}
@@ -64,6 +66,11 @@ func checkProcess(proc *specs.Process) error {
 	}
 	if field, name := unheldCapability(proc.Capabilities); name != "" {
 		return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config", field, name)
+	}
+	if s := spec.Linux.Seccomp; s != nil {
+		if _, err := compileSeccompOnce(s); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -81,8 +88,8 @@ func hasNUL(proc *specs.Process) bool {
 type planWriter = tlv.Writer
 
 // cinitPlan encodes the plan for cfg's process, or returns nil when the Go
-// init must do it (see cinitRefusal; a seccomp profile that does not
-// compile also goes to the Go init, which reports it as before). A
+// init must do it (see cinitRefusal; checkProcess has refused a seccomp
+// profile that does not compile). A
 // notifying filter carries SECCOMP_FILTER_FLAG_NEW_LISTENER in its flags:
 // the C init hands its listener to the parent as the Go init did.
 func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {

@@ -48,7 +48,7 @@ func TestCInitPlanAttrs(t *testing.T) {
 		}, initParams{}, wire.PlanCreate, wire.PlanMempolicy, tlv.Data{}.U32(4, 0).Str("MPOL_LOCAL", "")},
 		{"io priority", func(c *Config) {
 			c.Spec.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_RT, Priority: 2}
-		}, initParams{}, wire.PlanExec, wire.PlanIoprio, tlv.Data{}.U32(1<<13|2).Str("IOPRIO_CLASS_RT").U32(2)},
+		}, initParams{}, wire.PlanExec, wire.PlanIoprio, tlv.Data{}.U32(1<<13 | 2).Str("IOPRIO_CLASS_RT").U32(2)},
 		{"scheduler", func(c *Config) {
 			c.Spec.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedDeadline, Nice: -3, Runtime: 1, Deadline: 2, Period: 3,
 				Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}}
@@ -85,21 +85,24 @@ func TestCInitPlanAttrs(t *testing.T) {
 func TestCheckProcess(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		change func(p *specs.Process)
+		change func(s *specs.Spec)
 		want   string // "" for no error
 	}{
-		{"plain", func(p *specs.Process) {}, ""},
-		{"NUL in an arg", func(p *specs.Process) { p.Args = []string{"a\x00b"} }, "process: a NUL byte in args, env or cwd"},
-		{"NUL in env", func(p *specs.Process) { p.Env = []string{"A=b\x00"} }, "process: a NUL byte"},
-		{"NUL in cwd", func(p *specs.Process) { p.Cwd = "/\x00" }, "process: a NUL byte"},
-		{"unknown rlimit", func(p *specs.Process) {
-			p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE"}, {Type: "RLIMIT_BOGUS"}}
+		{"plain", func(s *specs.Spec) {}, ""},
+		{"NUL in an arg", func(s *specs.Spec) { s.Process.Args = []string{"a\x00b"} }, "process: a NUL byte in args, env or cwd"},
+		{"NUL in env", func(s *specs.Spec) { s.Process.Env = []string{"A=b\x00"} }, "process: a NUL byte"},
+		{"NUL in cwd", func(s *specs.Spec) { s.Process.Cwd = "/\x00" }, "process: a NUL byte"},
+		{"unknown rlimit", func(s *specs.Spec) {
+			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE"}, {Type: "RLIMIT_BOGUS"}}
 		}, `process.rlimits[1].type "RLIMIT_BOGUS": unknown rlimit`},
+		{"seccomp that does not compile", func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{"SCMP_ARCH_BOGUS"}}
+		}, `linux.seccomp.architectures[0]`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := cinitConfig().Spec.Process
-			tt.change(p)
-			err := checkProcess(p)
+			spec := cinitConfig().Spec
+			tt.change(spec)
+			err := checkProcess(spec)
 			if (err == nil) != (tt.want == "") || err != nil && !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("checkProcess = %v, want %q", err, tt.want)
 			}

@@ -53,10 +53,10 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 		}
 		return nil, fmt.Errorf("container %q is %s: exec needs a running container", c.st.ID, status)
 	}
-	if err := checkProcess(proc); err != nil {
+	cfg := c.execConfig(proc)
+	if err := checkProcess(cfg.Spec); err != nil {
 		return nil, err
 	}
-	cfg := c.execConfig(proc)
 	trace.Point("exec:status")
 	parentEnd, childEnd, err := newSyncPair()
 	if err != nil {

@@ -66,9 +66,9 @@ var specLeafClasses = map[string]leaf{
 	"process.user.gid":                 handled(""),
 	"process.user.umask":               handled(""),
 	"process.user.additionalGids":      handled(""),
-	"process.user.username":            none, // Windows
+	"process.user.username":            none,        // Windows
 	"process.args":                     handled(""), // a NUL byte: checkProcess refuses it
-	"process.commandLine":              none, // Windows
+	"process.commandLine":              none,        // Windows
 	"process.env":                      handled(""),
 	"process.cwd":                      handled(""),
 	"process.capabilities.bounding":    handled(""),
