@@ -50,8 +50,11 @@ func cinitRefusal(cfg *Config, exec bool) string {
 // again for every caller of the library; a capability berth itself lacks
 // (capset would refuse it in the container, where the error could not say
 // why); and a seccomp profile that does not compile (the plan carries the
-// compiled program).
-func checkProcess(spec *specs.Spec) error {
+// compiled program). Capabilities are only berth's to judge when the
+// process stays in berth's user namespace: in a user namespace of the
+// container's, its root holds every capability there.
+func checkProcess(cfg *Config) error {
+	spec := cfg.Spec
 	proc := spec.Process
 	if proc == nil {
 		return nil
@@ -64,8 +67,10 @@ func checkProcess(spec *specs.Spec) error {
 			return fmt.Errorf("process.rlimits[%d].type %q: unknown rlimit", i, l.Type)
 		}
 	}
-	if field, name := unheldCapability(proc.Capabilities); name != "" {
-		return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config", field, name)
+	if !hasNamespace(cfg, specs.UserNamespace) {
+		if field, name := unheldCapability(proc.Capabilities); name != "" {
+			return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config", field, name)
+		}
 	}
 	if s := spec.Linux.Seccomp; s != nil {
 		if _, err := compileSeccompOnce(s); err != nil {

@@ -100,9 +100,9 @@ func TestCheckProcess(t *testing.T) {
 		}, `linux.seccomp.architectures[0]`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := cinitConfig().Spec
-			tt.change(spec)
-			err := checkProcess(spec)
+			cfg := cinitConfig()
+			tt.change(cfg.Spec)
+			err := checkProcess(cfg)
 			if (err == nil) != (tt.want == "") || err != nil && !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("checkProcess = %v, want %q", err, tt.want)
 			}

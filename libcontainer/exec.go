@@ -54,7 +54,7 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 		return nil, fmt.Errorf("container %q is %s: exec needs a running container", c.st.ID, status)
 	}
 	cfg := c.execConfig(proc)
-	if err := checkProcess(cfg.Spec); err != nil {
+	if err := checkProcess(cfg); err != nil {
 		return nil, err
 	}
 	trace.Point("exec:status")
