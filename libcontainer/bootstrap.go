@@ -1,10 +1,10 @@
 package libcontainer
 
 import (
-	"fmt"
-	"github.com/berthrun/berth/internal/wire"
-	"strings"
+	"sort"
 
+	"github.com/berthrun/berth/internal/wire"
+	"github.com/berthrun/berth/libcontainer/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -21,69 +21,84 @@ var cloneFlags = map[specs.LinuxNamespaceType]int{
 	specs.TimeNamespace:    unix.CLONE_NEWTIME,
 }
 
-// bootstrapMessage encodes the namespace work for the nsenter constructor
-// (see nsexec.c for the format): NUL-terminated key=value entries, the
-// keys declared in internal/wire/schema.go.
-// With a plan (cinit.go) it asks for the C init.
+// bootstrapMessage encodes the namespace work for the nsenter constructor:
+// the wire.Boot records (internal/wire/schema.go), which nsenter/bootstrap.c
+// reads. With a plan (cinit.go) it asks for the C init.
 func bootstrapMessage(cfg *Config, plan []byte) []byte {
-	var b strings.Builder
-	add := func(k, v string) { b.WriteString(k + "=" + v + "\x00") }
+	w := &wire.BootWriter{}
 	flags := 0
 	for _, ns := range cfg.Namespaces {
 		if ns.Path != "" {
-			add(wire.BootJoin, string(ns.Type)+":"+ns.Path)
+			w.Join(uint32(cloneFlags[ns.Type]), ns.Path)
 		} else {
 			flags |= cloneFlags[ns.Type]
 		}
 	}
-	add(wire.BootClone, fmt.Sprint(flags))
+	w.Clone(uint32(flags))
 	if plan != nil {
-		add(wire.BootCinit, "1")
+		w.Cinit()
 	}
-	for _, src := range hostSourceEntries(cfg) {
-		add(wire.BootHostsrc, src)
+	for _, src := range hostSources(cfg) {
+		recursive := uint32(0)
+		if src.Recursive {
+			recursive = 1
+		}
+		w.HostSource(recursive, src.Path)
 	}
 	if p := cfg.Spec.Process; p != nil && p.ExecCPUAffinity != nil && p.ExecCPUAffinity.Initial != "" {
 		// The parent pinned the exec on purpose (setInitialCPUAffinity):
 		// nsexec.c must not widen it to every CPU as it does the caller's.
-		add(wire.BootAffinity, "keep")
+		w.KeepAffinity()
 	}
 	linux := cfg.Spec.Linux
 	if flags&unix.CLONE_NEWUSER != 0 {
-		add(wire.BootUidmap, idMap(linux.UIDMappings))
-		add(wire.BootGidmap, idMap(linux.GIDMappings))
+		for _, m := range linux.UIDMappings {
+			w.UIDMap(m.ContainerID, m.HostID, m.Size)
+		}
+		for _, m := range linux.GIDMappings {
+			w.GIDMap(m.ContainerID, m.HostID, m.Size)
+		}
 		if p := cfg.idMaps; p != nil {
 			if p.rootless {
-				add(wire.BootRootless, "1")
+				w.Rootless()
 			}
 			if p.uidHelper != "" {
-				add(wire.BootUidhelper, p.uidHelper)
+				w.UIDHelper(p.uidHelper)
 			}
 			if p.gidHelper != "" {
-				add(wire.BootGidhelper, p.gidHelper)
+				w.GIDHelper(p.gidHelper)
 			}
 			if p.setgroupsDeny {
-				add(wire.BootSetgroups, "deny")
+				w.SetgroupsDeny()
 			}
 		}
 		if p := cfg.Spec.Process; p != nil && p.OOMScoreAdj != nil && cfg.OOMScoreAdjEarly {
-			add(wire.BootOomscoreadj, fmt.Sprint(*p.OOMScoreAdj))
+			w.OOMScoreAdj(int32(*p.OOMScoreAdj))
 		}
 	}
-	if flags&unix.CLONE_NEWTIME != 0 && len(linux.TimeOffsets) > 0 {
-		var t strings.Builder
-		for clock, off := range linux.TimeOffsets {
-			fmt.Fprintf(&t, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+	if flags&unix.CLONE_NEWTIME != 0 {
+		// In the clocks' order: the same config makes the same bytes
+		// (state.brief keeps an exec's bootstrap).
+		clocks := make([]string, 0, len(linux.TimeOffsets))
+		for clock := range linux.TimeOffsets {
+			clocks = append(clocks, clock)
 		}
-		add(wire.BootTimens, t.String())
+		sort.Strings(clocks)
+		for _, clock := range clocks {
+			off := linux.TimeOffsets[clock]
+			w.TimeOffset(clock, off.Secs, off.Nanosecs)
+		}
 	}
-	return []byte(b.String())
+	return w.Bytes()
 }
 
-func idMap(ms []specs.LinuxIDMapping) string {
-	var b strings.Builder
-	for _, m := range ms {
-		fmt.Fprintf(&b, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
+// hostSources are the bind sources nsenter opens from the host side, in
+// slot order. Only a create with a mount namespace of its own mounts
+// anything.
+func hostSources(cfg *Config) []rootfs.HostSource {
+	if !cfg.NewNamespace(specs.MountNamespace) {
+		return nil
 	}
-	return b.String()
+	plan := &rootfs.Plan{Root: cfg.Rootfs, Mounts: cfg.Spec.Mounts, InUserNS: hasNamespace(cfg, specs.UserNamespace), Rootless: cfg.Rootless}
+	return rootfs.HostSources(plan, cfg.Bundle)
 }

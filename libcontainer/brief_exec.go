@@ -1,10 +1,9 @@
 package libcontainer
 
 import (
-	"encoding/binary"
-	"github.com/berthrun/berth/internal/wire"
 	"sync"
 
+	"github.com/berthrun/berth/internal/wire"
 	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -31,7 +30,7 @@ func execRecords(st *savedState) (boot, plan string) {
 	if full == nil {
 		return "", ""
 	}
-	return string(bootstrapMessage(cfg, full)), string(withoutRecords(full, wire.PlanArg))
+	return string(bootstrapMessage(cfg, full)), string(wire.Drop(full, wire.PlanArg))
 }
 
 // fastExecable reports whether Container.Exec of the container's own
@@ -54,22 +53,6 @@ func notifies(s *specs.LinuxSeccomp) bool {
 	}
 	prog, err := compileSeccompOnce(s)
 	return err == nil && prog.Notifies()
-}
-
-// withoutRecords is plan without the records tagged tag.
-func withoutRecords(plan []byte, tag uint32) []byte {
-	out := make([]byte, 0, len(plan))
-	for len(plan) >= 8 {
-		n := 8 + int(binary.NativeEndian.Uint32(plan[4:8]))
-		if n > len(plan) {
-			break
-		}
-		if binary.NativeEndian.Uint32(plan[:4]) != tag {
-			out = append(out, plan[:n]...)
-		}
-		plan = plan[n:]
-	}
-	return out
 }
 
 // compiledSeccomp remembers the last profile compiled: a create compiles its

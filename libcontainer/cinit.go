@@ -1,15 +1,12 @@
 package libcontainer
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/berthrun/berth/internal/wire"
-
-	"github.com/berthrun/berth/internal/tlv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -89,9 +86,6 @@ func hasNUL(proc *specs.Process) bool {
 	return false
 }
 
-// planWriter appends the plan's records (package tlv has the format).
-type planWriter = tlv.Writer
-
 // cinitPlan encodes the plan for cfg's process, or returns nil when the Go
 // init must do it (see cinitRefusal; checkProcess has refused a seccomp
 // profile that does not compile). A
@@ -103,71 +97,66 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 	}
 	spec := cfg.Spec
 	proc := spec.Process
-	w := &planWriter{}
-	w.U32(wire.PlanMode, mode)
+	w := &wire.PlanWriter{}
+	w.Mode(mode)
 	if s := spec.Linux.Seccomp; s != nil {
 		prog, err := compileSeccompOnce(s)
 		if err != nil {
 			return nil
 		}
-		flags, insns := prog.Raw()
-		w.Rec(wire.PlanSeccomp, append(binary.NativeEndian.AppendUint32(nil, flags), insns...))
+		w.Seccomp(prog.Raw())
 	}
 	for _, a := range proc.Args {
-		w.Str(wire.PlanArg, a)
+		w.Arg(a)
 	}
 	for _, e := range processEnv(proc.Env) {
-		w.Str(wire.PlanEnv, e)
+		w.Env(e)
 	}
-	w.Str(wire.PlanCwd, proc.Cwd)
+	w.Cwd(proc.Cwd)
 	if proc.ApparmorProfile != "" {
-		w.Str(wire.PlanApparmor, proc.ApparmorProfile)
+		w.Apparmor(proc.ApparmorProfile)
 	}
 	writeUser(w, proc.User)
 	if c := proc.Capabilities; c != nil {
 		perm, inh := maskOf(c.Permitted), maskOf(c.Inheritable)
-		w.U64(wire.PlanCaps, uint64(maskOf(c.Bounding)), uint64(maskOf(c.Effective)),
+		w.Caps(uint64(maskOf(c.Bounding)), uint64(maskOf(c.Effective)),
 			uint64(perm), uint64(inh), uint64(maskOf(c.Ambient)&perm&inh))
 	}
 	if proc.NoNewPrivileges {
-		w.Rec(wire.PlanNNP, nil)
+		w.NNP()
 	}
 	for i, l := range proc.Rlimits {
-		d := binary.NativeEndian.AppendUint32(nil, uint32(rlimitNumbers[l.Type]))
-		d = binary.NativeEndian.AppendUint32(d, uint32(i))
-		d = binary.NativeEndian.AppendUint64(d, l.Soft)
-		d = binary.NativeEndian.AppendUint64(d, l.Hard)
-		w.Rec(wire.PlanRlimit, append(append(d, l.Type...), 0))
+		w.Rlimit(uint32(rlimitNumbers[l.Type]), uint32(i), l.Soft, l.Hard, l.Type)
 	}
-	w.U32(wire.PlanPreserve, uint32(p.PreserveFDs))
+	w.Preserve(uint32(p.PreserveFDs))
 	writeProcAttrs(w, spec, p, mode == wire.PlanExec)
 	if mode != wire.PlanExec {
 		writeInitOnly(w, cfg, p)
 	}
-	return w.B
+	return w.Bytes()
 }
 
-func writeUser(w *planWriter, u specs.User) {
+func writeUser(w *wire.PlanWriter, u specs.User) {
 	umask := uint32(0o022)
 	if u.Umask != nil {
 		umask = *u.Umask
 	}
-	w.U32(wire.PlanUser, u.UID, u.GID, umask)
+	w.User(u.UID, u.GID, umask)
 	if len(u.AdditionalGids) > 0 {
-		w.U32(wire.PlanGroups, u.AdditionalGids...)
+		w.Groups(u.AdditionalGids...)
 	}
 }
 
 // writeInitOnly adds what only the container's init does (setupEnvironment
 // in init.go): exec.fifo, the oom score, the session keyring.
-func writeInitOnly(w *planWriter, cfg *Config, p *initParams) {
+func writeInitOnly(w *wire.PlanWriter, cfg *Config, p *initParams) {
 	if p.FifoFd > 0 {
-		w.U32(wire.PlanFifo, uint32(p.FifoFd))
+		w.Fifo(uint32(p.FifoFd))
 	}
 	if adj := cfg.Spec.Process.OOMScoreAdj; adj != nil && !cfg.OOMScoreAdjEarly {
-		w.U32(wire.PlanOOM, uint32(int32(*adj)))
+		w.OOM(int32(*adj))
 	}
 	if !cfg.NoNewKeyring {
-		w.Str(wire.PlanKeyring, "_ses."+cfg.ID)
+		w.Keyring("_ses." + cfg.ID)
 	}
 }

@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"encoding/binary"
 
-	"github.com/berthrun/berth/internal/tlv"
 	"github.com/berthrun/berth/internal/wire"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -15,7 +14,7 @@ import (
 
 // writeProcAttrs adds them to w. exec is true for `berth exec`, whose
 // process alone takes a final CPU affinity.
-func writeProcAttrs(w *planWriter, spec *specs.Spec, p *initParams, exec bool) {
+func writeProcAttrs(w *wire.PlanWriter, spec *specs.Spec, p *initParams, exec bool) {
 	proc := spec.Process
 	if proc.Terminal {
 		var rows, cols uint32
@@ -26,22 +25,22 @@ func writeProcAttrs(w *planWriter, spec *specs.Spec, p *initParams, exec bool) {
 		if p.ConsoleProxied {
 			proxied = 1
 		}
-		w.U32(wire.PlanConsole, uint32(p.ConsoleFd), proxied, rows, cols)
+		w.Console(uint32(p.ConsoleFd), proxied, rows, cols)
 	}
 	// A label without SELinux is ignored (create warns: IgnoredLabels).
 	if l := proc.SelinuxLabel; l != "" && SELinuxEnabled() {
-		w.Str(wire.PlanSelinux, l)
+		w.Selinux(l)
 	}
 	if pers := spec.Linux.Personality; pers != nil {
-		w.U32(wire.PlanPersonality, uint32(personaOf(pers)))
+		w.Personality(uint32(personaOf(pers)))
 	}
 	if mp := spec.Linux.MemoryPolicy; mp != nil {
 		mode, maxnode, mask := memPolicyOf(mp)
-		w.Rec(wire.PlanMempolicy, append(tlv.Data{}.U32(mode, maxnode).Str(string(mp.Mode), mp.Nodes), mask...))
+		w.Mempolicy(mode, maxnode, string(mp.Mode), mp.Nodes, mask)
 	}
 	if io := proc.IOPriority; io != nil {
 		class, _ := IOPrioClassNumber(io.Class)
-		w.Rec(wire.PlanIoprio, tlv.Data{}.U32(uint32(class<<13|io.Priority)).Str(string(io.Class)).U32(uint32(int32(io.Priority))))
+		w.Ioprio(uint32(class<<13|io.Priority), string(io.Class), int32(io.Priority))
 	}
 	if s := proc.Scheduler; s != nil {
 		policy, _ := SchedPolicyNumber(s.Policy)
@@ -50,13 +49,11 @@ func writeProcAttrs(w *planWriter, spec *specs.Spec, p *initParams, exec bool) {
 			bit, _ := SchedFlagNumber(f)
 			flags |= bit
 		}
-		d := tlv.Data{}.U32(policy).U64(flags).U32(uint32(s.Nice), uint32(s.Priority)).
-			U64(s.Runtime, s.Deadline, s.Period).Str(string(s.Policy))
-		w.Rec(wire.PlanSched, d)
+		w.Sched(policy, flags, s.Nice, uint32(s.Priority), s.Runtime, s.Deadline, s.Period, string(s.Policy))
 	}
 	if a := proc.ExecCPUAffinity; exec && a != nil && a.Final != "" {
 		if cpus, err := ParseIDList(a.Final); err == nil {
-			w.Rec(wire.PlanAffinity, append(tlv.Data{}.Str(a.Final), idMask(cpus)...))
+			w.Affinity(a.Final, idMask(cpus))
 		}
 	}
 }

@@ -209,25 +209,6 @@ func rootfsPlan(cfg *Config, p *initParams) *rootfs.Plan {
 	return plan
 }
 
-// hostSourceEntries are the bootstrap's "hostsrc" entries: the bind
-// sources nsenter opens from the host side, in slot order. Only a create
-// with a mount namespace of its own mounts anything.
-func hostSourceEntries(cfg *Config) []string {
-	if !cfg.NewNamespace(specs.MountNamespace) {
-		return nil
-	}
-	plan := &rootfs.Plan{Root: cfg.Rootfs, Mounts: cfg.Spec.Mounts, InUserNS: hasNamespace(cfg, specs.UserNamespace), Rootless: cfg.Rootless}
-	var out []string
-	for _, s := range rootfs.HostSources(plan, cfg.Bundle) {
-		rec := "0"
-		if s.Recursive {
-			rec = "1"
-		}
-		out = append(out, rec+":"+s.Path)
-	}
-	return out
-}
-
 func hasNamespace(cfg *Config, t specs.LinuxNamespaceType) bool {
 	_, ok := cfg.Namespace(t)
 	return ok

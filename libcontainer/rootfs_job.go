@@ -120,9 +120,9 @@ func (j *crootfsJob) withProgram(plan []byte, cgroupPaths map[string]string) []b
 			j.plan.CgroupOptions = opts
 		}
 	}
-	w := &planWriter{B: plan}
-	w.Rec(wire.PlanRootfs, rootfs.CompileC(j.plan, j.settings))
-	return w.B
+	w := wire.NewPlanWriter(plan)
+	w.Rootfs(rootfs.CompileC(j.plan, j.settings))
+	return w.Bytes()
 }
 
 // warmRootfsJob builds encoding/json's encoders for rootfsJob (marshalling

@@ -10,10 +10,15 @@
 // state.brief: a brief written by a build with another schema is not
 // trusted (the C side falls back to Go).
 //
+// For every TLV message the generator also writes a typed encoder
+// (PlanWriter, RfWriter, BootWriter): one method per record, taking its
+// arguments with their Go types, so that Go code can only write a tag with
+// the kinds declared here.
+//
 // To add a field: append a record with the next free tag to its message
-// (never reuse or renumber one), write it in the Go encoder and read it in
-// the C step, run `go generate ./internal/wire`, and bump the message's
-// Version if an old reader would misread it.
+// (never reuse or renumber one), run `go generate ./internal/wire`, call
+// the new writer method in the Go encoder and read the record in the C
+// step, and bump the message's Version if an old reader would misread it.
 package wire
 
 //go:generate go run ./gen -go wire_gen.go -c ../../libcontainer/nsenter/wire_gen
@@ -23,10 +28,8 @@ type Format int
 
 const (
 	// TLV: records of a u32 tag, a u32 length and that many bytes
-	// (internal/tlv); integers in host byte order, strings NUL-terminated.
+	// (encode.go); integers in host byte order, strings NUL-terminated.
 	TLV Format = iota
-	// KV: NUL-terminated "key=value" entries (the bootstrap).
-	KV
 	// Lines: a header line, then "<name> <length>\n<bytes>\n" per field, in
 	// the declared order (state.brief).
 	Lines
@@ -43,6 +46,7 @@ const (
 	U32   Kind = 'u' // 4 bytes
 	I32   Kind = 'i' // 4 bytes, signed
 	U64   Kind = 'U' // 8 bytes
+	I64   Kind = 'I' // 8 bytes, signed
 	Str   Kind = 's' // bytes up to and including a NUL
 	U32s  Kind = 'a' // u32s to the end of the record (last only)
 	Bytes Kind = 'b' // the rest of the record, opaque (last only)
@@ -54,11 +58,11 @@ type Arg struct {
 	Kind Kind
 }
 
-// Record is one tag of a TLV message, one key of a KV message, one field of
-// a Lines message or one type of a JSON message.
+// Record is one tag of a TLV message, one field of a Lines message or one
+// type of a JSON message.
 type Record struct {
 	Tag  uint32 // TLV: the tag; others: unused
-	Name string // TLV: snake case; else the wire name (KV key, Lines field, JSON type). It names the constants
+	Name string // TLV: snake case; else the wire name (Lines field, JSON type). It names the constants
 	Args []Arg  // TLV only
 	Doc  string
 }
@@ -180,26 +184,27 @@ var Rootfs = Message{
 	},
 }
 
-// Boot is the bootstrap (libcontainer/bootstrap.go → nsexec.c): the
-// namespace work, as "key=value" entries. It stays text: its values are
-// text the kernel takes as they are (id maps, time offsets).
+// Boot is the bootstrap (libcontainer/bootstrap.go → nsexec.c, through
+// bootstrap.c): the namespace work, the first packet of `berth init`. Every
+// number is a number and every list is repeated records; C turns the id
+// maps and time offsets into the text the kernel takes.
 var Boot = Message{
-	Name: "boot", Go: "Boot", C: "BOOT", Format: KV, Version: 1,
+	Name: "boot", Go: "Boot", C: "BOOT", Format: TLV, Version: 2,
 	Doc: "the bootstrap",
 	Records: []Record{
-		{Name: "join", Doc: "<nstype>:<path>, in order, user first"},
-		{Name: "clone", Doc: "CLONE_NEW* flags, decimal"},
-		{Name: "uidmap", Doc: "uid_map contents"},
-		{Name: "gidmap", Doc: "gid_map contents"},
-		{Name: "setgroups", Doc: "deny: write it to setgroups first"},
-		{Name: "timens", Doc: "timens_offsets contents"},
-		{Name: "cinit", Doc: "1: a process plan packet follows"},
-		{Name: "hostsrc", Doc: "<recursive>:<path>: a bind source opened from the host, in slot order"},
-		{Name: "affinity", Doc: "keep: keep the CPU affinity the parent set"},
-		{Name: "uidhelper", Doc: "newuidmap's path: it writes uid_map (rootless, more than the caller's own id)"},
-		{Name: "gidhelper", Doc: "newgidmap's path: it writes gid_map"},
-		{Name: "oomscoreadj", Doc: "oom_score_adj, written before the user namespace (rootless: it may not be lowered after)"},
-		{Name: "rootless", Doc: "1: the caller is unprivileged (the init stays dumpable while its maps are written)"},
+		{1, "join", join([]Arg{a("flag", U32)}, strs("path")), "a namespace to join (its CLONE_NEW* flag), in order, user first"},
+		{2, "clone", []Arg{a("flags", U32)}, "CLONE_NEW* flags of the namespaces to create"},
+		{3, "uid_map", []Arg{a("id", U32), a("host", U32), a("size", U32)}, "one line of uid_map, in order"},
+		{4, "gid_map", []Arg{a("id", U32), a("host", U32), a("size", U32)}, "one line of gid_map, in order"},
+		{5, "setgroups_deny", nil, "write deny to setgroups before gid_map"},
+		{6, "time_offset", join(strs("clock"), []Arg{a("secs", I64), a("nanosecs", U32)}), "one line of timens_offsets"},
+		{7, "cinit", nil, "a process plan packet follows"},
+		{8, "host_source", join([]Arg{a("recursive", U32)}, strs("path")), "a bind source opened from the host, in slot order"},
+		{9, "keep_affinity", nil, "keep the CPU affinity the parent set"},
+		{10, "uid_helper", strs("path"), "newuidmap: it writes uid_map (rootless, more than the caller's own id)"},
+		{11, "gid_helper", strs("path"), "newgidmap: it writes gid_map"},
+		{12, "oom_score_adj", []Arg{a("score", I32)}, "written before the user namespace (rootless: it may not be lowered after)"},
+		{13, "rootless", nil, "the caller is unprivileged (the init stays dumpable while its maps are written)"},
 	},
 }
 

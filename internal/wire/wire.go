@@ -82,9 +82,9 @@ func Check(m *Message, data []byte) error {
 func checkArgs(r *Record, d []byte) error {
 	for _, arg := range r.Args {
 		switch arg.Kind {
-		case U32, I32, U64:
+		case U32, I32, U64, I64:
 			size := 4
-			if arg.Kind == U64 {
+			if arg.Kind == U64 || arg.Kind == I64 {
 				size = 8
 			}
 			if len(d) < size {
@@ -110,4 +110,22 @@ func checkArgs(r *Record, d []byte) error {
 		return fmt.Errorf("%d bytes left over", len(d))
 	}
 	return nil
+}
+
+// Drop is msg, a message Check accepts, without its records of tag: the
+// brief's exec plan is the plan without its argv, to which C appends the
+// command's.
+func Drop(msg []byte, tag uint32) []byte {
+	out := make([]byte, 0, len(msg))
+	for len(msg) >= 8 {
+		n := 8 + int(binary.NativeEndian.Uint32(msg[4:8]))
+		if n > len(msg) {
+			break
+		}
+		if binary.NativeEndian.Uint32(msg[:4]) != tag {
+			out = append(out, msg[:n]...)
+		}
+		msg = msg[n:]
+	}
+	return out
 }

@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "c8d5473c798d7fb8"
+const SchemaHash = "bcf6a640cf1fad29"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -40,6 +40,203 @@ const (
 	PlanRun    uint32 = 3
 )
 
+// PlanWriter appends plan records (the C init's process plan), each with the kinds the schema declares.
+type PlanWriter struct{ e encoder }
+
+// Bytes is the message so far.
+func (w *PlanWriter) Bytes() []byte { return w.e.b }
+
+// NewPlanWriter continues msg, a plan message so far (nil: a new one).
+func NewPlanWriter(msg []byte) *PlanWriter { return &PlanWriter{encoder{msg}} }
+
+// Mode appends one mode record (PlanMode): u32 mode: MODE_*.
+func (w *PlanWriter) Mode(mode uint32) {
+	start := w.e.begin(PlanMode)
+	w.e.u32(mode)
+	w.e.end(start)
+}
+
+// Arg appends one arg record (PlanArg): string arg: one per argument.
+func (w *PlanWriter) Arg(arg string) {
+	start := w.e.begin(PlanArg)
+	w.e.str(arg)
+	w.e.end(start)
+}
+
+// Env appends one env record (PlanEnv): string var: one per variable.
+func (w *PlanWriter) Env(varArg string) {
+	start := w.e.begin(PlanEnv)
+	w.e.str(varArg)
+	w.e.end(start)
+}
+
+// Cwd appends one cwd record (PlanCwd): string cwd.
+func (w *PlanWriter) Cwd(cwd string) {
+	start := w.e.begin(PlanCwd)
+	w.e.str(cwd)
+	w.e.end(start)
+}
+
+// User appends one user record (PlanUser): u32 uid, u32 gid, u32 umask.
+func (w *PlanWriter) User(uid uint32, gid uint32, umask uint32) {
+	start := w.e.begin(PlanUser)
+	w.e.u32(uid)
+	w.e.u32(gid)
+	w.e.u32(umask)
+	w.e.end(start)
+}
+
+// Groups appends one groups record (PlanGroups): u32... gids: additional gids.
+func (w *PlanWriter) Groups(gids ...uint32) {
+	start := w.e.begin(PlanGroups)
+	w.e.u32s(gids)
+	w.e.end(start)
+}
+
+// Caps appends one caps record (PlanCaps): u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient.
+func (w *PlanWriter) Caps(bounding uint64, effective uint64, permitted uint64, inheritable uint64, ambient uint64) {
+	start := w.e.begin(PlanCaps)
+	w.e.u64(bounding)
+	w.e.u64(effective)
+	w.e.u64(permitted)
+	w.e.u64(inheritable)
+	w.e.u64(ambient)
+	w.e.end(start)
+}
+
+// NNP appends one nnp record (PlanNNP): empty: set no_new_privs.
+func (w *PlanWriter) NNP() {
+	start := w.e.begin(PlanNNP)
+	w.e.end(start)
+}
+
+// Rlimit appends one rlimit record (PlanRlimit): u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors.
+func (w *PlanWriter) Rlimit(resource uint32, index uint32, soft uint64, hard uint64, typeArg string) {
+	start := w.e.begin(PlanRlimit)
+	w.e.u32(resource)
+	w.e.u32(index)
+	w.e.u64(soft)
+	w.e.u64(hard)
+	w.e.str(typeArg)
+	w.e.end(start)
+}
+
+// Seccomp appends one seccomp record (PlanSeccomp): u32 flags, bytes filter: struct sock_filter[].
+func (w *PlanWriter) Seccomp(flags uint32, filter []byte) {
+	start := w.e.begin(PlanSeccomp)
+	w.e.u32(flags)
+	w.e.bytes(filter)
+	w.e.end(start)
+}
+
+// Preserve appends one preserve record (PlanPreserve): u32 n: fds 3..3+n-1 stay open.
+func (w *PlanWriter) Preserve(n uint32) {
+	start := w.e.begin(PlanPreserve)
+	w.e.u32(n)
+	w.e.end(start)
+}
+
+// Fifo appends one fifo record (PlanFifo): u32 fd: the O_PATH fd of exec.fifo (create).
+func (w *PlanWriter) Fifo(fd uint32) {
+	start := w.e.begin(PlanFifo)
+	w.e.u32(fd)
+	w.e.end(start)
+}
+
+// Keyring appends one keyring record (PlanKeyring): string name: session keyring to join.
+func (w *PlanWriter) Keyring(name string) {
+	start := w.e.begin(PlanKeyring)
+	w.e.str(name)
+	w.e.end(start)
+}
+
+// OOM appends one oom record (PlanOOM): i32 score: oom_score_adj.
+func (w *PlanWriter) OOM(score int32) {
+	start := w.e.begin(PlanOOM)
+	w.e.i32(score)
+	w.e.end(start)
+}
+
+// Rootfs appends one rootfs record (PlanRootfs): bytes program: a rootfs program: pid 1 builds the root itself.
+func (w *PlanWriter) Rootfs(program []byte) {
+	start := w.e.begin(PlanRootfs)
+	w.e.bytes(program)
+	w.e.end(start)
+}
+
+// Apparmor appends one apparmor record (PlanApparmor): string profile: the AppArmor profile the execve enters.
+func (w *PlanWriter) Apparmor(profile string) {
+	start := w.e.begin(PlanApparmor)
+	w.e.str(profile)
+	w.e.end(start)
+}
+
+// Console appends one console record (PlanConsole): u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none.
+func (w *PlanWriter) Console(fd uint32, proxied uint32, rows uint32, cols uint32) {
+	start := w.e.begin(PlanConsole)
+	w.e.u32(fd)
+	w.e.u32(proxied)
+	w.e.u32(rows)
+	w.e.u32(cols)
+	w.e.end(start)
+}
+
+// Selinux appends one selinux record (PlanSelinux): string label: the SELinux label the execve enters.
+func (w *PlanWriter) Selinux(label string) {
+	start := w.e.begin(PlanSelinux)
+	w.e.str(label)
+	w.e.end(start)
+}
+
+// Personality appends one personality record (PlanPersonality): u32 persona: linux.personality.
+func (w *PlanWriter) Personality(persona uint32) {
+	start := w.e.begin(PlanPersonality)
+	w.e.u32(persona)
+	w.e.end(start)
+}
+
+// Mempolicy appends one mempolicy record (PlanMempolicy): u32 mode, u32 maxnode, string name, string nodes, bytes mask: linux.memoryPolicy: mode with its flags, the node mask (unsigned longs); name and nodes for errors.
+func (w *PlanWriter) Mempolicy(mode uint32, maxnode uint32, name string, nodes string, mask []byte) {
+	start := w.e.begin(PlanMempolicy)
+	w.e.u32(mode)
+	w.e.u32(maxnode)
+	w.e.str(name)
+	w.e.str(nodes)
+	w.e.bytes(mask)
+	w.e.end(start)
+}
+
+// Ioprio appends one ioprio record (PlanIoprio): u32 value, string class, i32 priority: process.ioPriority: class<<13|priority.
+func (w *PlanWriter) Ioprio(value uint32, class string, priority int32) {
+	start := w.e.begin(PlanIoprio)
+	w.e.u32(value)
+	w.e.str(class)
+	w.e.i32(priority)
+	w.e.end(start)
+}
+
+// Sched appends one sched record (PlanSched): u32 policy, u64 flags, i32 nice, u32 priority, u64 runtime, u64 deadline, u64 period, string name: process.scheduler; name: the policy, for errors.
+func (w *PlanWriter) Sched(policy uint32, flags uint64, nice int32, priority uint32, runtime uint64, deadline uint64, period uint64, name string) {
+	start := w.e.begin(PlanSched)
+	w.e.u32(policy)
+	w.e.u64(flags)
+	w.e.i32(nice)
+	w.e.u32(priority)
+	w.e.u64(runtime)
+	w.e.u64(deadline)
+	w.e.u64(period)
+	w.e.str(name)
+	w.e.end(start)
+}
+
+// Affinity appends one affinity record (PlanAffinity): string list, bytes mask: process.execCPUAffinity.final (exec): the CPU mask.
+func (w *PlanWriter) Affinity(list string, mask []byte) {
+	start := w.e.begin(PlanAffinity)
+	w.e.str(list)
+	w.e.bytes(mask)
+	w.e.end(start)
+}
+
 // rootfs (the rootfs program).
 const RfVersion = 1
 
@@ -72,24 +269,347 @@ const (
 	RfRoMount     uint32 = 26 // string dest: make the mount at this destination read-only
 )
 
+// RfWriter appends rootfs records (the rootfs program), each with the kinds the schema declares.
+type RfWriter struct{ e encoder }
+
+// Bytes is the message so far.
+func (w *RfWriter) Bytes() []byte { return w.e.b }
+
+// NewRfWriter continues msg, a rootfs message so far (nil: a new one).
+func NewRfWriter(msg []byte) *RfWriter { return &RfWriter{encoder{msg}} }
+
+// Ctx appends one ctx record (RfCtx): string ctx: what the next steps' errors are about.
+func (w *RfWriter) Ctx(ctx string) {
+	start := w.e.begin(RfCtx)
+	w.e.str(ctx)
+	w.e.end(start)
+}
+
+// Propagation appends one propagation record (RfPropagation): u64 flags: propagation of / in the new namespace.
+func (w *RfWriter) Propagation(flags uint64) {
+	start := w.e.begin(RfPropagation)
+	w.e.u64(flags)
+	w.e.end(start)
+}
+
+// Root appends one root record (RfRoot): string path: host path of the root: bind it on itself, open it.
+func (w *RfWriter) Root(path string) {
+	start := w.e.begin(RfRoot)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// FS appends one fs record (RfFS): u64 flags, string dest, string source, string fstype, string data.
+func (w *RfWriter) FS(flags uint64, dest string, source string, fstype string, data string) {
+	start := w.e.begin(RfFS)
+	w.e.u64(flags)
+	w.e.str(dest)
+	w.e.str(source)
+	w.e.str(fstype)
+	w.e.str(data)
+	w.e.end(start)
+}
+
+// Bind appends one bind record (RfBind): u64 flags, u64 set, u64 clear, string dest, string source, u32 slot: slot: 1-based host-opened source, 0: open source here.
+func (w *RfWriter) Bind(flags uint64, set uint64, clear uint64, dest string, source string, slot uint32) {
+	start := w.e.begin(RfBind)
+	w.e.u64(flags)
+	w.e.u64(set)
+	w.e.u64(clear)
+	w.e.str(dest)
+	w.e.str(source)
+	w.e.u32(slot)
+	w.e.end(start)
+}
+
+// MntProp appends one mnt_prop record (RfMntProp): u64 flags: propagation of the last mount.
+func (w *RfWriter) MntProp(flags uint64) {
+	start := w.e.begin(RfMntProp)
+	w.e.u64(flags)
+	w.e.end(start)
+}
+
+// MntAttr appends one mnt_attr record (RfMntAttr): u64 set, u64 clear: recursive attributes of the last mount.
+func (w *RfWriter) MntAttr(set uint64, clear uint64) {
+	start := w.e.begin(RfMntAttr)
+	w.e.u64(set)
+	w.e.u64(clear)
+	w.e.end(start)
+}
+
+// CgTmpfs appends one cg_tmpfs record (RfCgTmpfs): u64 flags, string dest: the tmpfs holding v1 hierarchies.
+func (w *RfWriter) CgTmpfs(flags uint64, dest string) {
+	start := w.e.begin(RfCgTmpfs)
+	w.e.u64(flags)
+	w.e.str(dest)
+	w.e.end(start)
+}
+
+// CgBind appends one cg_bind record (RfCgBind): u64 set, u64 clear, string name, string hostdir.
+func (w *RfWriter) CgBind(set uint64, clear uint64, name string, hostdir string) {
+	start := w.e.begin(RfCgBind)
+	w.e.u64(set)
+	w.e.u64(clear)
+	w.e.str(name)
+	w.e.str(hostdir)
+	w.e.end(start)
+}
+
+// CgFS appends one cg_fs record (RfCgFS): u64 flags, string name, string fstype, string data.
+func (w *RfWriter) CgFS(flags uint64, name string, fstype string, data string) {
+	start := w.e.begin(RfCgFS)
+	w.e.u64(flags)
+	w.e.str(name)
+	w.e.str(fstype)
+	w.e.str(data)
+	w.e.end(start)
+}
+
+// CgLink appends one cg_link record (RfCgLink): string name, string target.
+func (w *RfWriter) CgLink(name string, target string) {
+	start := w.e.begin(RfCgLink)
+	w.e.str(name)
+	w.e.str(target)
+	w.e.end(start)
+}
+
+// CgDone appends one cg_done record (RfCgDone): u64 set, u64 clear: remount the tmpfs read-only if set says so.
+func (w *RfWriter) CgDone(set uint64, clear uint64) {
+	start := w.e.begin(RfCgDone)
+	w.e.u64(set)
+	w.e.u64(clear)
+	w.e.end(start)
+}
+
+// Dev appends one dev record (RfDev): u32 type, u32 major, u32 minor, u32 mode, u32 uid, u32 gid, u32 userns, string path.
+func (w *RfWriter) Dev(typeArg uint32, major uint32, minor uint32, mode uint32, uid uint32, gid uint32, userns uint32, path string) {
+	start := w.e.begin(RfDev)
+	w.e.u32(typeArg)
+	w.e.u32(major)
+	w.e.u32(minor)
+	w.e.u32(mode)
+	w.e.u32(uid)
+	w.e.u32(gid)
+	w.e.u32(userns)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// Devlinks appends one devlinks record (RfDevlinks): u32 kcore: add /dev/core.
+func (w *RfWriter) Devlinks(kcore uint32) {
+	start := w.e.begin(RfDevlinks)
+	w.e.u32(kcore)
+	w.e.end(start)
+}
+
+// Hooks appends one hooks record (RfHooks): empty: tell the parent to run its hooks, wait for it.
+func (w *RfWriter) Hooks() {
+	start := w.e.begin(RfHooks)
+	w.e.end(start)
+}
+
+// Pivot appends one pivot record (RfPivot): empty: pivot_root into the root, detach the old one.
+func (w *RfWriter) Pivot() {
+	start := w.e.begin(RfPivot)
+	w.e.end(start)
+}
+
+// Hostname appends one hostname record (RfHostname): string name.
+func (w *RfWriter) Hostname(name string) {
+	start := w.e.begin(RfHostname)
+	w.e.str(name)
+	w.e.end(start)
+}
+
+// Domainname appends one domainname record (RfDomainname): string name.
+func (w *RfWriter) Domainname(name string) {
+	start := w.e.begin(RfDomainname)
+	w.e.str(name)
+	w.e.end(start)
+}
+
+// Sysctl appends one sysctl record (RfSysctl): string path, string value: path below /proc/sys.
+func (w *RfWriter) Sysctl(path string, value string) {
+	start := w.e.begin(RfSysctl)
+	w.e.str(path)
+	w.e.str(value)
+	w.e.end(start)
+}
+
+// Mkcwd appends one mkcwd record (RfMkcwd): string cwd: make the cwd if missing.
+func (w *RfWriter) Mkcwd(cwd string) {
+	start := w.e.begin(RfMkcwd)
+	w.e.str(cwd)
+	w.e.end(start)
+}
+
+// RoRoot appends one ro_root record (RfRoRoot): empty: remount / read-only.
+func (w *RfWriter) RoRoot() {
+	start := w.e.begin(RfRoRoot)
+	w.e.end(start)
+}
+
+// Mask appends one mask record (RfMask): string path.
+func (w *RfWriter) Mask(path string) {
+	start := w.e.begin(RfMask)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// RoPath appends one ro_path record (RfRoPath): string path.
+func (w *RfWriter) RoPath(path string) {
+	start := w.e.begin(RfRoPath)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// FinalProp appends one final_prop record (RfFinalProp): u64 flags: propagation of / inside the new root.
+func (w *RfWriter) FinalProp(flags uint64) {
+	start := w.e.begin(RfFinalProp)
+	w.e.u64(flags)
+	w.e.end(start)
+}
+
+// FSDir appends one fs_dir record (RfFSDir): u64 flags, string dest, string source, string fstype, string data: as FS, on a destination that must be an ordinary directory.
+func (w *RfWriter) FSDir(flags uint64, dest string, source string, fstype string, data string) {
+	start := w.e.begin(RfFSDir)
+	w.e.u64(flags)
+	w.e.str(dest)
+	w.e.str(source)
+	w.e.str(fstype)
+	w.e.str(data)
+	w.e.end(start)
+}
+
+// RoMount appends one ro_mount record (RfRoMount): string dest: make the mount at this destination read-only.
+func (w *RfWriter) RoMount(dest string) {
+	start := w.e.begin(RfRoMount)
+	w.e.str(dest)
+	w.e.end(start)
+}
+
 // boot (the bootstrap).
-const BootVersion = 1
+const BootVersion = 2
 
 const (
-	BootJoin        = "join"        // <nstype>:<path>, in order, user first
-	BootClone       = "clone"       // CLONE_NEW* flags, decimal
-	BootUidmap      = "uidmap"      // uid_map contents
-	BootGidmap      = "gidmap"      // gid_map contents
-	BootSetgroups   = "setgroups"   // deny: write it to setgroups first
-	BootTimens      = "timens"      // timens_offsets contents
-	BootCinit       = "cinit"       // 1: a process plan packet follows
-	BootHostsrc     = "hostsrc"     // <recursive>:<path>: a bind source opened from the host, in slot order
-	BootAffinity    = "affinity"    // keep: keep the CPU affinity the parent set
-	BootUidhelper   = "uidhelper"   // newuidmap's path: it writes uid_map (rootless, more than the caller's own id)
-	BootGidhelper   = "gidhelper"   // newgidmap's path: it writes gid_map
-	BootOomscoreadj = "oomscoreadj" // oom_score_adj, written before the user namespace (rootless: it may not be lowered after)
-	BootRootless    = "rootless"    // 1: the caller is unprivileged (the init stays dumpable while its maps are written)
+	BootJoin          uint32 = 1  // u32 flag, string path: a namespace to join (its CLONE_NEW* flag), in order, user first
+	BootClone         uint32 = 2  // u32 flags: CLONE_NEW* flags of the namespaces to create
+	BootUIDMap        uint32 = 3  // u32 id, u32 host, u32 size: one line of uid_map, in order
+	BootGIDMap        uint32 = 4  // u32 id, u32 host, u32 size: one line of gid_map, in order
+	BootSetgroupsDeny uint32 = 5  // empty: write deny to setgroups before gid_map
+	BootTimeOffset    uint32 = 6  // string clock, i64 secs, u32 nanosecs: one line of timens_offsets
+	BootCinit         uint32 = 7  // empty: a process plan packet follows
+	BootHostSource    uint32 = 8  // u32 recursive, string path: a bind source opened from the host, in slot order
+	BootKeepAffinity  uint32 = 9  // empty: keep the CPU affinity the parent set
+	BootUIDHelper     uint32 = 10 // string path: newuidmap: it writes uid_map (rootless, more than the caller's own id)
+	BootGIDHelper     uint32 = 11 // string path: newgidmap: it writes gid_map
+	BootOOMScoreAdj   uint32 = 12 // i32 score: written before the user namespace (rootless: it may not be lowered after)
+	BootRootless      uint32 = 13 // empty: the caller is unprivileged (the init stays dumpable while its maps are written)
 )
+
+// BootWriter appends boot records (the bootstrap), each with the kinds the schema declares.
+type BootWriter struct{ e encoder }
+
+// Bytes is the message so far.
+func (w *BootWriter) Bytes() []byte { return w.e.b }
+
+// NewBootWriter continues msg, a boot message so far (nil: a new one).
+func NewBootWriter(msg []byte) *BootWriter { return &BootWriter{encoder{msg}} }
+
+// Join appends one join record (BootJoin): u32 flag, string path: a namespace to join (its CLONE_NEW* flag), in order, user first.
+func (w *BootWriter) Join(flag uint32, path string) {
+	start := w.e.begin(BootJoin)
+	w.e.u32(flag)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// Clone appends one clone record (BootClone): u32 flags: CLONE_NEW* flags of the namespaces to create.
+func (w *BootWriter) Clone(flags uint32) {
+	start := w.e.begin(BootClone)
+	w.e.u32(flags)
+	w.e.end(start)
+}
+
+// UIDMap appends one uid_map record (BootUIDMap): u32 id, u32 host, u32 size: one line of uid_map, in order.
+func (w *BootWriter) UIDMap(id uint32, host uint32, size uint32) {
+	start := w.e.begin(BootUIDMap)
+	w.e.u32(id)
+	w.e.u32(host)
+	w.e.u32(size)
+	w.e.end(start)
+}
+
+// GIDMap appends one gid_map record (BootGIDMap): u32 id, u32 host, u32 size: one line of gid_map, in order.
+func (w *BootWriter) GIDMap(id uint32, host uint32, size uint32) {
+	start := w.e.begin(BootGIDMap)
+	w.e.u32(id)
+	w.e.u32(host)
+	w.e.u32(size)
+	w.e.end(start)
+}
+
+// SetgroupsDeny appends one setgroups_deny record (BootSetgroupsDeny): empty: write deny to setgroups before gid_map.
+func (w *BootWriter) SetgroupsDeny() {
+	start := w.e.begin(BootSetgroupsDeny)
+	w.e.end(start)
+}
+
+// TimeOffset appends one time_offset record (BootTimeOffset): string clock, i64 secs, u32 nanosecs: one line of timens_offsets.
+func (w *BootWriter) TimeOffset(clock string, secs int64, nanosecs uint32) {
+	start := w.e.begin(BootTimeOffset)
+	w.e.str(clock)
+	w.e.i64(secs)
+	w.e.u32(nanosecs)
+	w.e.end(start)
+}
+
+// Cinit appends one cinit record (BootCinit): empty: a process plan packet follows.
+func (w *BootWriter) Cinit() {
+	start := w.e.begin(BootCinit)
+	w.e.end(start)
+}
+
+// HostSource appends one host_source record (BootHostSource): u32 recursive, string path: a bind source opened from the host, in slot order.
+func (w *BootWriter) HostSource(recursive uint32, path string) {
+	start := w.e.begin(BootHostSource)
+	w.e.u32(recursive)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// KeepAffinity appends one keep_affinity record (BootKeepAffinity): empty: keep the CPU affinity the parent set.
+func (w *BootWriter) KeepAffinity() {
+	start := w.e.begin(BootKeepAffinity)
+	w.e.end(start)
+}
+
+// UIDHelper appends one uid_helper record (BootUIDHelper): string path: newuidmap: it writes uid_map (rootless, more than the caller's own id).
+func (w *BootWriter) UIDHelper(path string) {
+	start := w.e.begin(BootUIDHelper)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// GIDHelper appends one gid_helper record (BootGIDHelper): string path: newgidmap: it writes gid_map.
+func (w *BootWriter) GIDHelper(path string) {
+	start := w.e.begin(BootGIDHelper)
+	w.e.str(path)
+	w.e.end(start)
+}
+
+// OOMScoreAdj appends one oom_score_adj record (BootOOMScoreAdj): i32 score: written before the user namespace (rootless: it may not be lowered after).
+func (w *BootWriter) OOMScoreAdj(score int32) {
+	start := w.e.begin(BootOOMScoreAdj)
+	w.e.i32(score)
+	w.e.end(start)
+}
+
+// Rootless appends one rootless record (BootRootless): empty: the caller is unprivileged (the init stays dumpable while its maps are written).
+func (w *BootWriter) Rootless() {
+	start := w.e.begin(BootRootless)
+	w.e.end(start)
+}
 
 // brief (state.brief).
 const BriefVersion = 4

@@ -1,28 +1,12 @@
 // The pre-Go half of `berth init`: see nsenter.go for why it exists.
 //
-// Bootstrap message (one SOCK_SEQPACKET packet from the parent): a sequence of
-// NUL-terminated "key=value" entries (keys: wire.Boot in
-// internal/wire/schema.go, BOOT_* in wire_gen.h):
-//   join=<nstype>:<path>   join this namespace (in the order given; user first)
-//   clone=<flags>          CLONE_NEW* flags of the namespaces to create
-//   uidmap=<text>          /proc/<pid>/uid_map contents for a new user namespace
-//   gidmap=<text>          /proc/<pid>/gid_map contents
-//   setgroups=deny         write "deny" to /proc/<pid>/setgroups first
-//   uidhelper=<path>       write uid_map by running this newuidmap with the
-//                          map's numbers instead of writing it (rootless)
-//   gidhelper=<path>       likewise gid_map with newgidmap
-//   oomscoreadj=<n>        write /proc/self/oom_score_adj before anything else
-//                          (rootless: later this process could not open it)
-//   rootless=1             the caller is unprivileged: stay dumpable while the
-//                          maps are written, so the writer may open them
-//   timens=<text>          /proc/self/timens_offsets contents for a new time ns
-//   cinit=1                a process plan packet follows: the container's
-//                          process is set up in C (cinit.c), not by Go
-//   hostsrc=<r>:<path>     a bind source to open from the host side (open_tree
-//                          clone; r=1 with its submounts), in slot order
-//   affinity=keep          keep the CPU affinity the parent set (an exec's
-//                          execCPUAffinity.initial); else every CPU the
-//                          cpuset allows
+// Bootstrap (one SOCK_SEQPACKET packet from the parent): the wire.Boot
+// records of internal/wire/schema.go, read by bootstrap.c into struct
+// bootstrap (bootstrap.h): namespaces to join (user first) and to create,
+// id maps and their helpers, setgroups, time offsets, an early
+// oom_score_adj, the host's bind sources, whether the CPU affinity stays,
+// whether the caller is rootless and whether a process plan packet follows
+// (cinit.c).
 // Replies, as JSON packets: {"type":"pid","pid":N} or {"type":"error","msg":"..."}.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,17 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bootstrap.h"
 #include "nsexec.h"
-#include "wire_gen.h"
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_NEWCGROUP
-#define CLONE_NEWCGROUP 0x02000000
-#endif
-
-#define MAX_JOIN 16
 
 int berth_syncfd = -1;
 int berth_hostsrc[BERTH_MAX_HOSTSRC];
@@ -130,94 +105,6 @@ void berth_failx(const char *fmt, ...)
 }
 
 #define fail berth_fail
-
-struct join {
-	int flag;
-	char *path;
-	int fd;
-};
-
-struct bootstrap {
-	struct join joins[MAX_JOIN];
-	int njoin;
-	int clone_flags;
-	char *uidmap, *gidmap, *timens;
-	char *uidhelper, *gidhelper;
-	int setgroups_deny;
-	int rootless;
-	char *oomscoreadj;
-	int cinit;
-	int keep_affinity;
-	char *hostsrc[BERTH_MAX_HOSTSRC];
-	int hostsrc_rec[BERTH_MAX_HOSTSRC];
-	int nhostsrc;
-};
-
-static int ns_flag(const char *name)
-{
-	static const struct { const char *name; int flag; } table[] = {
-		{ "user", CLONE_NEWUSER }, { "pid", CLONE_NEWPID },
-		{ "mount", CLONE_NEWNS }, { "network", CLONE_NEWNET },
-		{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
-		{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
-	};
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(table[i].name, name) == 0)
-			return table[i].flag;
-	return 0;
-}
-
-static void parse(char *buf, size_t len, struct bootstrap *b)
-{
-	char *p = buf, *end = buf + len;
-
-	while (p < end) {
-		char *entry = p;
-		size_t l = strnlen(p, end - p);
-		p += l + 1;
-		char *val = strchr(entry, '=');
-		if (val == NULL)
-			continue;
-		*val++ = '\0';
-		if (strcmp(entry, BOOT_JOIN) == 0) {
-			char *path = strchr(val, ':');
-			if (path == NULL || b->njoin == MAX_JOIN)
-				berth_failx("bootstrap: bad join entry");
-			*path++ = '\0';
-			int flag = ns_flag(val);
-			if (flag == 0)
-				berth_failx("bootstrap: unknown namespace %s", val);
-			b->joins[b->njoin++] = (struct join){ flag, path, -1 };
-		} else if (strcmp(entry, BOOT_CLONE) == 0) {
-			b->clone_flags = atoi(val);
-		} else if (strcmp(entry, BOOT_UIDMAP) == 0) {
-			b->uidmap = val;
-		} else if (strcmp(entry, BOOT_GIDMAP) == 0) {
-			b->gidmap = val;
-		} else if (strcmp(entry, BOOT_TIMENS) == 0) {
-			b->timens = val;
-		} else if (strcmp(entry, BOOT_CINIT) == 0) {
-			b->cinit = strcmp(val, "1") == 0;
-		} else if (strcmp(entry, BOOT_HOSTSRC) == 0) {
-			if (b->nhostsrc == BERTH_MAX_HOSTSRC || (val[0] != '0' && val[0] != '1') || val[1] != ':')
-				berth_failx("bootstrap: bad hostsrc entry");
-			b->hostsrc_rec[b->nhostsrc] = val[0] == '1';
-			b->hostsrc[b->nhostsrc++] = val + 2;
-		} else if (strcmp(entry, BOOT_AFFINITY) == 0) {
-			b->keep_affinity = strcmp(val, "keep") == 0;
-		} else if (strcmp(entry, BOOT_SETGROUPS) == 0) {
-			b->setgroups_deny = strcmp(val, "deny") == 0;
-		} else if (strcmp(entry, BOOT_UIDHELPER) == 0) {
-			b->uidhelper = val;
-		} else if (strcmp(entry, BOOT_GIDHELPER) == 0) {
-			b->gidhelper = val;
-		} else if (strcmp(entry, BOOT_OOMSCOREADJ) == 0) {
-			b->oomscoreadj = val;
-		} else if (strcmp(entry, BOOT_ROOTLESS) == 0) {
-			b->rootless = strcmp(val, "1") == 0;
-		}
-	}
-}
 
 static void write_file(const char *path, const char *data)
 {
@@ -505,9 +392,10 @@ void berth_nsexec(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	reset_signals();
-	memset(&b, 0, sizeof(b));
+	char err[256];
 	char *buf = read_packet(&len);
-	parse(buf, len, &b);
+	if (boot_parse(buf, len, &b, err, sizeof(err)) < 0)
+		berth_failx("bootstrap: %s", err);
 	if (!b.keep_affinity)
 		reset_affinity();
 	struct cinit_plan *plan = NULL;

@@ -24,8 +24,8 @@ static const char *check_args(const char *layout, const char *d, size_t n)
 {
 	for (; *layout; layout++) {
 		switch (*layout) {
-		case 'u': case 'i': case 'U': {
-			size_t size = *layout == 'U' ? 8 : 4;
+		case 'u': case 'i': case 'U': case 'I': {
+			size_t size = *layout == 'U' || *layout == 'I' ? 8 : 4;
 			if (n < size)
 				return "short record";
 			d += size;

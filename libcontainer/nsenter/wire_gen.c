@@ -58,6 +58,23 @@ static const struct wire_field rootfs_fields[27] = {
 };
 const struct wire_msg wire_rootfs = {"rootfs", 27, rootfs_fields};
 
+static const struct wire_field boot_fields[14] = {
+	[BOOT_JOIN] = {"join", "us"},
+	[BOOT_CLONE] = {"clone", "u"},
+	[BOOT_UID_MAP] = {"uid_map", "uuu"},
+	[BOOT_GID_MAP] = {"gid_map", "uuu"},
+	[BOOT_SETGROUPS_DENY] = {"setgroups_deny", ""},
+	[BOOT_TIME_OFFSET] = {"time_offset", "sIu"},
+	[BOOT_CINIT] = {"cinit", ""},
+	[BOOT_HOST_SOURCE] = {"host_source", "us"},
+	[BOOT_KEEP_AFFINITY] = {"keep_affinity", ""},
+	[BOOT_UID_HELPER] = {"uid_helper", "s"},
+	[BOOT_GID_HELPER] = {"gid_helper", "s"},
+	[BOOT_OOM_SCORE_ADJ] = {"oom_score_adj", "i"},
+	[BOOT_ROOTLESS] = {"rootless", ""},
+};
+const struct wire_msg wire_boot = {"boot", 14, boot_fields};
+
 const char *const wire_brief_names[F_COUNT] = {
 	"id",
 	"pid",

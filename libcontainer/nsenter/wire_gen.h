@@ -5,10 +5,10 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "c8d5473c798d7fb8"
+#define WIRE_SCHEMA_HASH "bcf6a640cf1fad29"
 
 // A TLV record's layout: one character per argument, in order:
-// 'u' u32, 'i' i32, 'U' u64, 's' NUL-terminated string, 'a' u32s to the
+// 'u' u32, 'i' i32, 'U' u64, 'I' i64, 's' NUL-terminated string, 'a' u32s to the
 // end, 'b' opaque bytes to the end (wire.Kind).
 struct wire_field {
 	const char *name;
@@ -85,20 +85,23 @@ enum {
 extern const struct wire_msg wire_rootfs;
 
 // boot (the bootstrap)
-#define WIRE_BOOT_VERSION 1
-#define BOOT_JOIN "join"
-#define BOOT_CLONE "clone"
-#define BOOT_UIDMAP "uidmap"
-#define BOOT_GIDMAP "gidmap"
-#define BOOT_SETGROUPS "setgroups"
-#define BOOT_TIMENS "timens"
-#define BOOT_CINIT "cinit"
-#define BOOT_HOSTSRC "hostsrc"
-#define BOOT_AFFINITY "affinity"
-#define BOOT_UIDHELPER "uidhelper"
-#define BOOT_GIDHELPER "gidhelper"
-#define BOOT_OOMSCOREADJ "oomscoreadj"
-#define BOOT_ROOTLESS "rootless"
+#define WIRE_BOOT_VERSION 2
+enum {
+	BOOT_JOIN = 1, // u32 flag, string path: a namespace to join (its CLONE_NEW* flag), in order, user first
+	BOOT_CLONE = 2, // u32 flags: CLONE_NEW* flags of the namespaces to create
+	BOOT_UID_MAP = 3, // u32 id, u32 host, u32 size: one line of uid_map, in order
+	BOOT_GID_MAP = 4, // u32 id, u32 host, u32 size: one line of gid_map, in order
+	BOOT_SETGROUPS_DENY = 5, // empty: write deny to setgroups before gid_map
+	BOOT_TIME_OFFSET = 6, // string clock, i64 secs, u32 nanosecs: one line of timens_offsets
+	BOOT_CINIT = 7, // empty: a process plan packet follows
+	BOOT_HOST_SOURCE = 8, // u32 recursive, string path: a bind source opened from the host, in slot order
+	BOOT_KEEP_AFFINITY = 9, // empty: keep the CPU affinity the parent set
+	BOOT_UID_HELPER = 10, // string path: newuidmap: it writes uid_map (rootless, more than the caller's own id)
+	BOOT_GID_HELPER = 11, // string path: newgidmap: it writes gid_map
+	BOOT_OOM_SCORE_ADJ = 12, // i32 score: written before the user namespace (rootless: it may not be lowered after)
+	BOOT_ROOTLESS = 13, // empty: the caller is unprivileged (the init stays dumpable while its maps are written)
+};
+extern const struct wire_msg wire_boot;
 
 // brief (state.brief)
 #define WIRE_BRIEF_VERSION 4

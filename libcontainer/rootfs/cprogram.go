@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/berthrun/berth/internal/tlv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -182,34 +181,34 @@ func kernelHasOpenat2() bool { return openat2Probe() }
 
 // CompileC returns the program for a plan CheckC accepted.
 func CompileC(p *Plan, s *CSettings) []byte {
-	w := &tlv.Writer{}
+	w := &wire.RfWriter{}
 	first, _ := rootPropagation(p.Propagation)
 	if first&unix.MS_UNBINDABLE != 0 {
 		first = first&^unix.MS_UNBINDABLE | unix.MS_PRIVATE // see setHostRootPropagation
 	}
-	w.Str(wire.RfCtx, "rootfs")
-	w.U64(wire.RfPropagation, uint64(first))
-	w.Str(wire.RfRoot, filepath.Clean(p.Root))
+	w.Ctx("rootfs")
+	w.Propagation(uint64(first))
+	w.Root(filepath.Clean(p.Root))
 	srcs := HostSources(p, s.Bundle)
 	for i := range p.Mounts {
 		m := &p.Mounts[i]
-		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, m.Destination))
+		w.Ctx(fmt.Sprintf("rootfs: mounts[%d] destination %q", i, m.Destination))
 		compileMount(w, p, i, s.Bundle, hostSourceSlot(srcs, i))
 	}
 	if needsDev(p.Mounts) {
 		compileDev(w, p)
 	}
-	w.Rec(wire.RfHooks, nil)
-	w.Str(wire.RfCtx, "rootfs")
-	w.Rec(wire.RfPivot, nil)
+	w.Hooks()
+	w.Ctx("rootfs")
+	w.Pivot()
 	compileSettings(w, s)
 	compileFinish(w, p)
-	return w.B
+	return w.Bytes()
 }
 
 // compileMount writes mount m; slot is its source's place among the ones
 // the host opens (HostSources), plus one, or 0.
-func compileMount(w *tlv.Writer, p *Plan, i int, bundle string, slot uint32) {
+func compileMount(w *wire.RfWriter, p *Plan, i int, bundle string, slot uint32) {
 	m := &p.Mounts[i]
 	o, _ := ParseOptions(m.Options)
 	if m.Type == "bind" {
@@ -227,54 +226,53 @@ func compileMount(w *tlv.Writer, p *Plan, i int, bundle string, slot uint32) {
 		if src == "" {
 			src = m.Type
 		}
-		tag := wire.RfFS
-		if needsOrdinaryDir(m.Type) {
-			tag = wire.RfFSDir
-		}
 		flags := o.Flags &^ propagationFlags
 		if readonlyLater(m, &o) {
-			flags &^= unix.MS_RDONLY // wire.RfRoMount in compileFinish
+			flags &^= unix.MS_RDONLY // RoMount in compileFinish
 		}
-		w.Rec(tag, tlv.Data{}.U64(uint64(flags)).Str(dest, src, m.Type, o.Data))
+		if needsOrdinaryDir(m.Type) {
+			w.FSDir(uint64(flags), dest, src, m.Type, o.Data)
+		} else {
+			w.FS(uint64(flags), dest, src, m.Type, o.Data)
+		}
 	}
 	afterMount(w, &o)
 }
 
 // bindRec: a bind of src onto dest, or of the host's clone in slot (1-based;
 // 0: src is opened by the builder itself).
-func bindRec(w *tlv.Writer, o *Options, dest, src string, slot uint32) {
-	d := tlv.Data{}.U64(uint64(o.Flags&(unix.MS_BIND|unix.MS_REC)), uint64(o.Flags), uint64(o.ClearFlags))
-	w.Rec(wire.RfBind, d.Str(dest, src).U32(slot))
+func bindRec(w *wire.RfWriter, o *Options, dest, src string, slot uint32) {
+	w.Bind(uint64(o.Flags&(unix.MS_BIND|unix.MS_REC)), uint64(o.Flags), uint64(o.ClearFlags), dest, src, slot)
 }
 
 // afterMount adds the propagation changes and recursive attributes of o,
 // which apply to the last mount made.
-func afterMount(w *tlv.Writer, o *Options) {
+func afterMount(w *wire.RfWriter, o *Options) {
 	for _, prop := range o.Propagation {
-		w.U64(wire.RfMntProp, uint64(prop))
+		w.MntProp(uint64(prop))
 	}
 	if o.hasRecAttrs() {
-		w.U64(wire.RfMntAttr, o.RecAttrSet, o.RecAttrClr)
+		w.MntAttr(o.RecAttrSet, o.RecAttrClr)
 	}
 }
 
 // compileCgroup is mountCgroup's layout: on a cgroup2 host the unified
 // hierarchy itself, else a tmpfs with a directory per hierarchy.
-func compileCgroup(w *tlv.Writer, p *Plan, o *Options, dest string, hostV2Below bool) {
+func compileCgroup(w *wire.RfWriter, p *Plan, o *Options, dest string, hostV2Below bool) {
 	c := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions, hostV2Below: hostV2Below}
 	// CheckC made sure /sys/fs/cgroup can be read; without the host's
 	// options, a hierarchy is mounted by its name (as mountHierarchy does).
 	_ = c.load()
 	if c.pureV2 && c.v2Layout() != "empty" {
 		if c.v2Layout() == "cgroup2" {
-			w.Rec(wire.RfFS, tlv.Data{}.U64(uint64(o.Flags&^propagationFlags)).Str(dest, "cgroup2", "cgroup2", o.Data))
+			w.FS(uint64(o.Flags&^propagationFlags), dest, "cgroup2", "cgroup2", o.Data)
 		} else {
 			bindRec(w, &Options{Flags: o.Flags | unix.MS_BIND | unix.MS_REC, ClearFlags: o.ClearFlags}, dest, c.v2Path(), 0)
 		}
 		afterMount(w, o)
 		return
 	}
-	w.Rec(wire.RfCgTmpfs, tlv.Data{}.U64(uint64(o.Flags&^(propagationFlags|unix.MS_RDONLY))).Str(dest))
+	w.CgTmpfs(uint64(o.Flags&^(propagationFlags|unix.MS_RDONLY)), dest)
 	names := make([]string, 0, len(c.paths))
 	for name := range c.paths {
 		names = append(names, name)
@@ -284,66 +282,65 @@ func compileCgroup(w *tlv.Writer, p *Plan, o *Options, dest string, hostV2Below 
 		compileHierarchy(w, c, o, name)
 	}
 	for _, l := range comountedLinks(names) {
-		w.Rec(wire.RfCgLink, tlv.Data{}.Str(l[0], l[1]))
+		w.CgLink(l[0], l[1])
 	}
-	w.Rec(wire.RfCgDone, tlv.Data{}.U64(uint64(o.Flags), uint64(o.ClearFlags)))
+	w.CgDone(uint64(o.Flags), uint64(o.ClearFlags))
 	afterMount(w, o)
 }
 
-func compileHierarchy(w *tlv.Writer, c *cgroupSetup, o *Options, name string) {
-	flags := tlv.Data{}.U64(uint64(o.Flags &^ propagationFlags))
+func compileHierarchy(w *wire.RfWriter, c *cgroupSetup, o *Options, name string) {
+	flags := uint64(o.Flags &^ propagationFlags)
 	switch {
 	case !c.ns:
-		w.Rec(wire.RfCgBind, tlv.Data{}.U64(uint64(o.Flags), uint64(o.ClearFlags)).Str(name, c.paths[name]))
+		w.CgBind(uint64(o.Flags), uint64(o.ClearFlags), name, c.paths[name])
 	case name == unifiedName:
-		w.Rec(wire.RfCgFS, flags.Str(name, "cgroup2", ""))
+		w.CgFS(flags, name, "cgroup2", "")
 	default:
 		opts, ok := c.hostOpts[name]
 		if !ok {
 			opts = name
 		}
-		w.Rec(wire.RfCgFS, flags.Str(name, "cgroup", opts))
+		w.CgFS(flags, name, "cgroup", opts)
 	}
 }
 
 // compileDev lists setupDev's nodes and links.
-func compileDev(w *tlv.Writer, p *Plan) {
+func compileDev(w *wire.RfWriter, p *Plan) {
 	for _, d := range missingDefaults(p.Devices) {
-		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: default device %q", d.Path))
+		w.Ctx(fmt.Sprintf("rootfs: default device %q", d.Path))
 		devRec(w, &d, p.BindDevices)
 	}
 	for i := range p.Devices {
-		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: linux.devices[%d] %q", i, p.Devices[i].Path))
+		w.Ctx(fmt.Sprintf("rootfs: linux.devices[%d] %q", i, p.Devices[i].Path))
 		devRec(w, &p.Devices[i], p.BindDevices)
 	}
-	w.Str(wire.RfCtx, "rootfs: /dev symlinks")
+	w.Ctx("rootfs: /dev symlinks")
 	kcore := uint32(0)
 	if _, err := os.Lstat("/proc/kcore"); err == nil {
 		kcore = 1
 	}
-	w.U32(wire.RfDevlinks, kcore)
+	w.Devlinks(kcore)
 }
 
-func devRec(w *tlv.Writer, d *specs.LinuxDevice, userNS bool) {
+func devRec(w *wire.RfWriter, d *specs.LinuxDevice, userNS bool) {
 	typ, _ := deviceFileType(d.Type)
 	mode, uid, gid := deviceModeOwner(d)
 	var ns uint32
 	if userNS {
 		ns = 1
 	}
-	data := tlv.Data{}.U32(typ, uint32(d.Major), uint32(d.Minor), mode, uid, gid, ns)
-	w.Rec(wire.RfDev, data.Str(filepath.Clean(d.Path)))
+	w.Dev(typ, uint32(d.Major), uint32(d.Minor), mode, uid, gid, ns, filepath.Clean(d.Path))
 }
 
 // compileSettings: setupRoot's hostname, domainname, sysctls and cwd.
-func compileSettings(w *tlv.Writer, s *CSettings) {
+func compileSettings(w *wire.RfWriter, s *CSettings) {
 	if s.Hostname != "" {
-		w.Str(wire.RfCtx, fmt.Sprintf("hostname %q", s.Hostname))
-		w.Str(wire.RfHostname, s.Hostname)
+		w.Ctx(fmt.Sprintf("hostname %q", s.Hostname))
+		w.Hostname(s.Hostname)
 	}
 	if s.Domainname != "" {
-		w.Str(wire.RfCtx, fmt.Sprintf("domainname %q", s.Domainname))
-		w.Str(wire.RfDomainname, s.Domainname)
+		w.Ctx(fmt.Sprintf("domainname %q", s.Domainname))
+		w.Domainname(s.Domainname)
 	}
 	keys := make([]string, 0, len(s.Sysctl))
 	for k := range s.Sysctl {
@@ -351,35 +348,35 @@ func compileSettings(w *tlv.Writer, s *CSettings) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		w.Str(wire.RfCtx, fmt.Sprintf("linux.sysctl[%q]", k))
-		w.Rec(wire.RfSysctl, tlv.Data{}.Str(strings.ReplaceAll(k, ".", "/"), s.Sysctl[k]))
+		w.Ctx(fmt.Sprintf("linux.sysctl[%q]", k))
+		w.Sysctl(strings.ReplaceAll(k, ".", "/"), s.Sysctl[k])
 	}
-	w.Str(wire.RfCtx, fmt.Sprintf("process.cwd %q", s.Cwd))
-	w.Str(wire.RfMkcwd, s.Cwd)
+	w.Ctx(fmt.Sprintf("process.cwd %q", s.Cwd))
+	w.Mkcwd(s.Cwd)
 }
 
 // compileFinish: Finish's read-only root, masked and read-only paths and
 // final propagation.
-func compileFinish(w *tlv.Writer, p *Plan) {
+func compileFinish(w *wire.RfWriter, p *Plan) {
 	for _, i := range readonlyLaterMounts(p.Mounts) {
-		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: mounts[%d] destination %q", i, p.Mounts[i].Destination))
-		w.Str(wire.RfRoMount, filepath.Clean("/"+p.Mounts[i].Destination))
+		w.Ctx(fmt.Sprintf("rootfs: mounts[%d] destination %q", i, p.Mounts[i].Destination))
+		w.RoMount(filepath.Clean("/" + p.Mounts[i].Destination))
 	}
 	if p.Readonly {
-		w.Str(wire.RfCtx, "rootfs: root.readonly")
-		w.Rec(wire.RfRoRoot, nil)
+		w.Ctx("rootfs: root.readonly")
+		w.RoRoot()
 	}
 	for _, i := range uniqueMasks(p.MaskedPaths) {
-		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: maskedPaths[%d] %q", i, p.MaskedPaths[i]))
-		w.Str(wire.RfMask, p.MaskedPaths[i])
+		w.Ctx(fmt.Sprintf("rootfs: maskedPaths[%d] %q", i, p.MaskedPaths[i]))
+		w.Mask(p.MaskedPaths[i])
 	}
 	for i, path := range p.ReadonlyPaths {
-		w.Str(wire.RfCtx, fmt.Sprintf("rootfs: readonlyPaths[%d] %q", i, path))
-		w.Str(wire.RfRoPath, path)
+		w.Ctx(fmt.Sprintf("rootfs: readonlyPaths[%d] %q", i, path))
+		w.RoPath(path)
 	}
 	flags, _ := rootPropagation(p.Propagation)
 	if flags&(unix.MS_SHARED|unix.MS_PRIVATE|unix.MS_UNBINDABLE) != 0 {
-		w.Str(wire.RfCtx, "rootfs")
-		w.U64(wire.RfFinalProp, uint64(flags))
+		w.Ctx("rootfs")
+		w.FinalProp(uint64(flags))
 	}
 }

@@ -1,7 +1,7 @@
 // Package ctest runs the C decoders of libcontainer/nsenter under Go tests,
 // without root and without the constructors: the TLV reader and its
 // generated tables (wire.c), the sync message reader (syncmsg.c), the
-// bootstrap parser (nsexec.c), the plan parser (cinit.c), the brief reader
+// bootstrap reader (bootstrap.c), the plan parser (cinit.c), the brief reader
 // and the argument parsers of fastpath.c. Each *_tu.c file compiles one
 // nsenter file as it is (#include), with _exit caught (harness.h) or the
 // constructor turned off (fastpath_tu.c); nothing is copied.
@@ -49,7 +49,8 @@ func call(f func(buf *C.char, n C.size_t, out *C.char, size C.size_t) C.int, in 
 	return C.GoString(op), ok
 }
 
-// WireCheck is wire_check of msg ("plan" or "rootfs"): "" or the reason.
+// WireCheck is wire_check of a TLV message (plan, rootfs, boot): "" or the
+// reason.
 func WireCheck(m *wire.Message, data []byte) string {
 	var cm *C.struct_wire_msg
 	switch m {
@@ -57,6 +58,8 @@ func WireCheck(m *wire.Message, data []byte) string {
 		cm = &C.wire_plan
 	case &wire.Rootfs:
 		cm = &C.wire_rootfs
+	case &wire.Boot:
+		cm = &C.wire_boot
 	default:
 		panic("not a TLV message: " + m.Name)
 	}
@@ -87,7 +90,8 @@ func ParseSync(b []byte) (SyncMsg, bool) {
 	return SyncMsg{Type: C.GoString(&m._type[0]), Msg: C.GoString(&m.msg[0]), Pid: int64(m.pid), HasPid: m.has_pid != 0}, true
 }
 
-// Bootstrap is nsexec.c's parse, rendered as text; or its error.
+// Bootstrap is bootstrap.c's boot_parse, rendered as text (one line per
+// setting, as bootstrap_tu.c prints them); or its error.
 func Bootstrap(b []byte) (string, bool) {
 	return call(func(buf *C.char, n C.size_t, out *C.char, size C.size_t) C.int {
 		return C.ctest_bootstrap(buf, n, out, size)

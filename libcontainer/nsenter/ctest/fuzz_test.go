@@ -8,7 +8,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/berthrun/berth/internal/tlv"
 	"github.com/berthrun/berth/internal/wire"
 )
 
@@ -18,18 +17,23 @@ import (
 
 func seedPlans(f *testing.F) {
 	f.Add(plan())
-	f.Add(plan(rec(wire.PlanRlimit, tlv.Data{}.U32(7, 0).U64(1, 2).Str("RLIMIT_NOFILE")),
-		rec(wire.PlanGroups, tlv.Data{}.U32(1, 2)), rec(wire.PlanSeccomp, append(tlv.Data{}.U32(0), make([]byte, 16)...)),
-		rec(wire.PlanRootfs, cat(rec(wire.RfCtx, []byte("x\x00")), rec(wire.RfBind, tlv.Data{}.U64(1, 2, 3).Str("/d", "/s").U32(0))))))
+	f.Add(plan(rec(wire.PlanRlimit, raw{}.u32(7, 0).u64(1, 2).str("RLIMIT_NOFILE")),
+		rec(wire.PlanGroups, raw{}.u32(1, 2)), rec(wire.PlanSeccomp, append(raw{}.u32(0), make([]byte, 16)...)),
+		rec(wire.PlanRootfs, cat(rec(wire.RfCtx, []byte("x\x00")), rec(wire.RfBind, raw{}.u64(1, 2, 3).str("/d", "/s").u32(0))))))
 	f.Add([]byte{})
 }
 
 // FuzzWireCheck: C's wire_check and Go's wire.Check accept the same
-// messages, for both TLV messages.
+// messages, for every TLV message.
 func FuzzWireCheck(f *testing.F) {
 	seedPlans(f)
+	f.Add(boot(func(w *wire.BootWriter) {
+		w.Join(0x20000, "/m")
+		w.TimeOffset("boottime", -1, 2)
+		w.OOMScoreAdj(5)
+	}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, m := range []*wire.Message{&wire.Plan, &wire.Rootfs} {
+		for _, m := range []*wire.Message{&wire.Plan, &wire.Rootfs, &wire.Boot} {
 			c, g := WireCheck(m, b), wire.Check(m, b)
 			if (c == "") != (g == nil) {
 				t.Fatalf("%s: C %q, Go %v", m.Name, c, g)
@@ -53,16 +57,34 @@ func FuzzPlan(f *testing.F) {
 	})
 }
 
-// FuzzBootstrap: nsexec.c's parser never crashes or overflows its tables;
-// it fails only with a "bootstrap:" error.
+// FuzzBootstrap: bootstrap.c never crashes or overflows its tables, reads
+// only what the schema accepts (wire.Check), and fails with one line.
 func FuzzBootstrap(f *testing.F) {
-	f.Add([]byte("join=user:/proc/1/ns/user\x00clone=131072\x00uidmap=0 0 1\n\x00cinit=1\x00"))
-	f.Add([]byte("hostsrc=1:/a\x00hostsrc=0:/b\x00affinity=keep\x00setgroups=deny\x00timens=monotonic 1 0\n\x00"))
-	f.Add([]byte("join=\x00=\x00"))
+	f.Add(boot(func(w *wire.BootWriter) {
+		w.Join(0x10000000, "/proc/1/ns/user")
+		w.Clone(0x20000)
+		w.UIDMap(0, 0, 1)
+		w.GIDMap(0, 0, 1)
+		w.Cinit()
+	}))
+	f.Add(boot(func(w *wire.BootWriter) {
+		w.HostSource(1, "/a")
+		w.HostSource(0, "/b")
+		w.KeepAffinity()
+		w.SetgroupsDeny()
+		w.TimeOffset("monotonic", 1, 0)
+		w.OOMScoreAdj(-1)
+		w.UIDHelper("/usr/bin/newuidmap")
+		w.Rootless()
+	}))
+	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		out, ok := Bootstrap(b)
-		if !ok && !strings.HasPrefix(out, "bootstrap: ") {
+		if !ok && (out == "" || strings.Contains(out, "\n")) {
 			t.Fatalf("error %q", out)
+		}
+		if ok && wire.Check(&wire.Boot, b) != nil {
+			t.Fatalf("C read a bootstrap the schema refuses: %v", wire.Check(&wire.Boot, b))
 		}
 	})
 }
