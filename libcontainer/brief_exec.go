@@ -35,12 +35,24 @@ func execRecords(st *savedState) (boot, plan string) {
 
 // fastExecable reports whether Container.Exec of the container's own
 // process would do nothing C does not: no CPU affinity to set from the
-// parent (setInitialCPUAffinity), cgroupfs directories to write the pid
-// to (not the systemd driver), and a C init for the process (cinitPlan
-// decides the rest).
+// parent (setInitialCPUAffinity), no seccomp notify listener to pass on to
+// an agent (sendToAgent), cgroupfs directories to write the pid to (not
+// the systemd driver), and a C init for the process (cinitPlan decides the
+// rest).
 func fastExecable(st *savedState) bool {
 	proc := st.Config.Spec.Process
-	return proc.ExecCPUAffinity == nil && !st.Config.SystemdCgroup && cgroupDirs(st) != ""
+	return proc.ExecCPUAffinity == nil && !st.Config.SystemdCgroup && cgroupDirs(st) != "" &&
+		!notifies(st.Config.Spec.Linux.Seccomp)
+}
+
+// notifies reports whether profile s has a notify listener (one that does
+// not compile has none: its exec goes to Go, which reports it).
+func notifies(s *specs.LinuxSeccomp) bool {
+	if s == nil {
+		return false
+	}
+	prog, err := compileSeccompOnce(s)
+	return err == nil && prog.Notifies()
 }
 
 // compiledSeccomp remembers the last profile compiled: a create compiles its

@@ -266,7 +266,11 @@ func TestBriefExecRecords(t *testing.T) {
 		{"systemd driver", func(st *savedState) { st.Config.SystemdCgroup = true }, "", false},
 		{"no cgroup", func(st *savedState) { st.CgroupPaths = nil }, "", false},
 		{"an AppArmor profile (the C init applies it)", func(st *savedState) { st.Config.Spec.Process.ApparmorProfile = "p" }, "", true},
-		{"an SELinux label (Go init)", func(st *savedState) { st.Config.Spec.Process.SelinuxLabel = "u:r:t:s0" }, "", false},
+		{"an SELinux label (the C init applies it)", func(st *savedState) { st.Config.Spec.Process.SelinuxLabel = "u:r:t:s0" }, "", true},
+		{"a notifying seccomp profile (the agent hand-off is Go's)", func(st *savedState) {
+			st.Config.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/a.sock",
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}}
+		}, "", false},
 		{"BERTH_NO_CINIT=1 at save", func(*savedState) {}, "1", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package libcontainer
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -10,12 +12,12 @@ import (
 
 // The C init (libcontainer/nsenter/cinit.c) sets up the container's process
 // from a plan the parent resolves here: credentials, capabilities, rlimits,
-// the compiled seccomp filter, argv, env, cwd. With it no Go runtime waits in
-// a created container (its init is a few hundred KiB of C) and `exec` starts
-// no Go runtime inside the container at all. Configs that need what only the
-// Go init does (a terminal, an SELinux label, scheduling attributes, a seccomp
-// notify listener) keep the Go init. startContainer hooks are run by the C
-// init itself (nsenter/chooks.c), after start.
+// the compiled seccomp filter (a notify listener included), argv, env, cwd,
+// the LSM labels, the terminal, the attributes the kernel keeps across
+// execve (cinit_attrs.go) and the startContainer hooks (nsenter/chooks.c).
+// With it no Go runtime waits in a created container (its init is a few
+// hundred KiB of C) and `exec` starts no Go runtime inside the container at
+// all.
 // docs/design-c-init.md has the design; BERTH_NO_CINIT=1 turns it off.
 
 // The plan's records (wire.Plan*) are declared in internal/wire/schema.go.
@@ -30,30 +32,45 @@ func cinitRefusal(cfg *Config, exec bool) string {
 		return "BERTH_NO_CINIT=1"
 	case proc == nil || len(proc.Args) == 0:
 		return "no process"
-	case proc.Terminal:
-		return "process.terminal"
-	case proc.SelinuxLabel != "":
-		return "an SELinux label"
-	case proc.IOPriority != nil || proc.Scheduler != nil:
-		return "process.ioPriority or process.scheduler"
-	case exec && proc.ExecCPUAffinity != nil && proc.ExecCPUAffinity.Final != "":
-		return "process.execCPUAffinity.final"
-	case spec.Linux.Personality != nil || spec.Linux.MemoryPolicy != nil:
-		return "linux.personality or linux.memoryPolicy"
 	case exec && !hasNamespace(cfg, specs.MountNamespace):
 		return "no mount namespace"
-	case hasNUL(proc):
-		return "a NUL byte in args, env or cwd"
-	}
-	if _, name := unheldCapability(proc.Capabilities); name != "" {
-		return name + " is not held by berth" // the Go init's capsetError explains it
-	}
-	for _, l := range proc.Rlimits {
-		if _, ok := rlimitNumbers[l.Type]; !ok {
-			return "unknown rlimit " + l.Type
-		}
 	}
 	return ""
+}
+
+// checkProcess refuses, before anything is made, a process that no init
+// could set up: what specconv checks in config.json and process files,
+// again for every caller of the library; a capability berth itself lacks
+// (capset would refuse it in the container, where the error could not say
+// why); and a seccomp profile that does not compile (the plan carries the
+// compiled program). Capabilities are only berth's to judge when the
+// process stays in berth's user namespace: in a user namespace of the
+// container's, its root holds every capability there.
+func checkProcess(cfg *Config) error {
+	spec := cfg.Spec
+	proc := spec.Process
+	if proc == nil {
+		return nil
+	}
+	if hasNUL(proc) {
+		return errors.New("process: a NUL byte in args, env or cwd")
+	}
+	for i, l := range proc.Rlimits {
+		if _, ok := rlimitNumbers[l.Type]; !ok {
+			return fmt.Errorf("process.rlimits[%d].type %q: unknown rlimit", i, l.Type)
+		}
+	}
+	if !hasNamespace(cfg, specs.UserNamespace) {
+		if field, name := unheldCapability(proc.Capabilities); name != "" {
+			return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config", field, name)
+		}
+	}
+	if s := spec.Linux.Seccomp; s != nil {
+		if _, err := compileSeccompOnce(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func hasNUL(proc *specs.Process) bool {
@@ -66,8 +83,10 @@ func hasNUL(proc *specs.Process) bool {
 }
 
 // cinitPlan encodes the plan for cfg's process, or returns nil when the Go
-// init must do it (see cinitRefusal; a seccomp profile that does not
-// compile also goes to the Go init, which reports it as before).
+// init must do it (see cinitRefusal; checkProcess has refused a seccomp
+// profile that does not compile). A
+// notifying filter carries SECCOMP_FILTER_FLAG_NEW_LISTENER in its flags:
+// the C init hands its listener to the parent as the Go init did.
 func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 	if cinitRefusal(cfg, mode == wire.PlanExec) != "" {
 		return nil
@@ -78,7 +97,7 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 	w.Mode(mode)
 	if s := spec.Linux.Seccomp; s != nil {
 		prog, err := compileSeccompOnce(s)
-		if err != nil || prog.Notifies() {
+		if err != nil {
 			return nil
 		}
 		w.Seccomp(prog.Raw())
@@ -106,6 +125,7 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 		w.Rlimit(uint32(rlimitNumbers[l.Type]), uint32(i), l.Soft, l.Hard, l.Type)
 	}
 	w.Preserve(uint32(p.PreserveFDs))
+	writeProcAttrs(w, spec, p, mode == wire.PlanExec)
 	if mode != wire.PlanExec {
 		writeInitOnly(w, cfg, p)
 	}

@@ -59,43 +59,43 @@ var otherPlatforms = []string{"solaris", "windows", "vm", "zos", "freebsd"}
 
 var specLeafClasses = map[string]leaf{
 	"ociVersion":                       none,
-	"process.terminal":                 refused(byInit, byExec),
-	"process.consoleSize.height":       none, // only with a terminal
-	"process.consoleSize.width":        none,
+	"process.terminal":                 handled(""),
+	"process.consoleSize.height":       handled(""), // only with a terminal
+	"process.consoleSize.width":        handled(""),
 	"process.user.uid":                 handled(""),
 	"process.user.gid":                 handled(""),
 	"process.user.umask":               handled(""),
 	"process.user.additionalGids":      handled(""),
-	"process.user.username":            none, // Windows
-	"process.args":                     handled("a NUL byte"),
-	"process.commandLine":              none, // Windows
-	"process.env":                      handled("a NUL byte"),
-	"process.cwd":                      handled("a NUL byte"),
-	"process.capabilities.bounding":    handled("a capability berth lacks"),
-	"process.capabilities.effective":   handled("a capability berth lacks"),
-	"process.capabilities.inheritable": handled("a capability berth lacks"),
-	"process.capabilities.permitted":   handled("a capability berth lacks"),
-	"process.capabilities.ambient":     handled("a capability berth lacks"),
-	"process.rlimits[].type":           handled("an rlimit C does not know"),
+	"process.user.username":            none,        // Windows
+	"process.args":                     handled(""), // a NUL byte: checkProcess refuses it
+	"process.commandLine":              none,        // Windows
+	"process.env":                      handled(""),
+	"process.cwd":                      handled(""),
+	"process.capabilities.bounding":    handled(""),
+	"process.capabilities.effective":   handled(""),
+	"process.capabilities.inheritable": handled(""),
+	"process.capabilities.permitted":   handled(""),
+	"process.capabilities.ambient":     handled(""),
+	"process.rlimits[].type":           handled(""), // an unknown one: checkProcess refuses it
 	"process.rlimits[].hard":           handled(""),
 	"process.rlimits[].soft":           handled(""),
 	"process.noNewPrivileges":          handled(""),
 	"process.apparmorProfile":          handled(""),
 	"process.oomScoreAdj":              handled(""),
-	"process.scheduler.policy":         refused(byInit, byExec),
-	"process.scheduler.nice":           refused(byInit, byExec),
-	"process.scheduler.priority":       refused(byInit, byExec),
-	"process.scheduler.flags":          refused(byInit, byExec),
-	"process.scheduler.runtime":        refused(byInit, byExec),
-	"process.scheduler.deadline":       refused(byInit, byExec),
-	"process.scheduler.period":         refused(byInit, byExec),
-	"process.selinuxLabel":             refused(byInit, byExec),
-	"process.ioPriority.class":         refused(byInit, byExec),
-	"process.ioPriority.priority":      refused(byInit, byExec),
+	"process.scheduler.policy":         handled(""),
+	"process.scheduler.nice":           handled(""),
+	"process.scheduler.priority":       handled(""),
+	"process.scheduler.flags":          handled(""),
+	"process.scheduler.runtime":        handled(""),
+	"process.scheduler.deadline":       handled(""),
+	"process.scheduler.period":         handled(""),
+	"process.selinuxLabel":             handled(""),
+	"process.ioPriority.class":         handled(""),
+	"process.ioPriority.priority":      handled(""),
 	// initial is set by the Go parent before nsexec (bootstrap
 	// "affinity=keep"); only fastexec.c cannot.
 	"process.execCPUAffinity.initial": refused(byFastExec),
-	"process.execCPUAffinity.final":   refused(byExec, byFastExec),
+	"process.execCPUAffinity.final":   refused(byFastExec),
 	"root.path":                       handled(""),
 	"root.readonly":                   handled(""),
 	"hostname":                        handled(""),
@@ -162,7 +162,7 @@ var specLeafClasses = map[string]leaf{
 	"linux.seccomp.listenerPath":               none, // the parent's agent hand-off
 	"linux.seccomp.listenerMetadata":           none,
 	"linux.seccomp.syscalls[].names":           handled(""),
-	"linux.seccomp.syscalls[].action":          handled("SCMP_ACT_NOTIFY (cinitPlan)"),
+	"linux.seccomp.syscalls[].action":          handled("SCMP_ACT_NOTIFY: the listener goes to the agent from Go (fastExecable)"),
 	"linux.seccomp.syscalls[].errnoRet":        handled(""),
 	"linux.seccomp.syscalls[].args[].index":    handled(""),
 	"linux.seccomp.syscalls[].args[].value":    handled(""),
@@ -177,11 +177,11 @@ var specLeafClasses = map[string]leaf{
 	"linux.intelRdt.l3CacheSchema":             none,
 	"linux.intelRdt.memBwSchema":               none,
 	"linux.intelRdt.enableMonitoring":          none,
-	"linux.memoryPolicy.mode":                  refused(byInit, byExec),
-	"linux.memoryPolicy.nodes":                 refused(byInit, byExec),
-	"linux.memoryPolicy.flags":                 refused(byInit, byExec),
-	"linux.personality.domain":                 refused(byInit, byExec),
-	"linux.personality.flags":                  refused(byInit, byExec),
+	"linux.memoryPolicy.mode":                  handled(""),
+	"linux.memoryPolicy.nodes":                 handled(""),
+	"linux.memoryPolicy.flags":                 handled(""),
+	"linux.personality.domain":                 handled(""),
+	"linux.personality.flags":                  handled(""),
 	"linux.timeOffsets{}.secs":                 handled(""), // nsexec.c writes timens_offsets
 	"linux.timeOffsets{}.nanosecs":             handled(""),
 }
@@ -340,10 +340,6 @@ func TestPartialLeavesGoToGo(t *testing.T) {
 		change func(*Config)
 		by     string
 	}{
-		{"process.rlimits[].type", func(c *Config) {
-			c.Spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_BOGUS"}}
-		}, byInit},
-		{"process.args", func(c *Config) { c.Spec.Process.Args = []string{"a\x00b"} }, byInit},
 		{"linux.rootfsPropagation", func(c *Config) { c.Spec.Linux.RootfsPropagation = "sideways" }, byRootfs},
 		{"mounts[].destination", func(c *Config) {
 			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/", Type: "tmpfs", Source: "tmpfs"})
@@ -352,6 +348,10 @@ func TestPartialLeavesGoToGo(t *testing.T) {
 			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/tmp", Type: "bind", Source: "/tmp", Options: []string{"tmpcopyup"}})
 		}, byRootfs},
 		{"linux.namespaces[].type", func(c *Config) { c.Namespaces = nil }, byExec},
+		{"linux.seccomp.syscalls[].action", func(c *Config) {
+			c.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}}
+		}, byFastExec},
 	} {
 		if l, ok := specLeafClasses[tt.leaf]; !ok || l.class != cHandled || l.partial == "" {
 			t.Errorf("%s: not a partly handled leaf in the table", tt.leaf)

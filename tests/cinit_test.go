@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berthrun/berth/internal/testbundle"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -173,5 +174,134 @@ func TestCInitErrors(t *testing.T) {
 	for _, w := range execWays {
 		assertExecError(t, e.berthOpts(runOpts{env: w.env}, "exec", id, "/etc/passwd"), `process.args[0] "/etc/passwd": stat /etc/passwd: permission denied`)
 		assertExecError(t, e.berthOpts(runOpts{env: w.env}, "exec", id, "/no/such/binary"), `process.args[0] "/no/such/binary": stat /no/such/binary: no such file or directory`)
+	}
+}
+
+// TestCInitTakesProcessSettings: what used to send a container to the Go
+// init (a terminal, an SELinux label, the scheduler, the I/O priority, the
+// personality, the memory policy, a seccomp notify listener) is set up by
+// the C init: the waiting init is one thread, no Go init reports a phase to
+// the trace, and the process sees every setting.
+func TestCInitTakesProcessSettings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := newSeccompAgent(t, e.dir("agent"))
+	_, numa := os.Stat("/proc/self/numa_maps")
+
+	attrs := sh(`cat /proc/self/personality; ionice; cut -d' ' -f19,41 /proc/self/stat; ` +
+		`head -n1 /proc/self/numa_maps 2>/dev/null | cut -d' ' -f2; echo DONE`)
+	attrs.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	attrs.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 6}
+	attrs.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 5}
+	attrs.Process.SelinuxLabel = "system_u:system_r:container_t:s0" // ignored without SELinux
+	if numa == nil {
+		attrs.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0"}
+	}
+	wantAttrs := []string{"00000008", "best-effort: prio 6", "5 3"}
+	if numa == nil {
+		wantAttrs = append(wantAttrs, "interleave:0")
+	}
+	notify := sh(notifyScript + "; echo DONE")
+	notify.Linux.Seccomp = notifyProfile(a)
+	tty := sh(`tty; echo DONE; sleep 1`)
+	tty.Process.Terminal = true
+
+	for _, tt := range []struct {
+		name string
+		spec *specs.Spec
+		want []string
+	}{
+		{"attributes", attrs, wantAttrs},
+		{"seccomp notify", notify, []string{"mkdir-ok", "absent", "rc=1"}},
+		{"terminal", tty, []string{"/dev/pts/"}},
+	} {
+		id := e.id("cinit-takes")
+		out := e.tempFile("out")
+		args := []string{"create", "--bundle", e.bundle(tt.spec)}
+		var masters <-chan *os.File
+		if tt.spec.Process.Terminal {
+			var sock string
+			sock, masters = recvTTY(t, e.dir("console"))
+			args = append(args, "--console-socket", sock)
+		}
+		args = append(args, id)
+		r := e.berthOpts(runOpts{env: []string{"BERTH_TRACE=1"}, stdout: out}, args...)
+		if r.code != 0 {
+			t.Fatalf("%s: %v", tt.name, r)
+		}
+		if strings.Contains(r.stderr, "point=init:") {
+			t.Errorf("%s: the Go init reported its phases:\n%s", tt.name, r.stderr)
+		}
+		if threads, _ := initStatus(t, e.state(id).Pid); threads != 1 {
+			t.Errorf("%s: the waiting init has %d threads, want the C init's 1", tt.name, threads)
+		}
+		e.mustBerth("start", id)
+		var got string
+		if masters != nil {
+			master := <-masters
+			if master == nil {
+				t.Fatalf("%s: no pty master arrived on the console socket", tt.name)
+			}
+			got = readUntil(master, "DONE", 10*time.Second)
+			master.Close()
+		} else {
+			got = waitOutput(t, out, "DONE")
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: the process saw %q, want %q in it", tt.name, got, w)
+			}
+		}
+	}
+}
+
+// TestCInitTakesExecSettings: an exec with a terminal or with process
+// attributes is set up by the C init: the parent never hands it to the Go
+// init (its trace point "exec:go-init", which BERTH_NO_CINIT=1 shows).
+func TestCInitTakesExecSettings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.startSleeper()
+	all, _ := hostCPUs(t)
+	first := all[:strings.IndexAny(all+",", ",-")]
+	p := execProcess("sh", "-c", `ionice; cut -d' ' -f19,41 /proc/self/stat; grep Cpus_allowed_list /proc/self/status`)
+	p.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE}
+	p.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 9}
+	p.ExecCPUAffinity = &specs.CPUAffinity{Final: first}
+	file := e.processFile(p)
+	trace := []string{"BERTH_TRACE=1"}
+
+	r := e.berthOpts(runOpts{env: trace}, "exec", "--process", file, id)
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	if strings.Contains(r.stderr, "exec:go-init") {
+		t.Errorf("exec with attributes went to the Go init:\n%s", r.stderr)
+	}
+	for _, w := range []string{"idle", "9 3", "Cpus_allowed_list:\t" + first + "\n"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("exec'd process saw %q, want %q in it", r.stdout, w)
+		}
+	}
+	sock, masters := recvTTY(t, e.dir("console"))
+	r = e.berthOpts(runOpts{env: trace}, "exec", "-d", "-t", "--console-socket", sock, id, "sh", "-c", "tty; echo DONE; sleep 1")
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	if strings.Contains(r.stderr, "exec:go-init") {
+		t.Errorf("exec -t went to the Go init:\n%s", r.stderr)
+	}
+	master := <-masters
+	if master == nil {
+		t.Fatal("no pty master arrived on the console socket")
+	}
+	defer master.Close()
+	if out := readUntil(master, "DONE", 10*time.Second); !strings.Contains(out, "/dev/pts/") {
+		t.Errorf("exec -t: tty says %q", out)
+	}
+	// The check above can fail: the Go init's exec shows its point.
+	r = e.berthOpts(runOpts{env: append(trace, noCInit...)}, "exec", id, "true")
+	if r.code != 0 || !strings.Contains(r.stderr, "exec:go-init") {
+		t.Errorf("BERTH_NO_CINIT=1 exec: no exec:go-init point in the trace: %v", r)
 	}
 }

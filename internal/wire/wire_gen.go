@@ -3,29 +3,36 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "13293af57e0275ea"
+const SchemaHash = "090f8fead68f7b78"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
 
 const (
-	PlanMode       uint32 = 1  // u32 mode: MODE_*
-	PlanArg        uint32 = 2  // string arg: one per argument
-	PlanEnv        uint32 = 3  // string var: one per variable
-	PlanCwd        uint32 = 4  // string cwd
-	PlanUser       uint32 = 5  // u32 uid, u32 gid, u32 umask
-	PlanGroups     uint32 = 6  // u32... gids: additional gids
-	PlanCaps       uint32 = 7  // u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient
-	PlanNNP        uint32 = 8  // empty: set no_new_privs
-	PlanRlimit     uint32 = 9  // u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors
-	PlanSeccomp    uint32 = 10 // u32 flags, bytes filter: struct sock_filter[]
-	PlanPreserve   uint32 = 11 // u32 n: fds 3..3+n-1 stay open
-	PlanFifo       uint32 = 12 // u32 fd: the O_PATH fd of exec.fifo (create)
-	PlanKeyring    uint32 = 13 // string name: session keyring to join
-	PlanOOM        uint32 = 14 // i32 score: oom_score_adj
-	PlanRootfs     uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
-	PlanApparmor   uint32 = 16 // string profile: the AppArmor profile the execve enters
-	PlanStartHooks uint32 = 17 // bytes hooks: a hooks message: the startContainer hooks, run after start
+	PlanMode        uint32 = 1  // u32 mode: MODE_*
+	PlanArg         uint32 = 2  // string arg: one per argument
+	PlanEnv         uint32 = 3  // string var: one per variable
+	PlanCwd         uint32 = 4  // string cwd
+	PlanUser        uint32 = 5  // u32 uid, u32 gid, u32 umask
+	PlanGroups      uint32 = 6  // u32... gids: additional gids
+	PlanCaps        uint32 = 7  // u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient
+	PlanNNP         uint32 = 8  // empty: set no_new_privs
+	PlanRlimit      uint32 = 9  // u32 resource, u32 index, u64 soft, u64 hard, string type: index and type name the config's entry in errors
+	PlanSeccomp     uint32 = 10 // u32 flags, bytes filter: struct sock_filter[]
+	PlanPreserve    uint32 = 11 // u32 n: fds 3..3+n-1 stay open
+	PlanFifo        uint32 = 12 // u32 fd: the O_PATH fd of exec.fifo (create)
+	PlanKeyring     uint32 = 13 // string name: session keyring to join
+	PlanOOM         uint32 = 14 // i32 score: oom_score_adj
+	PlanRootfs      uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
+	PlanApparmor    uint32 = 16 // string profile: the AppArmor profile the execve enters
+	PlanStartHooks  uint32 = 17 // bytes hooks: a hooks message: the startContainer hooks, run after start
+	PlanConsole     uint32 = 18 // u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none
+	PlanSelinux     uint32 = 19 // string label: the SELinux label the execve enters
+	PlanPersonality uint32 = 20 // u32 persona: linux.personality
+	PlanMempolicy   uint32 = 21 // u32 mode, u32 maxnode, string name, string nodes, bytes mask: linux.memoryPolicy: mode with its flags, the node mask (unsigned longs); name and nodes for errors
+	PlanIoprio      uint32 = 22 // u32 value, string class, i32 priority: process.ioPriority: class<<13|priority
+	PlanSched       uint32 = 23 // u32 policy, u64 flags, i32 nice, u32 priority, u64 runtime, u64 deadline, u64 period, string name: process.scheduler; name: the policy, for errors
+	PlanAffinity    uint32 = 24 // string list, bytes mask: process.execCPUAffinity.final (exec): the CPU mask
 )
 
 const (
@@ -169,6 +176,72 @@ func (w *PlanWriter) Apparmor(profile string) {
 func (w *PlanWriter) StartHooks(hooks []byte) {
 	start := w.e.begin(PlanStartHooks)
 	w.e.bytes(hooks)
+	w.e.end(start)
+}
+
+// Console appends one console record (PlanConsole): u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none.
+func (w *PlanWriter) Console(fd uint32, proxied uint32, rows uint32, cols uint32) {
+	start := w.e.begin(PlanConsole)
+	w.e.u32(fd)
+	w.e.u32(proxied)
+	w.e.u32(rows)
+	w.e.u32(cols)
+	w.e.end(start)
+}
+
+// Selinux appends one selinux record (PlanSelinux): string label: the SELinux label the execve enters.
+func (w *PlanWriter) Selinux(label string) {
+	start := w.e.begin(PlanSelinux)
+	w.e.str(label)
+	w.e.end(start)
+}
+
+// Personality appends one personality record (PlanPersonality): u32 persona: linux.personality.
+func (w *PlanWriter) Personality(persona uint32) {
+	start := w.e.begin(PlanPersonality)
+	w.e.u32(persona)
+	w.e.end(start)
+}
+
+// Mempolicy appends one mempolicy record (PlanMempolicy): u32 mode, u32 maxnode, string name, string nodes, bytes mask: linux.memoryPolicy: mode with its flags, the node mask (unsigned longs); name and nodes for errors.
+func (w *PlanWriter) Mempolicy(mode uint32, maxnode uint32, name string, nodes string, mask []byte) {
+	start := w.e.begin(PlanMempolicy)
+	w.e.u32(mode)
+	w.e.u32(maxnode)
+	w.e.str(name)
+	w.e.str(nodes)
+	w.e.bytes(mask)
+	w.e.end(start)
+}
+
+// Ioprio appends one ioprio record (PlanIoprio): u32 value, string class, i32 priority: process.ioPriority: class<<13|priority.
+func (w *PlanWriter) Ioprio(value uint32, class string, priority int32) {
+	start := w.e.begin(PlanIoprio)
+	w.e.u32(value)
+	w.e.str(class)
+	w.e.i32(priority)
+	w.e.end(start)
+}
+
+// Sched appends one sched record (PlanSched): u32 policy, u64 flags, i32 nice, u32 priority, u64 runtime, u64 deadline, u64 period, string name: process.scheduler; name: the policy, for errors.
+func (w *PlanWriter) Sched(policy uint32, flags uint64, nice int32, priority uint32, runtime uint64, deadline uint64, period uint64, name string) {
+	start := w.e.begin(PlanSched)
+	w.e.u32(policy)
+	w.e.u64(flags)
+	w.e.i32(nice)
+	w.e.u32(priority)
+	w.e.u64(runtime)
+	w.e.u64(deadline)
+	w.e.u64(period)
+	w.e.str(name)
+	w.e.end(start)
+}
+
+// Affinity appends one affinity record (PlanAffinity): string list, bytes mask: process.execCPUAffinity.final (exec): the CPU mask.
+func (w *PlanWriter) Affinity(list string, mask []byte) {
+	start := w.e.begin(PlanAffinity)
+	w.e.str(list)
+	w.e.bytes(mask)
 	w.e.end(start)
 }
 
@@ -842,8 +915,8 @@ const (
 	StepCapset                            uint32 = 43  // process.capabilities: capset
 	StepAmbientClear                      uint32 = 44  // process.capabilities.ambient: clear
 	StepAmbientRaise                      uint32 = 45  // process.capabilities.ambient {0}
-	StepApparmorStep                      uint32 = 46  // process.apparmorProfile {q0}: {1}
-	StepApparmorNotProcfs                 uint32 = 47  // process.apparmorProfile {q0}: /proc/{1} is not on procfs
+	StepLsmStep                           uint32 = 46  // {0} {q1}: {2}
+	StepLsmNotProcfs                      uint32 = 47  // {0} {q1}: /proc/{2} is not on procfs
 	StepApparmorTooLong                   uint32 = 48  // process.apparmorProfile {q0}: too long
 	StepApparmorNotLoaded                 uint32 = 49  // process.apparmorProfile {q0}: no such AppArmor profile is loaded
 	StepApparmor                          uint32 = 50  // process.apparmorProfile {q0}
@@ -868,7 +941,7 @@ const (
 	StepSymlink                           uint32 = 71  // symlink {0} -> {1}
 	StepBindRootfs                        uint32 = 72  // bind the rootfs {q0} on itself
 	StepOpenNewRoot                       uint32 = 73  // open the new root {q0}
-	StepApparmorOpen                      uint32 = 74  // process.apparmorProfile {q0}: open /proc/{1}
+	StepLsmOpen                           uint32 = 74  // {0} {q1}: open /proc/{2}
 	StepNoHostsrc                         uint32 = 75  // bind {0}: no host-opened source in slot {1}
 	StepHostsrcMove                       uint32 = 76  // bind {0}: move_mount of the source opened by the host
 	StepPlanTooMany                       uint32 = 77  // plan: more than {0} {1}

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "chooks.h"
+#include "cproc.h"
 #include "nsexec.h"
 #include "syncmsg.h"
 #include "wire.h"
@@ -84,6 +85,8 @@ struct cinit_plan {
 	uint32_t rootfs_len;
 	char *start_hooks; // a hooks message (chooks.c)
 	uint32_t start_hooks_len;
+	struct proc_attrs attrs;
+	struct proc_console console;
 };
 
 static char *str_of(struct wire_rec *r)
@@ -157,6 +160,7 @@ static void parse_one(struct cinit_plan *p, struct wire_rec *r)
 	case PLAN_ROOTFS: p->rootfs = r->d; p->rootfs_len = r->len; break;
 	case PLAN_APPARMOR: p->apparmor = wire_str(r); break;
 	case PLAN_START_HOOKS: p->start_hooks = r->d; p->start_hooks_len = r->len; break;
+	default: cproc_parse(&p->attrs, &p->console, r); break;
 	}
 }
 
@@ -268,13 +272,55 @@ static void enter_cwd(const char *cwd)
 		berth_step(STEP_CWD_OUTSIDE, 0, cwd, NULL);
 }
 
+// notifies reports whether the filter hands out a notify listener.
+static int notifies(struct cinit_plan *p)
+{
+	return p->has_filter && (p->filter_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+}
+
+// send_listener hands the notify listener to the parent, which passes it
+// to linux.seccomp.listenerPath, and waits until the agent has it: from
+// then on only the agent can hold up a notified call. A parent that gave
+// up closes the socket (it reports why itself).
+static void send_listener(int fd)
+{
+	static const char msg[] = "{\"type\":\"" SYNC_SECCOMP_FD "\"}";
+	struct iovec iov = { (void *)msg, sizeof(msg) - 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	char buf[256];
+	struct sync_msg m;
+
+	memset(u.buf, 0, sizeof(u.buf));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(berth_syncfd, &mh, 0) < 0)
+		berth_fail("seccomp: send the notify listener to berth");
+	close(fd);
+	ssize_t n = recv(berth_syncfd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		_exit(1);
+	buf[n] = '\0';
+	if (sync_parse(buf, (size_t)n, &m) < 0 || strcmp(m.type, SYNC_AGENT_HAS) != 0)
+		berth_failx("sync: got %s, want %s", buf, SYNC_AGENT_HAS);
+}
+
 static void install_filter(struct cinit_plan *p)
 {
 	if (!p->has_filter || p->filter_installed)
 		return;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->filter_flags, &p->filter) < 0)
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->filter_flags, &p->filter);
+	if (r < 0)
 		berth_step(STEP_SECCOMP_INSTALL, errno, NULL);
 	p->filter_installed = 1;
+	if (notifies(p))
+		send_listener((int)r);
 }
 
 // drop_bounding needs CAP_SETPCAP, so it runs before the user switch. Past
@@ -323,13 +369,15 @@ static void set_capabilities(struct cinit_plan *p)
 			berth_step(STEP_AMBIENT_RAISE, errno, BERTH_I(n), NULL);
 }
 
-// open_own_attr opens this process's AppArmor exec attribute for writing
-// through a procfs instance of its own pid namespace, mounted nowhere: a
-// write through the container's /proc could be turned into a write to
-// another file by a mount over /proc/self/attr (CVE-2019-16884; the Go
-// init's libcontainer/procfs does the same). The process is single-threaded
-// here, so /proc/thread-self, read as a link, names it.
-static int open_own_attr(const char *profile)
+// cinit_open_attr opens one of this process's LSM attributes (attr, or
+// fallback when attr does not exist) for writing through a procfs instance
+// of its own pid namespace, mounted nowhere: a write through the
+// container's /proc could be turned into a write to another file by a
+// mount over /proc/self/attr (CVE-2019-16884; libcontainer/procfs does the
+// same for Go). The process is single-threaded here, so /proc/thread-self,
+// read as a link, names it. field and value (the spec's field and its
+// value) name the setting in errors.
+int cinit_open_attr(const char *field, const char *value, const char *attr, const char *fallback)
 {
 	struct open_how how = {
 		.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
@@ -340,30 +388,28 @@ static int open_own_attr(const char *profile)
 
 	int fs = syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
 	if (fs < 0)
-		berth_step(STEP_APPARMOR_STEP, errno, profile, "fsopen proc", NULL);
+		berth_step(STEP_LSM_STEP, errno, field, value, "fsopen proc", NULL);
 	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		berth_step(STEP_APPARMOR_STEP, errno, profile, "create procfs", NULL);
+		berth_step(STEP_LSM_STEP, errno, field, value, "create procfs", NULL);
 	int proc = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
 			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (proc < 0)
-		berth_step(STEP_APPARMOR_STEP, errno, profile, "fsmount procfs", NULL);
+		berth_step(STEP_LSM_STEP, errno, field, value, "fsmount procfs", NULL);
 	close(fs);
 	ssize_t n = readlinkat(proc, "thread-self", self, sizeof(self) - 1);
 	if (n <= 0)
-		berth_step(STEP_APPARMOR_STEP, errno, profile, "readlink /proc/thread-self", NULL);
+		berth_step(STEP_LSM_STEP, errno, field, value, "readlink /proc/thread-self", NULL);
 	self[n] = '\0';
-	// Linux 5.1 gave AppArmor a directory of its own; the shared attr/exec
-	// belongs to whichever LSM is first, which is AppArmor on older kernels.
-	snprintf(name, sizeof(name), "%s/attr/apparmor/exec", self);
+	snprintf(name, sizeof(name), "%s/%s", self, attr);
 	int fd = syscall(SYS_openat2, proc, name, &how, sizeof(how));
-	if (fd < 0 && errno == ENOENT) {
-		snprintf(name, sizeof(name), "%s/attr/exec", self);
+	if (fd < 0 && errno == ENOENT && fallback != NULL) {
+		snprintf(name, sizeof(name), "%s/%s", self, fallback);
 		fd = syscall(SYS_openat2, proc, name, &how, sizeof(how));
 	}
 	if (fd < 0)
-		berth_step(STEP_APPARMOR_OPEN, errno, profile, name, NULL);
+		berth_step(STEP_LSM_OPEN, errno, field, value, name, NULL);
 	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
-		berth_step(STEP_APPARMOR_NOT_PROCFS, 0, profile, name, NULL);
+		berth_step(STEP_LSM_NOT_PROCFS, 0, field, value, name, NULL);
 	close(proc);
 	return fd;
 }
@@ -381,7 +427,9 @@ static void apply_apparmor(const char *profile)
 	int n = snprintf(cmd, sizeof(cmd), "exec %s", profile);
 	if (n >= (int)sizeof(cmd))
 		berth_step(STEP_APPARMOR_TOO_LONG, 0, profile, NULL);
-	int fd = open_own_attr(profile);
+	// Linux 5.1 gave AppArmor a directory of its own; the shared attr/exec
+	// belongs to whichever LSM is first, which is AppArmor on older kernels.
+	int fd = cinit_open_attr("process.apparmorProfile", profile, "attr/apparmor/exec", "attr/exec");
 	if (write(fd, cmd, n) != n) {
 		if (errno == ENOENT)
 			berth_step(STEP_APPARMOR_NOT_LOADED, 0, profile, NULL);
@@ -415,6 +463,10 @@ static void become_process(struct cinit_plan *p)
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		berth_step(STEP_NNP, errno, NULL);
+	// A notify listener must reach the parent before "ready": the parent
+	// of create is gone by the execve.
+	if (p->nnp && notifies(p))
+		install_filter(p);
 	umask(p->umask);
 }
 
@@ -584,6 +636,8 @@ static void run_exec(struct cinit_plan *p)
 {
 	set_rlimits(p);
 	const char *path = look_path(p);
+	cterm_setup(&p->console, p->uid, 0);
+	cattrs_apply(&p->attrs);
 	become_process(p);
 	send_ready();
 	// The sync socket is close-on-exec: the parent sees it close at the execve.
@@ -613,6 +667,8 @@ void cinit_run(struct cinit_plan *p)
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring) < 0 && errno != ENOSYS)
 		berth_step(STEP_KEYRING, errno, NULL);
 	const char *path = look_path(p);
+	cterm_setup(&p->console, p->uid, 1);
+	cattrs_apply(&p->attrs);
 	become_process(p);
 	send_ready();
 	int fifo = wait_for_start(p, fddir);

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "13293af57e0275ea"
+#define WIRE_SCHEMA_HASH "090f8fead68f7b78"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 'I' i64, 's' NUL-terminated string, 'a' u32s to the
@@ -42,6 +42,13 @@ enum {
 	PLAN_ROOTFS = 15, // bytes program: a rootfs program: pid 1 builds the root itself
 	PLAN_APPARMOR = 16, // string profile: the AppArmor profile the execve enters
 	PLAN_START_HOOKS = 17, // bytes hooks: a hooks message: the startContainer hooks, run after start
+	PLAN_CONSOLE = 18, // u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none
+	PLAN_SELINUX = 19, // string label: the SELinux label the execve enters
+	PLAN_PERSONALITY = 20, // u32 persona: linux.personality
+	PLAN_MEMPOLICY = 21, // u32 mode, u32 maxnode, string name, string nodes, bytes mask: linux.memoryPolicy: mode with its flags, the node mask (unsigned longs); name and nodes for errors
+	PLAN_IOPRIO = 22, // u32 value, string class, i32 priority: process.ioPriority: class<<13|priority
+	PLAN_SCHED = 23, // u32 policy, u64 flags, i32 nice, u32 priority, u64 runtime, u64 deadline, u64 period, string name: process.scheduler; name: the policy, for errors
+	PLAN_AFFINITY = 24, // string list, bytes mask: process.execCPUAffinity.final (exec): the CPU mask
 };
 extern const struct wire_msg wire_plan;
 enum { MODE_EXEC = 1, MODE_CREATE = 2, MODE_RUN = 3, };
@@ -224,8 +231,8 @@ enum {
 	STEP_CAPSET = 43, // process.capabilities: capset
 	STEP_AMBIENT_CLEAR = 44, // process.capabilities.ambient: clear
 	STEP_AMBIENT_RAISE = 45, // process.capabilities.ambient {0}
-	STEP_APPARMOR_STEP = 46, // process.apparmorProfile {q0}: {1}
-	STEP_APPARMOR_NOT_PROCFS = 47, // process.apparmorProfile {q0}: /proc/{1} is not on procfs
+	STEP_LSM_STEP = 46, // {0} {q1}: {2}
+	STEP_LSM_NOT_PROCFS = 47, // {0} {q1}: /proc/{2} is not on procfs
 	STEP_APPARMOR_TOO_LONG = 48, // process.apparmorProfile {q0}: too long
 	STEP_APPARMOR_NOT_LOADED = 49, // process.apparmorProfile {q0}: no such AppArmor profile is loaded
 	STEP_APPARMOR = 50, // process.apparmorProfile {q0}
@@ -250,7 +257,7 @@ enum {
 	STEP_SYMLINK = 71, // symlink {0} -> {1}
 	STEP_BIND_ROOTFS = 72, // bind the rootfs {q0} on itself
 	STEP_OPEN_NEW_ROOT = 73, // open the new root {q0}
-	STEP_APPARMOR_OPEN = 74, // process.apparmorProfile {q0}: open /proc/{1}
+	STEP_LSM_OPEN = 74, // {0} {q1}: open /proc/{2}
 	STEP_NO_HOSTSRC = 75, // bind {0}: no host-opened source in slot {1}
 	STEP_HOSTSRC_MOVE = 76, // bind {0}: move_mount of the source opened by the host
 	STEP_PLAN_TOO_MANY = 77, // plan: more than {0} {1}

@@ -5,6 +5,8 @@
 #include <string.h>
 #define _exit ctest_exit
 #include "../cinit.c"
+#include "../cattrs.c"
+#include "../cterminal.c"
 #undef _exit
 
 static void render(struct cinit_plan *p, char *out, size_t size)
@@ -30,6 +32,33 @@ static void render(struct cinit_plan *p, char *out, size_t size)
 		PUT("oom %d\n", p->oom);
 	PUT("nnp %d preserve %d fifo %d rootfs %u keyring %s apparmor %s\n", p->nnp, p->preserve_fds, p->fifo_fd,
 	    p->rootfs_len, p->keyring ? p->keyring : "-", p->apparmor ? p->apparmor : "-");
+	struct proc_attrs *a = &p->attrs;
+	if (p->console.has)
+		PUT("console fd %d proxied %u size %ux%u\n", p->console.fd, p->console.proxied, p->console.rows,
+		    p->console.cols);
+	if (a->selinux)
+		PUT("selinux %s\n", a->selinux);
+	if (a->has_persona)
+		PUT("personality %#x\n", a->persona);
+	if (a->has_mempolicy) {
+		PUT("mempolicy %u maxnode %u %s %s mask", a->mpol_mode, a->mpol_maxnode, a->mpol_name, a->mpol_nodes);
+		for (uint32_t i = 0; i < a->mpol_mask_len; i++)
+			PUT(" %02x", (unsigned char)a->mpol_mask[i]);
+		PUT("\n");
+	}
+	if (a->has_ioprio)
+		PUT("ioprio %#x %s %d\n", a->ioprio, a->ioprio_class, a->ioprio_prio);
+	if (a->has_sched)
+		PUT("sched %u flags %llu nice %d prio %u %llu %llu %llu %s\n", a->sched_policy,
+		    (unsigned long long)a->sched_flags, a->sched_nice, a->sched_priority,
+		    (unsigned long long)a->sched_runtime, (unsigned long long)a->sched_deadline,
+		    (unsigned long long)a->sched_period, a->sched_name);
+	if (a->affinity_list) {
+		PUT("affinity %s mask", a->affinity_list);
+		for (uint32_t i = 0; i < a->affinity_len; i++)
+			PUT(" %02x", (unsigned char)a->affinity_mask[i]);
+		PUT("\n");
+	}
 #undef PUT
 }
 
