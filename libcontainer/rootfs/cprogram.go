@@ -34,6 +34,9 @@ type CSettings struct {
 	// CreateContainerHooks: the config has createContainer hooks, which run
 	// in Go between the mounts and pivot_root.
 	CreateContainerHooks bool
+	// NoFreshProcfs: the init may not be allowed to mount a procfs
+	// instance, the only one crootfs.c writes sysctls through.
+	NoFreshProcfs bool
 }
 
 // CheckC says why p cannot be built by the C program, or nil if it can.
@@ -49,6 +52,8 @@ func CheckC(p *Plan, s *CSettings) error {
 		return errors.New("BERTH_NO_CROOTFS=1")
 	case s.CreateContainerHooks:
 		return errors.New("createContainer hooks")
+	case s.NoFreshProcfs && len(s.Sysctl) > 0:
+		return errors.New("sysctls without a procfs of its own (a user namespace and the host's pid namespace)")
 	case p.NoPivot:
 		return errors.New("no pivot_root")
 	case !filepath.IsAbs(p.Root):
