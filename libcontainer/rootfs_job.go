@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/internal/userns"
 	"github.com/berthrun/berth/libcontainer/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -72,14 +73,15 @@ func rootfsInC(cfg *Config) *crootfsJob {
 	j := &crootfsJob{
 		plan: rootfsPlan(cfg, &initParams{}),
 		settings: &rootfs.CSettings{
-			Hostname:    spec.Hostname,
-			Domainname:  spec.Domainname,
-			Sysctl:      spec.Linux.Sysctl,
-			Cwd:         spec.Process.Cwd,
-			Bundle:      cfg.Bundle,
-			CreateHooks: createHooks(spec),
-			HookState:   createHooks(spec) != nil || startHooks(spec) != nil,
-			OwnMounts:   cfg.NewNamespace(specs.MountNamespace),
+			Hostname:      spec.Hostname,
+			Domainname:    spec.Domainname,
+			Sysctl:        spec.Linux.Sysctl,
+			Cwd:           spec.Process.Cwd,
+			Bundle:        cfg.Bundle,
+			CreateHooks:   createHooks(spec),
+			HookState:     createHooks(spec) != nil || startHooks(spec) != nil,
+			OwnMounts:     cfg.NewNamespace(specs.MountNamespace),
+			NoFreshProcfs: noFreshProcfs(cfg),
 		},
 	}
 	if err := rootfs.CheckC(j.plan, j.settings); err != nil {
@@ -87,6 +89,17 @@ func rootfsInC(cfg *Config) *crootfsJob {
 		return nil
 	}
 	return j
+}
+
+// noFreshProcfs reports whether the container's init may be unable to
+// mount a procfs instance of its own: the kernel lets only a process with
+// CAP_SYS_ADMIN over the pid namespace's owning user namespace mount one, so
+// a container in a user namespace (its own, or the one berth runs in under
+// a rootless engine) that shares the host's pid namespace cannot (buildah
+// run --pid host, rootless). Its sysctls must then go through the /proc it
+// mounted, which only the Go builder falls back to (package procfs).
+func noFreshProcfs(cfg *Config) bool {
+	return !cfg.NewNamespace(specs.PIDNamespace) && (hasNamespace(cfg, specs.UserNamespace) || userns.Running())
 }
 
 // withProgram appends the job's program to the C init's plan, now that the

@@ -266,6 +266,7 @@ func TestRootlessCgroup2Delegated(t *testing.T) {
 	if owner := fileOwner(t, dir); owner != r.uid {
 		t.Errorf("%s belongs to uid %d, want the user's %d", dir, owner, r.uid)
 	}
+	checkV2Commands(t, r, nil, id, dir)
 	r.mustBerth("kill", id, "KILL")
 	// berth run returns when the container is gone, deletes it and the
 	// unit ends: the cgroup goes with it.
@@ -294,11 +295,89 @@ func TestRootlessCgroup2Systemd(t *testing.T) {
 			t.Errorf("systemctl --user show %s: %q, want %s", scope, out, want)
 		}
 	}
+	// update goes through the user's systemd too (the scope's properties).
+	checkV2Commands(t, r, []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=" + u.run + "/bus"}, id, dir)
+	out, _ = r.asUser(t, u.env, "systemctl", "--user", "show", "--property", "MemoryMax,TasksMax", scope)
+	for _, want := range []string{"MemoryMax=" + strconv.Itoa(v2Updated), "TasksMax=60"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("systemctl --user show %s after update: %q, want %s", scope, out, want)
+		}
+	}
 	r.mustBerth("kill", id, "KILL")
 	waitPathGone(t, filepath.Join(r.stateRoot(), id), "the container's state")
 	waitPathGone(t, dir, "the container's scope cgroup")
 	if out, _ := r.asUser(t, u.env, "systemctl", "--user", "show", "--property", "LoadState", scope); !strings.Contains(out, "LoadState=not-found") {
 		t.Errorf("%s after the container: %q, want not-found", scope, out)
+	}
+}
+
+// v2Updated is the memory limit checkV2Commands's update sets.
+const v2Updated = 96 << 20
+
+// checkV2Commands: as the user, with env added, pause and resume (the
+// delegated cgroup's cgroup.freeze, which the kernel reports in
+// cgroup.events), update of the memory and pids limits (memory.max and
+// pids.max), and events --stats (the cgroup's usage) of a running
+// container whose cgroup is dir.
+func checkV2Commands(t *testing.T, r *rootlessUser, env []string, id, dir string) {
+	t.Helper()
+	o := r.opts()
+	o.env = append(o.env, env...)
+	berth := func(args ...string) string {
+		t.Helper()
+		res := r.e.berthOpts(o, args...)
+		if res.code != 0 {
+			t.Fatalf("%v", res)
+		}
+		return res.stdout
+	}
+	status := func() string {
+		var s struct {
+			Status string `json:"status"`
+		}
+		json.Unmarshal([]byte(berth("state", id)), &s)
+		return s.Status
+	}
+	berth("pause", id)
+	if st, fr := status(), readTrim(t, filepath.Join(dir, "cgroup.freeze")); st != "paused" || fr != "1" {
+		t.Errorf("after pause: status %q, cgroup.freeze %q; want paused and 1", st, fr)
+	}
+	if ev := readTrim(t, filepath.Join(dir, "cgroup.events")); !strings.Contains(ev, "frozen 1") {
+		t.Errorf("after pause: cgroup.events %q, want frozen 1", ev)
+	}
+	berth("resume", id)
+	if st, fr := status(), readTrim(t, filepath.Join(dir, "cgroup.freeze")); st != "running" || fr != "0" {
+		t.Errorf("after resume: status %q, cgroup.freeze %q; want running and 0", st, fr)
+	}
+	berth("update", "--memory", strconv.Itoa(v2Updated), "--pids-limit", "60", id)
+	if got := readTrim(t, filepath.Join(dir, "memory.max")); got != strconv.Itoa(v2Updated) {
+		t.Errorf("memory.max after update: %s, want %d", got, v2Updated)
+	}
+	if got := readTrim(t, filepath.Join(dir, "pids.max")); got != "60" {
+		t.Errorf("pids.max after update: %s, want 60", got)
+	}
+	var ev struct {
+		Type string `json:"type"`
+		Data struct {
+			Memory struct {
+				Usage struct {
+					Usage uint64 `json:"usage"`
+					Limit uint64 `json:"limit"`
+				} `json:"usage"`
+			} `json:"memory"`
+			Pids struct {
+				Current uint64 `json:"current"`
+				Limit   uint64 `json:"limit"`
+			} `json:"pids"`
+		} `json:"data"`
+	}
+	out := berth("events", "--stats", id)
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatalf("events --stats: %v: %q", err, out)
+	}
+	if ev.Type != "stats" || ev.Data.Memory.Usage.Usage == 0 || ev.Data.Memory.Usage.Limit != v2Updated ||
+		ev.Data.Pids.Current != 1 || ev.Data.Pids.Limit != 60 {
+		t.Errorf("events --stats: %q, want the cgroup's memory usage with limit %d and 1 task of 60", out, v2Updated)
 	}
 }
 

@@ -3,10 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthrun/berth/internal/userns"
+	"github.com/berthrun/berth/libcontainer/cgroups"
 )
 
 // defaultRoot is --root when the caller gives none. It follows runc's rule,
@@ -62,29 +65,52 @@ func prepareDefaultRoot(c *cli.Context) error {
 	return nil
 }
 
-// rootless decides --rootless as runc does. "auto" (the default) is true
-// for a non-root caller, false for root in the host's user namespace, and
-// true for root in another user namespace, where the host's cgroups are as
-// out of reach as for any unprivileged user.
+// rootless decides --rootless as runc does: a value strconv.ParseBool
+// accepts ("true", "1", "F", ...) forces it; "auto" (any case) or "" leaves
+// it to autoRootless.
 func rootless(c *cli.Context) bool {
-	switch c.String("rootless") {
-	case "true":
-		return true
-	case "false":
-		return false
+	if forced, _ := parseRootlessFlag(c.String("rootless")); forced != nil {
+		return *forced
 	}
-	if os.Geteuid() != 0 {
-		return true
-	}
-	return inUserNS()
+	return autoRootless(os.Geteuid(), inUserNS, c.Bool("systemd-cgroup"), cgroups.SystemdOwnerUID)
 }
 
-// checkRootlessFlag refuses a --rootless value other than auto, true or false.
-func checkRootlessFlag(c *cli.Context) error {
-	switch v := c.String("rootless"); v {
-	case "auto", "true", "false":
-		return nil
-	default:
-		return fmt.Errorf("--rootless %q: must be auto, true or false", v)
+// autoRootless is runc's detection: true for a caller that is not root,
+// false for root in the host's user namespace. Root in another user
+// namespace (a rootless engine's) is rootless with the cgroupfs driver,
+// since the host's cgroups are as out of reach as for any user; with the
+// systemd driver it is rootless only when the systemd on its user bus
+// belongs to a user (ownerUID not 0). When that cannot be asked (no user
+// bus, no busctl) runc takes the systemd to be root's, and so does berth.
+// ownerUID is only called in that last case: the usual ones cost nothing.
+func autoRootless(euid int, inUserNS func() bool, systemdCgroup bool, ownerUID func() (int, error)) bool {
+	switch {
+	case euid != 0:
+		return true
+	case !inUserNS():
+		return false
+	case systemdCgroup:
+		uid, err := ownerUID()
+		return err == nil && uid != 0
 	}
+	return true
+}
+
+// parseRootlessFlag reads --rootless as runc reads it: nil for auto ("" or
+// "auto" in any case), else the boolean strconv.ParseBool gives.
+func parseRootlessFlag(v string) (*bool, error) {
+	if v == "" || strings.EqualFold(v, "auto") {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return nil, fmt.Errorf("--rootless %q: must be auto, true or false", v)
+	}
+	return &b, nil
+}
+
+// checkRootlessFlag refuses a --rootless value runc would refuse.
+func checkRootlessFlag(c *cli.Context) error {
+	_, err := parseRootlessFlag(c.String("rootless"))
+	return err
 }

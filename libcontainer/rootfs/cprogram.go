@@ -42,6 +42,9 @@ type CSettings struct {
 	// own mount table): as runc does, the process is only chrooted into
 	// the rootfs and the mounts are ignored.
 	OwnMounts bool
+	// NoFreshProcfs: the init may not be allowed to mount a procfs
+	// instance, the only one crootfs.c writes sysctls through.
+	NoFreshProcfs bool
 }
 
 // CheckC says why p cannot be built by the C program, or nil if it can.
@@ -52,6 +55,8 @@ func CheckC(p *Plan, s *CSettings) error {
 	switch {
 	case os.Getenv("BERTH_NO_CROOTFS") == "1":
 		return errors.New("BERTH_NO_CROOTFS=1")
+	case s.NoFreshProcfs && len(s.Sysctl) > 0:
+		return errors.New("sysctls without a procfs of its own (a user namespace and the host's pid namespace)")
 	case !filepath.IsAbs(p.Root):
 		return fmt.Errorf("root %q is not absolute", p.Root)
 	case !kernelHasOpenat2():

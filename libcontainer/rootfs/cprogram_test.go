@@ -80,6 +80,12 @@ func TestCheckC(t *testing.T) {
 			p.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "z"}}
 		}, "linux.devices[0]"},
 		{"a sysctl with a slash", func(_ *Plan, s *CSettings) { s.Sysctl = map[string]string{"net/ipv4": "1"} }, "sysctl"},
+		{"a sysctl with a procfs of its own", func(_ *Plan, s *CSettings) { s.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, ""},
+		{"no fresh procfs, no sysctl", func(_ *Plan, s *CSettings) { s.NoFreshProcfs = true }, ""},
+		{"a sysctl without a fresh procfs", func(_ *Plan, s *CSettings) {
+			s.NoFreshProcfs = true
+			s.Sysctl = map[string]string{"net.ipv4.ping_group_range": "0 0"}
+		}, "sysctls without a procfs of its own"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,16 +45,16 @@ const installScript = "../../scripts/install-deps.sh"
 
 // clientPackages are the Debian packages the suites drive. The CNI
 // plugins give the CRI suite's pods their network; gcc and libc6-dev
-// build its pause program. slirp4netns is rootless podman's network,
-// uidmap its user namespace's maps.
+// build its pause program. slirp4netns is rootless podman's and buildah's
+// network, uidmap their user namespaces' maps.
 var clientPackages = []string{"busybox-static", "containerd", "podman", "conmon", "docker.io",
-	"containernetworking-plugins", "gcc", "libc6-dev", "slirp4netns", "uidmap"}
+	"containernetworking-plugins", "gcc", "libc6-dev", "slirp4netns", "uidmap", "buildah"}
 
 // clientBinaries are what those packages must have installed. The docker
 // CLI is named by path: another docker may come first in PATH, and the
 // suite talks to the daemon of the same package. The CNI plugins are not
 // in PATH either.
-var clientBinaries = []string{"/bin/busybox", "containerd", "containerd-shim-runc-v2", "ctr", "podman", "conmon", "slirp4netns", "newuidmap", "dockerd", dockerCLI,
+var clientBinaries = []string{"/bin/busybox", "containerd", "containerd-shim-runc-v2", "ctr", "podman", "conmon", "slirp4netns", "newuidmap", "dockerd", dockerCLI, "buildah",
 	"gcc", cniBinDir + "/bridge", cniBinDir + "/host-local", cniBinDir + "/loopback", cniBinDir + "/portmap"}
 
 // suiteBinaries are the clients each suite (by world name) drives.
@@ -68,6 +68,9 @@ var suiteBinaries = map[string][]string{
 	// become it, newuidmap and newgidmap (uidmap) for podman's user
 	// namespace; slirp4netns only for its subtest.
 	"podman-rootless": {"/bin/busybox", "podman", "conmon", "setpriv", "unshare", "newuidmap", "newgidmap", "tar"},
+	"buildah":         {"/bin/busybox", "buildah", "tar"},
+	// buildah as an unprivileged user: as rootless podman, without conmon.
+	"buildah-rootless": {"/bin/busybox", "buildah", "setpriv", "unshare", "newuidmap", "newgidmap", "tar"},
 }
 
 const dockerCLI = "/usr/bin/docker"
