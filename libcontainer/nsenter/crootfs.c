@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "nsexec.h"
+#include "trace.h"
 #include "syncmsg.h"
 #include "wire.h"
 
@@ -1189,8 +1190,15 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_CG_DONE: do_cg_done(b, r); break;
 	case RF_DEV: do_dev(b, r); break;
 	case RF_DEVLINKS: do_devlinks(b, r); break;
-	case RF_HOOKS: do_hooks(); break;
-	case RF_PIVOT: do_pivot(b); break;
+	case RF_HOOKS:
+		berth_trace_point(POINT_INIT_ROOTFS_PREPARE); // the Go builder's names
+		do_hooks();
+		berth_trace_point(POINT_INIT_WAIT_HOOKS);
+		break;
+	case RF_PIVOT:
+		do_pivot(b);
+		berth_trace_point(POINT_INIT_PIVOT);
+		break;
 	case RF_HOSTNAME: {
 		const char *h = wire_str(r);
 		if (sethostname(h, strlen(h)) < 0)
@@ -1234,4 +1242,5 @@ void crootfs_build(char *prog, size_t len)
 	close_fd(&b.procfs);
 	set_last(&b, -1);
 	close_fd(&b.cg_top);
+	berth_trace_point(POINT_INIT_ROOTFS_FINISH);
 }

@@ -42,6 +42,7 @@
 
 #include "fastpath.h"
 #include "syncmsg.h"
+#include "trace.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -212,7 +213,8 @@ static int build_plan(struct xop *o, struct str *plan)
 static void exec_init(struct xop *o, int child_end, int errfd)
 {
 	char *const argv[] = {"/proc/self/exe", "init", NULL};
-	char *const envp[] = {"_BERTH_INITPIPE=3", NULL};
+	char *envp[4] = {"_BERTH_INITPIPE=3", NULL};
+	berth_trace_child_env(envp + 1, 3); // a traced or crash-tested exec passes it on
 	struct sigaction dfl = {.sa_handler = SIG_DFL}, cur;
 	for (int sig = 1; sig < NSIG; sig++) {
 		// Go keeps SIGHUP and SIGINT ignored when they were at its start.
@@ -387,9 +389,12 @@ static int await_exec(struct xop *o)
 		return report(o, n == 0 ? "exec: the other side closed the sync socket" : "exec: sync: got %s, want \"ready\"",
 			      buf);
 	}
+	berth_trace_point(POINT_EXEC_READY);
 	n = recv_msg(o, buf, sizeof(buf));
-	if (n == 0)
+	if (n == 0) {
+		berth_trace_point(POINT_EXEC_EXEC);
 		return 0;
+	}
 	kill_process(o);
 	if ((msg = error_text(buf, n, &m)) != NULL)
 		return report(o, "%s", msg);
@@ -440,12 +445,17 @@ static int run_exec(struct xop *o)
 	pid_t stage0 = spawn(o);
 	if (stage0 == 0)
 		return EXEC_FAILED;
+	berth_trace_point(POINT_EXEC_STARTED);
 	if (place_in_cgroups(o, stage0) != 0) {
 		kill(stage0, SIGKILL);
 		waitpid(stage0, NULL, 0);
 		return EXEC_FAILED;
 	}
-	if (bootstrap(o, stage0, plan) != 0 || await_exec(o) != 0)
+	berth_trace_point(POINT_EXEC_CGROUP);
+	if (bootstrap(o, stage0, plan) != 0)
+		return EXEC_FAILED;
+	berth_trace_point(POINT_EXEC_NAMESPACES);
+	if (await_exec(o) != 0)
 		return EXEC_FAILED;
 	return o->detach ? 0 : wait_process(o);
 }
@@ -462,8 +472,15 @@ __attribute__((constructor)) static void berth_fastexec(int argc, char **argv)
 	if (o.a.base == MAP_FAILED)
 		return;
 	o.a.cap = XARENA;
-	if (eligible(&o) && (o.sealfd = seal_self()) >= 0 && fastpath_open_log(o.q.log, &o.logfd) == 0)
+	berth_trace_log(o.q.log, o.q.logjson, o.q.debug);
+	if (eligible(&o) && (o.sealfd = seal_self()) >= 0 && fastpath_open_log(o.q.log, &o.logfd) == 0) {
+		// Go passes these as it loads, checks and seals; C knows it will
+		// do the exec only once all three are done.
+		berth_trace_point(POINT_EXEC_LOADED);
+		berth_trace_point(POINT_EXEC_STATUS);
+		berth_trace_point(POINT_EXEC_SEALED);
 		code = run_exec(&o);
+	}
 	if (code != FALLBACK)
 		_exit(code);
 	if (o.sealfd >= 0)

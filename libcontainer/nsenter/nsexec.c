@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "nsexec.h"
+#include "trace.h"
 #include "wire_gen.h"
 
 #ifndef CLONE_NEWTIME
@@ -516,6 +517,7 @@ void berth_nsexec(void)
 		char *pbuf = read_packet(&plen);
 		plan = cinit_parse(pbuf, plen);
 	}
+	berth_trace_point(POINT_STAGE0_BOOTSTRAP);
 
 	// timens_offsets is written after the unshare of the time namespace,
 	// but opened now: the write is allowed by the opener's capabilities,
@@ -542,6 +544,7 @@ void berth_nsexec(void)
 			fail("write /proc/self/timens_offsets");
 		close(timens_fd);
 	}
+	berth_trace_point(POINT_STAGE0_NAMESPACES);
 
 	// The C init must not write to the sync socket before the pid is
 	// there: it waits for this gate to close, at this stage's exit.
@@ -554,6 +557,7 @@ void berth_nsexec(void)
 	if (child < 0)
 		fail("clone init");
 	if (child == 0) {
+		berth_trace_forget(); // stage 0's spans are stage 0's to send
 		free(buf);
 		// A session of its own, as runc's init and exec'd processes
 		// have: the caller's terminal and job control stay the caller's.
@@ -569,13 +573,17 @@ void berth_nsexec(void)
 		cinit_run(plan);
 		return; /* the rootfs helper, into the Go runtime */
 	}
+	berth_trace_point(POINT_STAGE0_CLONED);
 	// The Go builders find the host's bind sources by these fd numbers,
-	// which the clone shares.
-	char msg[64 + 12 * BERTH_MAX_HOSTSRC];
+	// which the clone shares. A tracing parent gets this stage's spans.
+	char spans[1024], msg[64 + 12 * BERTH_MAX_HOSTSRC + sizeof(spans)];
 	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d,\"hostsrc\":[", child);
 	for (int i = 0; i < berth_nhostsrc; i++)
 		n += snprintf(msg + n, sizeof(msg) - n, "%s%d", i ? "," : "", berth_hostsrc[i]);
-	n += snprintf(msg + n, sizeof(msg) - n, "]}");
+	if (berth_trace_spans(spans, sizeof(spans)) > 0)
+		n += snprintf(msg + n, sizeof(msg) - n, "],\"trace\":%s}", spans);
+	else
+		n += snprintf(msg + n, sizeof(msg) - n, "]}");
 	if (write(berth_syncfd, msg, n) != n)
 		fail("report init pid");
 	_exit(0);
