@@ -229,7 +229,7 @@ var Sync = Message{
 		{Name: "error", Doc: "either way: the step that failed and why"},
 		{Name: "trace", Doc: "rootfs helper → parent: its phases"},
 	},
-	Keys: []string{"type", "pid", "msg", "hostsrc"},
+	Keys: []string{"type", "pid", "msg", "hostsrc", "trace"},
 }
 
 // Points are the trace points the C code passes (nsenter/trace.c), by the

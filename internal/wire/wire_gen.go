@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "1de696a67392992d"
+const SchemaHash = "f55b86563cd99d0a"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -130,6 +130,7 @@ const (
 	SyncKeyPID     = "pid"
 	SyncKeyMsg     = "msg"
 	SyncKeyHostsrc = "hostsrc"
+	SyncKeyTrace   = "trace"
 )
 
 // point (trace and crash points).

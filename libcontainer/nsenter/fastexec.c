@@ -333,6 +333,13 @@ static const char *error_text(const char *buf, ssize_t n, struct sync_msg *m)
 	return m->msg;
 }
 
+// report_span logs a span of berth init's with its side, as Go's
+// trace.Report does with what bootstrap() and expectReady receive.
+static void report_span(const struct sync_span *s, void *side)
+{
+	berth_trace_report(s->point, s->phase, s->total, side);
+}
+
 // kill_process is what Exec does when the process got a pid but failed.
 static void kill_process(struct xop *o)
 {
@@ -365,6 +372,7 @@ static int bootstrap(struct xop *o, pid_t stage0, struct str plan)
 		return report(o, "exec: namespaces: %s", msg);
 	if (n > 0 && strcmp(m.type, SYNC_PID) == 0 && m.has_pid && m.pid > 0 && m.pid <= INT32_MAX) {
 		o->pid = (pid_t)m.pid;
+		sync_spans(buf, (size_t)n, report_span, "stage0");
 		return 0;
 	}
 	if (n == 0 && WIFEXITED(status))
@@ -389,6 +397,7 @@ static int await_exec(struct xop *o)
 		return report(o, n == 0 ? "exec: the other side closed the sync socket" : "exec: sync: got %s, want \"ready\"",
 			      buf);
 	}
+	sync_spans(buf, (size_t)n, report_span, "init");
 	berth_trace_point(POINT_EXEC_READY);
 	n = recv_msg(o, buf, sizeof(buf));
 	if (n == 0) {

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "1de696a67392992d"
+#define WIRE_SCHEMA_HASH "f55b86563cd99d0a"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 's' NUL-terminated string, 'a' u32s to the
@@ -137,6 +137,7 @@ extern const char *const wire_brief_names[F_COUNT];
 #define SYNC_KEY_PID "pid"
 #define SYNC_KEY_MSG "msg"
 #define SYNC_KEY_HOSTSRC "hostsrc"
+#define SYNC_KEY_TRACE "trace"
 
 // point (trace and crash points)
 #define WIRE_POINT_VERSION 1

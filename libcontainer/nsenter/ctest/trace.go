@@ -4,6 +4,7 @@ package ctest
 #include <stdlib.h>
 #include "../trace.h"
 int ctest_trace_init(void);
+int ctest_spans(char *buf, size_t len, char *out, size_t size);
 */
 import "C"
 
@@ -77,6 +78,14 @@ func TraceChildEnv(env map[string]string, logging bool) []string {
 		out = append(out, C.GoString(e))
 	}
 	return out
+}
+
+// SyncSpans is sync_spans: the spans of a message's "trace" array as
+// "point phase total" lines, or false when it refuses the message.
+func SyncSpans(b []byte) (string, bool) {
+	return call(func(buf *C.char, n C.size_t, out *C.char, size C.size_t) C.int {
+		return C.ctest_spans(buf, n, out, size)
+	}, b)
 }
 
 func cbool(b bool) C.int {
