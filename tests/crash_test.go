@@ -118,14 +118,33 @@ func TestCrashConsistency(t *testing.T) {
 	}
 	rounds := crashRounds()
 	total, inInit := 0, 0
+	// berth init passes the same points under create and run up to
+	// "ready": each is crashed under the first of them. exec's init is
+	// another mode, and fastexec.c, not Go, handles its death.
+	initDone := map[string]bool{}
 	for _, c := range cases {
 		points := e.tracePoints(c)
 		t.Logf("%s passes %d trace points: %v", c.cmd, len(points), points)
 		for _, point := range points {
 			if point.side != "" {
+				key := point.name
+				if c.cmd == "exec" {
+					key = "exec " + key
+				}
+				if initDone[key] {
+					continue
+				}
+				initDone[key] = true
 				inInit++
 			}
-			for i := 0; i < rounds; i++ {
+			// An init point kills a process the command then cleans up
+			// after, one path per point: half the rounds (at least one)
+			// keep the short form short.
+			n := rounds
+			if point.side != "" {
+				n = max(1, rounds/2)
+			}
+			for i := 0; i < n; i++ {
 				e.crashAt(c, point)
 				total++
 				if t.Failed() {
@@ -137,7 +156,8 @@ func TestCrashConsistency(t *testing.T) {
 	if inInit == 0 {
 		t.Errorf("no command passed a point of berth init: its C stages do not trace")
 	}
-	t.Logf("crashed berth %d times (%d rounds per point, %d points in berth init); every time state, list and delete --force coped and nothing leaked", total, rounds, inInit)
+	t.Logf("crashed berth %d times (%d rounds per point of a command, %d per point of berth init's %d); every time state, list and delete --force coped and nothing leaked",
+		total, rounds, max(1, rounds/2), inInit)
 }
 
 // tracePoints runs the command once with tracing on and returns the points
