@@ -14,7 +14,7 @@
 // waitExec does, exiting with the process's status.
 //
 // It takes only the plain form: no flag but -d/--detach (and the global
-// --root, --log, --log-format), a running or created container whose brief
+// --root, --log, --log-format, --debug), a running or created container whose brief
 // is current and has both records, a command that is printable ASCII (it
 // appears in error messages). Anything else returns to Go, the reference,
 // before anything was changed; once the init is started, errors are

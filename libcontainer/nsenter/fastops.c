@@ -6,7 +6,7 @@
 // fastpath.c does for state and list, this constructor works from a current
 // state.brief (fastpath.h, libcontainer/brief.go) and never parses JSON.
 // Before it changes anything it checks that the command is plain: no flag
-// but --root, --log, --log-format (and delete's --force), the container's
+// but --root, --log, --log-format, --debug (and delete's --force), the container's
 // lock free at once, the status created (start) or stopped (delete), and
 // the brief saying Go would do nothing more (no poststart or poststop hook,
 // no NOTIFY_SOCKET, no network, not the systemd driver: brief_ops.go). For
