@@ -190,6 +190,7 @@ func TestTraceFastPaths(t *testing.T) {
 		{"BERTH_TRACE=1", []string{"BERTH_TRACE=1"}, func(string) []string { return nil }, false},
 		{"--debug --log json", nil, func(log string) []string { return []string{"--debug", "--log", log, "--log-format", "json"} }, true},
 	}
+	sealing, _ := overlaySealing(t) // else exec is Go's (needFastExec)
 	n := 0
 	for _, w := range ways {
 		for _, inGo := range []bool{false, true} {
@@ -204,7 +205,8 @@ func TestTraceFastPaths(t *testing.T) {
 				log = filepath.Join(e.base, fmt.Sprintf("fast-%d.log", n))
 			}
 			run := func(args ...string) []string {
-				ps := e.traceWay(inGo, env, log, append(w.opts(log), args...)...)
+				goRT := inGo || args[0] == "exec" && !sealing
+				ps := e.traceWay(goRT, env, log, append(w.opts(log), args...)...)
 				if log != "" {
 					// One file per way: start each command afresh.
 					if err := os.Truncate(log, 0); err != nil {
