@@ -84,7 +84,8 @@ FUZZ_TARGETS := specconv:FuzzLoad specconv:FuzzParseProcess libcontainer:FuzzDec
 	libcontainer/nsenter/ctest:FuzzWireCheck libcontainer/nsenter/ctest:FuzzPlan libcontainer/nsenter/ctest:FuzzHooks \
 	libcontainer/nsenter/ctest:FuzzBootstrap libcontainer/nsenter/ctest:FuzzSyncParse \
 	libcontainer/nsenter/ctest:FuzzBrief libcontainer/nsenter/ctest:FuzzParseGlobals \
-	libcontainer/nsenter/ctest:FuzzFailRender libcontainer/nsenter/ctest:FuzzFailText
+	libcontainer/nsenter/ctest:FuzzFailRender libcontainer/nsenter/ctest:FuzzFailText \
+	libcontainer/nsenter/ctest:FuzzSyncSpans
 # The smoke budget is a count of inputs, not a duration: with a duration,
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
 # exceeded" when its workers are slow at the deadline (go.dev/issue/75804,

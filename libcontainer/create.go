@@ -246,6 +246,7 @@ func bootstrap(cmd *exec.Cmd, sync *syncSocket, cfg *Config, plan []byte) (int, 
 	if err != nil {
 		return 0, nil, fmt.Errorf("namespaces: %w", initError(err, waitErr))
 	}
+	trace.Report("stage0", m.Trace)
 	return m.Pid, m.HostSrc, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/internal/wire"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,18 +55,18 @@ func (c *Container) destroy() error {
 			return fmt.Errorf("delete %q: %w", c.st.ID, err)
 		}
 	}
-	trace.Point("delete:init-gone")
+	trace.Point(wire.PointDeleteInitGone)
 	if len(c.st.CgroupPaths) > 0 {
 		if err := c.destroyCgroup(); err != nil {
 			return err
 		}
 	}
-	trace.Point("delete:cgroup")
+	trace.Point(wire.PointDeleteCgroup)
 	c.teardownNetwork()
 	if err := c.rt.store().remove(c.st.ID); err != nil {
 		return fmt.Errorf("delete %q: remove state: %w", c.st.ID, err)
 	}
-	trace.Point("delete:state-removed")
+	trace.Point(wire.PointDeleteStateRemoved)
 	return nil
 }
 

@@ -57,7 +57,7 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 	if err := checkProcess(cfg); err != nil {
 		return nil, err
 	}
-	trace.Point("exec:status")
+	trace.Point(wire.PointExecStatus)
 	parentEnd, childEnd, err := newSyncPair()
 	if err != nil {
 		return nil, err
@@ -83,14 +83,14 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 		params.ConsoleProxied = opts.Console != nil
 		cmd.ExtraFiles = append(cmd.ExtraFiles, sock)
 	}
-	trace.Point("exec:sealed")
+	trace.Point(wire.PointExecSealed)
 	cmd, sealed, err = c.rt.startSealed(cmd, sealed, opts.PreserveFDs)
 	sealed.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start exec: %w", err)
 	}
 	childEnd.Close()
-	trace.Point("exec:started")
+	trace.Point(wire.PointExecStarted)
 	plan := cinitPlan(cfg, wire.PlanExec, params)
 	pid, err := c.enterExec(cmd, sync, cfg, params, plan, opts.Cgroup)
 	if err != nil {
@@ -137,12 +137,12 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, para
 		cmd.Wait()
 		return 0, err
 	}
-	trace.Point("exec:cgroup")
+	trace.Point(wire.PointExecCgroup)
 	pid, _, err := bootstrap(cmd, sync, cfg, plan)
 	if err != nil {
 		return 0, fmt.Errorf("exec: %w", err)
 	}
-	trace.Point("exec:namespaces")
+	trace.Point(wire.PointExecNamespaces)
 	if plan == nil {
 		// Tells a trace (and the tests) that the Go init sets this one up.
 		trace.Point("exec:go-init")
@@ -150,14 +150,16 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, para
 			return pid, fmt.Errorf("exec: %w", err)
 		}
 	}
-	if _, err := c.expectReady(sync, pid, c.Status()); err != nil {
+	ready, err := c.expectReady(sync, pid, c.Status())
+	if err != nil {
 		return pid, fmt.Errorf("exec: %w", err)
 	}
-	trace.Point("exec:ready")
+	trace.Report("init", ready.Trace)
+	trace.Point(wire.PointExecReady)
 	m2, err := sync.recv()
 	switch {
 	case errors.Is(err, errPeerGone):
-		trace.Point("exec:exec")
+		trace.Point(wire.PointExecExec)
 		return pid, nil // exec'd
 	case err != nil:
 		return pid, fmt.Errorf("exec: %w", err)

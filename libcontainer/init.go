@@ -125,7 +125,7 @@ func runInit(sync *syncSocket) error {
 	if err := becomeProcess(spec.Process, filter, p.PreserveFDs); err != nil {
 		return err
 	}
-	trace.Point("init:process")
+	trace.Point(wire.PointInitProcess)
 	if err := sync.send(&message{Type: wire.SyncReady, Trace: trace.Collected()}); err != nil {
 		return err
 	}

@@ -128,14 +128,14 @@ func buildRootfs(sync *syncSocket, job *rootfsJob, processEnv func() error) (str
 			return "", fmt.Errorf("rootfs: %w", err)
 		}
 	}
-	trace.Point("init:rootfs-prepare")
+	trace.Point(wire.PointInitRootfsPrepare)
 	if err := sync.send(&message{Type: wire.SyncHooks}); err != nil {
 		return "", err
 	}
 	if _, err := sync.expect(wire.SyncHooksDone); err != nil {
 		return "", err
 	}
-	trace.Point("init:wait-hooks")
+	trace.Point(wire.PointInitWaitHooks)
 	// In the container's root, as runc runs them: a hook may use paths
 	// relative to it. The C runner runs them, as in the C init.
 	if err := runHooksInC(job.CreateHooks, job.HookState, Creating, plan.Root, nil); err != nil {
@@ -145,7 +145,7 @@ func buildRootfs(sync *syncSocket, job *rootfsJob, processEnv func() error) (str
 	if err := enterRoot(plan, job.OwnMounts); err != nil {
 		return "", fmt.Errorf("rootfs: %w", err)
 	}
-	trace.Point("init:pivot")
+	trace.Point(wire.PointInitPivot)
 	// Before Finish: sysctls go to /proc/sys, which readonlyPaths usually
 	// makes read-only, and a missing cwd cannot be made under a read-only root.
 	if err := setupRoot(job); err != nil {
@@ -162,7 +162,7 @@ func buildRootfs(sync *syncSocket, job *rootfsJob, processEnv func() error) (str
 			return "", fmt.Errorf("rootfs: %w", err)
 		}
 	}
-	trace.Point("init:rootfs-finish")
+	trace.Point(wire.PointInitRootfsFinish)
 	return lookPath(job.Arg0, job.Env)
 }
 

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 
+	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/libcontainer/seal"
 	"golang.org/x/sys/unix"
 )
@@ -38,7 +39,7 @@ func (rt *Runtime) initCmd(stdin, stdout, stderr, syncEnd *os.File, preserveFDs 
 	for i := 0; i < preserveFDs; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
 	}
-	cmd.Env = []string{"_BERTH_INITPIPE=" + strconv.Itoa(3+len(cmd.ExtraFiles)), initGodebug}
+	cmd.Env = append([]string{"_BERTH_INITPIPE=" + strconv.Itoa(3+len(cmd.ExtraFiles)), initGodebug}, trace.ChildEnv()...)
 	cmd.ExtraFiles = append(cmd.ExtraFiles, syncEnd)
 	return cmd, sealed, nil
 }

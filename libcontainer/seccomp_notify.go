@@ -91,9 +91,8 @@ func (c *Container) expectReady(sync *syncSocket, pid int, status string) (*mess
 			traced = m.Trace
 			continue
 		case m.Type == wire.SyncReady:
-			if m.Trace == nil {
-				m.Trace = traced
-			}
+			// The Go rootfs helper's spans, then the C init's own.
+			m.Trace = append(traced, m.Trace...)
 			return m, nil
 		case m.Type != wire.SyncSeccompFd:
 			return nil, fmt.Errorf("sync: got %q, want %q", m.Type, wire.SyncReady)

@@ -26,7 +26,7 @@ func (c *Container) Start() error {
 		return err
 	}
 	c.runPoststart()
-	trace.Point("start:poststart")
+	trace.Point(wire.PointStartPoststart)
 	if notify != nil {
 		return c.relayReady(notify)
 	}
@@ -50,7 +50,7 @@ func (c *Container) StartAttached() error {
 		go c.relayReady(notify)
 	}
 	c.runPoststart()
-	trace.Point("start:poststart")
+	trace.Point(wire.PointStartPoststart)
 	return nil
 }
 
@@ -78,7 +78,7 @@ func (c *Container) execInit() error {
 	} else if err := c.openFifo(); err != nil {
 		return err
 	}
-	trace.Point("start:exec")
+	trace.Point(wire.PointStartExec)
 	return nil
 }
 
@@ -91,7 +91,7 @@ func (c *Container) openFifo() error {
 	if err != nil {
 		return fmt.Errorf("open exec.fifo: %w", err)
 	}
-	trace.Point("start:fifo-open")
+	trace.Point(wire.PointStartFifoOpen)
 	defer f.Close()
 	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}}
 	gotByte := false
@@ -106,10 +106,10 @@ func (c *Container) openFifo() error {
 			switch {
 			case r == 1:
 				gotByte = true
-				trace.Point("start:fifo-byte")
+				trace.Point(wire.PointStartFifoByte)
 				continue
 			case r == 0 && gotByte:
-				trace.Point("start:fifo-closed")
+				trace.Point(wire.PointStartFifoClosed)
 				// Closed after the byte: exec'd (or died right at exec).
 				return os.Remove(c.fifoPath())
 			}

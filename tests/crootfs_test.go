@@ -52,14 +52,16 @@ func normalize(out, bundle, id string) string {
 }
 
 // traceShowsC tells whether the C builder ran (no Go rootfs helper, no
-// refusal), from the stderr of a run with BERTH_TRACE=1.
+// refusal), from the stderr of a run with BERTH_TRACE=1. Both builders
+// pass the init:rootfs-* points (side=init); only a Go one passes
+// init:config, when it has read what to build.
 func traceShowsC(stderr string) bool {
-	return !strings.Contains(stderr, "point=init:") && !strings.Contains(stderr, "rootfs-by-go")
+	return !strings.Contains(stderr, "point=init:config") && !strings.Contains(stderr, "rootfs-by-go")
 }
 
 // traceShowsGo tells whether the Go rootfs helper built the root.
 func traceShowsGo(stderr string) bool {
-	return strings.Contains(stderr, "point=init:rootfs-prepare")
+	return strings.Contains(stderr, "point=init:config") && strings.Contains(stderr, "point=init:rootfs-prepare")
 }
 
 // rootCase is one config of the parity table.

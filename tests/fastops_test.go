@@ -373,7 +373,7 @@ func TestFastopsLeftovers(t *testing.T) {
 			}
 		}, []string{"delete"}},
 		{"stale brief", func(id string) { rewrite(t, filepath.Join(e.root, id, "state.json")) }, []string{"delete"}},
-		{"--debug", func(string) {}, []string{"--debug", "delete"}},
+		{"--debug=true", func(string) {}, []string{"--debug=true", "delete"}},
 		{"--force=true", func(string) {}, []string{"delete", "--force=true"}},
 	} {
 		id := e.id("opsleft")

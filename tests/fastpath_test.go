@@ -201,7 +201,7 @@ func TestFastPathSkipsGoRuntime(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "init runtime") {
 		t.Errorf("BERTH_NO_FASTPATH=1 list did not start the Go runtime: %v", r)
 	}
-	if !startsGoRuntime(t, e, "--debug", "list") {
-		t.Errorf("--debug list did not start the Go runtime")
+	if !startsGoRuntime(t, e, "--debug=true", "list") {
+		t.Errorf("--debug=true list did not start the Go runtime")
 	}
 }

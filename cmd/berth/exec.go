@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/internal/wire"
 	"io"
 	"os"
 	"path/filepath"
@@ -76,7 +77,7 @@ func execCode(c *cli.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	trace.Point("exec:loaded")
+	trace.Point(wire.PointExecLoaded)
 	proc, err := execProcess(c, ct.Config().Spec.Process)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/internal/wire"
 	"github.com/berthrun/berth/libcontainer"
 	"github.com/urfave/cli/v2"
 )
@@ -38,6 +40,7 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return fmt.Errorf("list: %w", err)
 		}
+		trace.Point(wire.PointListLoaded) // fastpath.c passes it too
 		switch {
 		case c.Bool("quiet"):
 			for _, s := range states {

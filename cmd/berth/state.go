@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/berthrun/berth/internal/trace"
+	"github.com/berthrun/berth/internal/wire"
 	"github.com/urfave/cli/v2"
 )
 
@@ -25,6 +27,7 @@ var stateCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		trace.Point(wire.PointStateLoaded) // fastpath.c passes it too
 		os.Stdout.Write(append(b, '\n'))
 		return nil
 	},

@@ -70,6 +70,21 @@ func Setup(l *slog.Logger, debug bool) {
 // init to Collect.
 func Enabled() bool { return logging }
 
+// ChildEnv is what `berth init` needs in its environment to trace and
+// crash as this process does: _BERTH_TRACE=1 while logging (its C stages
+// then keep their points for the parent, libcontainer/nsenter/trace.c),
+// and the crash hook as given. The C twin is berth_trace_child_env.
+func ChildEnv() []string {
+	var env []string
+	if logging {
+		env = append(env, "_BERTH_TRACE=1")
+	}
+	if crashAt != "" {
+		env = append(env, CrashEnv+"="+crashAt)
+	}
+	return env
+}
+
 // Collect makes Points record spans in memory (the init's side) when on.
 func Collect(on bool) {
 	if on {
@@ -146,7 +161,9 @@ func ms(d time.Duration) float64 {
 func crash() {
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	// The signal is delivered on the way back from kill(2); never go on.
-	for {
-		time.Sleep(time.Hour)
-	}
+	// Only a pid namespace's init (the Go init) outlives it, since it
+	// ignores signals from inside its namespace: it exits at once with
+	// the status a SIGKILL gives in a shell, running no deferred code.
+	time.Sleep(50 * time.Millisecond)
+	os.Exit(128 + int(syscall.SIGKILL))
 }

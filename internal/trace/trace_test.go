@@ -154,3 +154,24 @@ func TestCrashHook(t *testing.T) {
 		})
 	}
 }
+
+// berth init gets what it needs to trace and crash as its parent does:
+// _BERTH_TRACE=1 only while the parent logs, the crash hook as given.
+func TestChildEnv(t *testing.T) {
+	for _, tc := range []struct {
+		logging bool
+		crashAt string
+		want    []string
+	}{
+		{false, "", nil},
+		{true, "", []string{"_BERTH_TRACE=1"}},
+		{false, "init:pivot", []string{CrashEnv + "=init:pivot"}},
+		{true, "stage0:cloned", []string{"_BERTH_TRACE=1", CrashEnv + "=stage0:cloned"}},
+	} {
+		reset(t)
+		logging, crashAt = tc.logging, tc.crashAt
+		if got := ChildEnv(); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("logging %v, crash at %q: ChildEnv = %q, want %q", tc.logging, tc.crashAt, got, tc.want)
+		}
+	}
+}

@@ -35,6 +35,9 @@ const (
 	Lines
 	// JSON: one flat JSON object per packet with a "type" (the sync socket).
 	JSON
+	// Names: no message of its own, a set of names both sides must spell
+	// alike (the trace points).
+	Names
 )
 
 // Kind is the type of one argument of a TLV record. Numbers come as the
@@ -105,7 +108,7 @@ func join(parts ...[]Arg) []Arg {
 }
 
 // Messages is the schema.
-var Messages = []*Message{&Plan, &Rootfs, &Hooks, &HookState, &Boot, &Brief, &Sync, &Fail}
+var Messages = []*Message{&Plan, &Rootfs, &Hooks, &HookState, &Boot, &Brief, &Sync, &Fail, &Points}
 
 // Plan is the C init's process plan (libcontainer/cinit.go → cinit.c). It
 // follows the bootstrap as a second packet; for fastexec.c it is also a
@@ -282,7 +285,44 @@ var Sync = Message{
 		{Name: "error", Doc: "either way: the step that failed and why"},
 		{Name: "trace", Doc: "init → parent: its phases, before ready"},
 	},
-	Keys: []string{"type", "pid", "msg", "hostsrc"},
+	Keys: []string{"type", "pid", "msg", "hostsrc", "trace"},
+}
+
+// Points are the trace points the C code passes (nsenter/trace.c), by the
+// names Go's internal/trace uses for the same step: BERTH_TRACE=1 logs
+// them and BERTH_TEST_CRASH_AT=<name> kills the process there, whichever
+// side does the step. A point Go alone passes may stay a literal in Go.
+var Points = Message{
+	Name: "point", Go: "Point", C: "POINT", Format: Names, Version: 1,
+	Doc: "trace and crash points",
+	Records: []Record{
+		{Name: "state:loaded", Doc: "state: the answer is built (fastpath.c, cmd/berth)"},
+		{Name: "list:loaded", Doc: "list: the answer is built"},
+		{Name: "start:fifo-open", Doc: "start: exec.fifo opened (fastops.c, Container.openFifo)"},
+		{Name: "start:fifo-byte", Doc: "start: the init's byte read"},
+		{Name: "start:fifo-closed", Doc: "start: the fifo closed at the init's execve"},
+		{Name: "start:exec", Doc: "start: the process runs"},
+		{Name: "start:poststart", Doc: "start: poststart hooks done (none in C)"},
+		{Name: "delete:init-gone", Doc: "delete: no init left"},
+		{Name: "delete:cgroup", Doc: "delete: cgroups removed"},
+		{Name: "delete:state-removed", Doc: "delete: state directory removed"},
+		{Name: "exec:loaded", Doc: "exec: the container loaded (fastexec.c: its brief)"},
+		{Name: "exec:status", Doc: "exec: its status allows the exec"},
+		{Name: "exec:sealed", Doc: "exec: berth sealed for the init"},
+		{Name: "exec:started", Doc: "exec: berth init started"},
+		{Name: "exec:cgroup", Doc: "exec: the init placed in the cgroups"},
+		{Name: "exec:namespaces", Doc: "exec: the init's pid read"},
+		{Name: "exec:ready", Doc: "exec: the init said ready"},
+		{Name: "exec:exec", Doc: "exec: the process runs"},
+		{Name: "stage0:bootstrap", Doc: "berth init stage 0 (nsexec.c): bootstrap and plan read"},
+		{Name: "stage0:namespaces", Doc: "stage 0: namespaces joined and made"},
+		{Name: "stage0:cloned", Doc: "stage 0: the init cloned, before its pid goes out"},
+		{Name: "init:rootfs-prepare", Doc: "the init's mounts done, before the parent's hooks (crootfs.c, Go builder)"},
+		{Name: "init:wait-hooks", Doc: "the parent's hooks done"},
+		{Name: "init:pivot", Doc: "pivot_root done"},
+		{Name: "init:rootfs-finish", Doc: "the root finished (read-only, masked paths, ...)"},
+		{Name: "init:process", Doc: "the process set up, before ready (cinit.c, Go init)"},
+	},
 }
 
 // Fail is an init's error as a record, not text (issue 21): the C stages

@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "090f8fead68f7b78"
+const SchemaHash = "f21af28db6136b56"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -820,6 +820,7 @@ const (
 	SyncKeyPID     = "pid"
 	SyncKeyMsg     = "msg"
 	SyncKeyHostsrc = "hostsrc"
+	SyncKeyTrace   = "trace"
 )
 
 // fail (an init's error: step, arguments, errno).
@@ -868,6 +869,68 @@ func (w *FailWriter) Why(why string) {
 	start := w.e.begin(FailWhy)
 	w.e.str(why)
 	w.e.end(start)
+}
+
+// point (trace and crash points).
+const PointVersion = 1
+
+const (
+	PointStateLoaded        = "state:loaded"         // state: the answer is built (fastpath.c, cmd/berth)
+	PointListLoaded         = "list:loaded"          // list: the answer is built
+	PointStartFifoOpen      = "start:fifo-open"      // start: exec.fifo opened (fastops.c, Container.openFifo)
+	PointStartFifoByte      = "start:fifo-byte"      // start: the init's byte read
+	PointStartFifoClosed    = "start:fifo-closed"    // start: the fifo closed at the init's execve
+	PointStartExec          = "start:exec"           // start: the process runs
+	PointStartPoststart     = "start:poststart"      // start: poststart hooks done (none in C)
+	PointDeleteInitGone     = "delete:init-gone"     // delete: no init left
+	PointDeleteCgroup       = "delete:cgroup"        // delete: cgroups removed
+	PointDeleteStateRemoved = "delete:state-removed" // delete: state directory removed
+	PointExecLoaded         = "exec:loaded"          // exec: the container loaded (fastexec.c: its brief)
+	PointExecStatus         = "exec:status"          // exec: its status allows the exec
+	PointExecSealed         = "exec:sealed"          // exec: berth sealed for the init
+	PointExecStarted        = "exec:started"         // exec: berth init started
+	PointExecCgroup         = "exec:cgroup"          // exec: the init placed in the cgroups
+	PointExecNamespaces     = "exec:namespaces"      // exec: the init's pid read
+	PointExecReady          = "exec:ready"           // exec: the init said ready
+	PointExecExec           = "exec:exec"            // exec: the process runs
+	PointStage0Bootstrap    = "stage0:bootstrap"     // berth init stage 0 (nsexec.c): bootstrap and plan read
+	PointStage0Namespaces   = "stage0:namespaces"    // stage 0: namespaces joined and made
+	PointStage0Cloned       = "stage0:cloned"        // stage 0: the init cloned, before its pid goes out
+	PointInitRootfsPrepare  = "init:rootfs-prepare"  // the init's mounts done, before the parent's hooks (crootfs.c, Go builder)
+	PointInitWaitHooks      = "init:wait-hooks"      // the parent's hooks done
+	PointInitPivot          = "init:pivot"           // pivot_root done
+	PointInitRootfsFinish   = "init:rootfs-finish"   // the root finished (read-only, masked paths, ...)
+	PointInitProcess        = "init:process"         // the process set up, before ready (cinit.c, Go init)
+)
+
+// PointNames lists every name.
+var PointNames = [...]string{
+	PointStateLoaded,
+	PointListLoaded,
+	PointStartFifoOpen,
+	PointStartFifoByte,
+	PointStartFifoClosed,
+	PointStartExec,
+	PointStartPoststart,
+	PointDeleteInitGone,
+	PointDeleteCgroup,
+	PointDeleteStateRemoved,
+	PointExecLoaded,
+	PointExecStatus,
+	PointExecSealed,
+	PointExecStarted,
+	PointExecCgroup,
+	PointExecNamespaces,
+	PointExecReady,
+	PointExecExec,
+	PointStage0Bootstrap,
+	PointStage0Namespaces,
+	PointStage0Cloned,
+	PointInitRootfsPrepare,
+	PointInitWaitHooks,
+	PointInitPivot,
+	PointInitRootfsFinish,
+	PointInitProcess,
 }
 
 // The steps an init reports (Steps).

@@ -47,6 +47,7 @@
 #include "cproc.h"
 #include "nsexec.h"
 #include "syncmsg.h"
+#include "trace.h"
 #include "wire.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -538,10 +539,18 @@ static void exec_process(struct cinit_plan *p, const char *path, int fifo)
 	berth_step(STEP_EXEC, errno, p->argv[0], NULL);
 }
 
+// send_ready says "ready", with the init's spans when the parent traces
+// (the Go init's "ready" carries them the same way).
 static void send_ready(void)
 {
-	static const char ready[] = "{\"type\":\"" SYNC_READY "\"}";
-	if (write(berth_syncfd, ready, sizeof(ready) - 1) != sizeof(ready) - 1)
+	char spans[2048], ready[sizeof(spans) + 64];
+	int n;
+	berth_trace_point(POINT_INIT_PROCESS);
+	if (berth_trace_spans(spans, sizeof(spans)) > 0)
+		n = snprintf(ready, sizeof(ready), "{\"type\":\"" SYNC_READY "\",\"trace\":%s}", spans);
+	else
+		n = snprintf(ready, sizeof(ready), "{\"type\":\"" SYNC_READY "\"}");
+	if (write(berth_syncfd, ready, n) != n)
 		_exit(1); /* the parent gave up on us and reports why itself */
 }
 

@@ -43,6 +43,7 @@
 #include "chooks.h"
 #include "cmountinfo.h"
 #include "nsexec.h"
+#include "trace.h"
 #include "syncmsg.h"
 #include "wire.h"
 
@@ -1409,12 +1410,22 @@ static void step(struct build *b, struct wire_rec *r, int *null)
 	case RF_CG_DONE: do_cg_done(b, r); break;
 	case RF_DEV: do_dev(b, r); break;
 	case RF_DEVLINKS: do_devlinks(b, r); break;
-	case RF_HOOKS: do_hooks(); break;
+	case RF_HOOKS:
+		berth_trace_point(POINT_INIT_ROOTFS_PREPARE); // the Go builder's names
+		do_hooks();
+		berth_trace_point(POINT_INIT_WAIT_HOOKS);
+		break;
 	case RF_HOOK_STATE: chooks_recv_state(); break;
 	case RF_CREATE_HOOKS: chooks_create(r->d, r->len, b->root_path); break;
-	case RF_PIVOT: do_pivot(b); break;
+	case RF_PIVOT:
+		do_pivot(b);
+		berth_trace_point(POINT_INIT_PIVOT);
+		break;
 	case RF_PARENT_PRIVATE: do_parent_private(wire_str(r)); break;
-	case RF_MOVE_ROOT: do_move_root(b); break;
+	case RF_MOVE_ROOT:
+		do_move_root(b);
+		berth_trace_point(POINT_INIT_PIVOT);
+		break;
 	case RF_CHROOT: do_chroot(wire_str(r)); break;
 	case RF_HOSTNAME: {
 		const char *h = wire_str(r);
@@ -1459,4 +1470,5 @@ void crootfs_build(char *prog, size_t len)
 	close_fd(&b.procfs);
 	set_last(&b, -1);
 	close_fd(&b.cg_top);
+	berth_trace_point(POINT_INIT_ROOTFS_FINISH);
 }

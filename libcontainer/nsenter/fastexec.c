@@ -14,7 +14,7 @@
 // waitExec does, exiting with the process's status.
 //
 // It takes only the plain form: no flag but -d/--detach (and the global
-// --root, --log, --log-format), a running or created container whose brief
+// --root, --log, --log-format, --debug), a running or created container whose brief
 // is current and has both records, a command that is printable ASCII (it
 // appears in error messages). Anything else returns to Go, the reference,
 // before anything was changed; once the init is started, errors are
@@ -43,6 +43,7 @@
 #include "failrec.h"
 #include "fastpath.h"
 #include "syncmsg.h"
+#include "trace.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -213,7 +214,8 @@ static int build_plan(struct xop *o, struct str *plan)
 static void exec_init(struct xop *o, int child_end, int errfd)
 {
 	char *const argv[] = {"/proc/self/exe", "init", NULL};
-	char *const envp[] = {"_BERTH_INITPIPE=3", NULL};
+	char *envp[4] = {"_BERTH_INITPIPE=3", NULL};
+	berth_trace_child_env(envp + 1, 3); // a traced or crash-tested exec passes it on
 	struct sigaction dfl = {.sa_handler = SIG_DFL}, cur;
 	for (int sig = 1; sig < NSIG; sig++) {
 		// Go keeps SIGHUP and SIGINT ignored when they were at its start.
@@ -339,6 +341,13 @@ static const char *error_text(const char *buf, ssize_t n, struct sync_msg *m)
 	return m->msg;
 }
 
+// report_span logs a span of berth init's with its side, as Go's
+// trace.Report does with what bootstrap() and expectReady receive.
+static void report_span(const struct sync_span *s, void *side)
+{
+	berth_trace_report(s->point, s->phase, s->total, side);
+}
+
 // kill_process is what Exec does when the process got a pid but failed.
 static void kill_process(struct xop *o)
 {
@@ -371,6 +380,7 @@ static int bootstrap(struct xop *o, pid_t stage0, struct str plan)
 		return report(o, "exec: namespaces: %s", msg);
 	if (n > 0 && strcmp(m.type, SYNC_PID) == 0 && m.has_pid && m.pid > 0 && m.pid <= INT32_MAX) {
 		o->pid = (pid_t)m.pid;
+		sync_spans(buf, (size_t)n, report_span, "stage0");
 		return 0;
 	}
 	if (n == 0 && WIFEXITED(status))
@@ -396,9 +406,13 @@ static int await_exec(struct xop *o)
 		return report(o, n == 0 ? "exec: the other side closed the sync socket" : "exec: sync: got %s, want \"ready\"",
 			      buf);
 	}
+	sync_spans(buf, (size_t)n, report_span, "init");
+	berth_trace_point(POINT_EXEC_READY);
 	n = recv_msg(o, buf, sizeof(buf));
-	if (n == 0)
+	if (n == 0) {
+		berth_trace_point(POINT_EXEC_EXEC);
 		return 0;
+	}
 	kill_process(o);
 	if ((msg = error_text(buf, n, &m)) != NULL)
 		return report(o, "%s", msg);
@@ -449,12 +463,17 @@ static int run_exec(struct xop *o)
 	pid_t stage0 = spawn(o);
 	if (stage0 == 0)
 		return EXEC_FAILED;
+	berth_trace_point(POINT_EXEC_STARTED);
 	if (place_in_cgroups(o, stage0) != 0) {
 		kill(stage0, SIGKILL);
 		waitpid(stage0, NULL, 0);
 		return EXEC_FAILED;
 	}
-	if (bootstrap(o, stage0, plan) != 0 || await_exec(o) != 0)
+	berth_trace_point(POINT_EXEC_CGROUP);
+	if (bootstrap(o, stage0, plan) != 0)
+		return EXEC_FAILED;
+	berth_trace_point(POINT_EXEC_NAMESPACES);
+	if (await_exec(o) != 0)
 		return EXEC_FAILED;
 	return o->detach ? 0 : wait_process(o);
 }
@@ -471,8 +490,15 @@ __attribute__((constructor)) static void berth_fastexec(int argc, char **argv)
 	if (o.a.base == MAP_FAILED)
 		return;
 	o.a.cap = XARENA;
-	if (eligible(&o) && (o.sealfd = seal_self()) >= 0 && fastpath_open_log(o.q.log, &o.logfd) == 0)
+	berth_trace_log(o.q.log, o.q.logjson, o.q.debug);
+	if (eligible(&o) && (o.sealfd = seal_self()) >= 0 && fastpath_open_log(o.q.log, &o.logfd) == 0) {
+		// Go passes these as it loads, checks and seals; C knows it will
+		// do the exec only once all three are done.
+		berth_trace_point(POINT_EXEC_LOADED);
+		berth_trace_point(POINT_EXEC_STATUS);
+		berth_trace_point(POINT_EXEC_SEALED);
 		code = run_exec(&o);
+	}
 	if (code != FALLBACK)
 		_exit(code);
 	if (o.sealfd >= 0)

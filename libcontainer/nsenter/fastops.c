@@ -6,7 +6,7 @@
 // fastpath.c does for state and list, this constructor works from a current
 // state.brief (fastpath.h, libcontainer/brief.go) and never parses JSON.
 // Before it changes anything it checks that the command is plain: no flag
-// but --root, --log, --log-format (and delete's --force), the container's
+// but --root, --log, --log-format, --debug (and delete's --force), the container's
 // lock free at once, the status created (start) or stopped (delete), and
 // the brief saying Go would do nothing more (no poststart or poststop hook,
 // no NOTIFY_SOCKET, no network, not the systemd driver: brief_ops.go). For
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "fastpath.h"
+#include "trace.h"
 
 // FALLBACK is what an operation returns to hand the command to Go; 0 and 1
 // are exit codes.
@@ -127,9 +128,11 @@ static int wait_exec(struct op *o, int fd, unsigned long long pid)
 			ssize_t r = read(fd, &c, 1);
 			if (r == 1) {
 				got_byte = 1;
+				berth_trace_point(POINT_START_FIFO_BYTE);
 				continue;
 			}
 			if (r == 0 && got_byte) {
+				berth_trace_point(POINT_START_FIFO_CLOSED);
 				if (unlinkat(o->dfd, "exec.fifo", 0) == 0)
 					return 0;
 				return report(o, "remove %s/%s/exec.fifo: %s", o->q.root, o->q.id, fastpath_errno(errno));
@@ -156,9 +159,16 @@ static int do_start(struct op *o)
 	int code = FALLBACK, fd = openat(o->dfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return FALLBACK;
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fastpath_parse_u64(o->r.f[F_PID], &pid) == 0)
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fastpath_parse_u64(o->r.f[F_PID], &pid) == 0) {
+		berth_trace_point(POINT_START_FIFO_OPEN);
 		code = wait_exec(o, fd, pid);
+	}
 	close(fd);
+	if (code == 0) {
+		// Go's execInit and Start pass these two; C runs no poststart hook.
+		berth_trace_point(POINT_START_EXEC);
+		berth_trace_point(POINT_START_POSTSTART);
+	}
 	return code;
 }
 
@@ -245,6 +255,8 @@ static int remove_cgroups(struct str list)
 			return -1;
 	if (more < 0)
 		return -1;
+	// The container is stopped: Go's destroy passes this point at once.
+	berth_trace_point(POINT_DELETE_INIT_GONE);
 	rest = list;
 	while (next_dir(&rest, path, sizeof(path)) > 0) {
 		int err;
@@ -278,7 +290,11 @@ static int do_delete(struct op *o)
 {
 	if (!state_dir_plain(o) || remove_cgroups(o->r.f[F_CGROUPS]) < 0)
 		return FALLBACK;
-	return remove_state(o);
+	berth_trace_point(POINT_DELETE_CGROUP);
+	int code = remove_state(o);
+	if (code == 0)
+		berth_trace_point(POINT_DELETE_STATE_REMOVED);
+	return code;
 }
 
 // done closes what the attempt opened (releasing the lock) before Go runs.
@@ -300,6 +316,7 @@ __attribute__((constructor)) static void berth_fastops(int argc, char **argv)
 	int saved_errno = errno, code = FALLBACK;
 	if (!fastpath_enabled() || argv == NULL || parse_op(argc, argv, &o) < 0)
 		return;
+	berth_trace_log(o.q.log, o.q.logjson, o.q.debug);
 	o.a.base = mmap(NULL, OP_ARENA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (o.a.base == MAP_FAILED) {
 		o.a.base = NULL;

@@ -30,6 +30,7 @@ struct req {
 	int root_set; // --root was given: list of a missing one is an error
 	int list, quiet, json;
 	int logjson; // --log-format json
+	int debug;   // --debug: trace lines (trace.c), as BERTH_TRACE=1
 };
 
 // row is one container as printed: its brief and its derived status.
@@ -40,8 +41,9 @@ struct row {
 	char pid[24];
 };
 
-// fastpath_enabled is false in berth init, with BERTH_NO_FASTPATH=1 and
-// while tracing or crash-testing: then Go answers everything.
+// fastpath_enabled is false in berth init and with BERTH_NO_FASTPATH=1:
+// then Go answers everything. Tracing and the crash hook keep it on: the
+// C paths trace and crash at the points Go would (trace.c).
 int fastpath_enabled(void);
 // fastpath_valid_id is libcontainer.ValidateID.
 int fastpath_valid_id(const char *s);
@@ -51,8 +53,8 @@ void *fastpath_arena_alloc(struct arena *a, size_t n);
 int fastpath_parse_u64(struct str s, unsigned long long *v);
 // fastpath_default_root is the --root used when none is given (NULL: Go's to decide).
 const char *fastpath_default_root(void);
-// fastpath_parse_globals takes --root, --log and --log-format from argv[*i]
-// on; anything else that starts with '-' fails (Go's to answer).
+// fastpath_parse_globals takes --root, --log, --log-format and --debug from
+// argv[*i] on; anything else that starts with '-' fails (Go's to answer).
 int fastpath_parse_globals(int argc, char **argv, int *i, struct req *r);
 // fastpath_init_alive is savedState.initAlive.
 int fastpath_init_alive(unsigned long long pid, struct str start);

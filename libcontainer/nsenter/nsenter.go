@@ -15,7 +15,8 @@
 // berth parent can wait for it), reports the init's pid and exits; the init
 // returns from the constructor into the Go runtime.
 //
-// The nsexec constructor below is the first; fastpath.c, fastops.c and
+// The nsexec constructor below is the first after trace.c's (priority 101:
+// the trace and crash points of all of them); fastpath.c, fastops.c and
 // fastexec.c declare their own.
 //
 // Import it for its side effect only: import _ ".../libcontainer/nsenter".

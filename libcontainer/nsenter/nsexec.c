@@ -31,6 +31,8 @@
 #include "bootstrap.h"
 #include "failrec.h"
 #include "nsexec.h"
+#include "trace.h"
+#include "wire_gen.h"
 
 int berth_syncfd = -1;
 int berth_hostsrc[BERTH_MAX_HOSTSRC];
@@ -418,6 +420,7 @@ void berth_nsexec(void)
 		char *pbuf = read_packet(&plen);
 		plan = cinit_parse(pbuf, plen);
 	}
+	berth_trace_point(POINT_STAGE0_BOOTSTRAP);
 
 	// timens_offsets is written after the unshare of the time namespace,
 	// but opened now: the write is allowed by the opener's capabilities,
@@ -448,6 +451,7 @@ void berth_nsexec(void)
 			berth_step(STEP_WRITE, errno, "/proc/self/timens_offsets", NULL);
 		close(timens_fd);
 	}
+	berth_trace_point(POINT_STAGE0_NAMESPACES);
 
 	// The C init must not write to the sync socket before the pid is
 	// there: it waits for this gate to close, at this stage's exit.
@@ -460,6 +464,7 @@ void berth_nsexec(void)
 	if (child < 0)
 		berth_step(STEP_CLONE_INIT, errno, NULL);
 	if (child == 0) {
+		berth_trace_forget(); // stage 0's spans are stage 0's to send
 		free(buf);
 		// A session of its own, as runc's init and exec'd processes
 		// have: the caller's terminal and job control stay the caller's.
@@ -475,13 +480,17 @@ void berth_nsexec(void)
 		cinit_run(plan);
 		_exit(1); /* not reached: cinit_run execs the process or fails */
 	}
+	berth_trace_point(POINT_STAGE0_CLONED);
 	// The Go builders find the host's bind sources by these fd numbers,
-	// which the clone shares.
-	char msg[64 + 12 * BERTH_MAX_HOSTSRC];
+	// which the clone shares. A tracing parent gets this stage's spans.
+	char spans[1024], msg[64 + 12 * BERTH_MAX_HOSTSRC + sizeof(spans)];
 	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d,\"hostsrc\":[", child);
 	for (int i = 0; i < berth_nhostsrc; i++)
 		n += snprintf(msg + n, sizeof(msg) - n, "%s%d", i ? "," : "", berth_hostsrc[i]);
-	n += snprintf(msg + n, sizeof(msg) - n, "]}");
+	if (berth_trace_spans(spans, sizeof(spans)) > 0)
+		n += snprintf(msg + n, sizeof(msg) - n, "],\"trace\":%s}", spans);
+	else
+		n += snprintf(msg + n, sizeof(msg) - n, "]}");
 	if (write(berth_syncfd, msg, n) != n)
 		berth_step(STEP_REPORT_PID, errno, NULL);
 	_exit(0);

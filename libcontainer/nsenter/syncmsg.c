@@ -243,3 +243,71 @@ int sync_parse(const char *buf, size_t n, struct sync_msg *m)
 	ws(&in);
 	return in.p == in.end ? 0 : -1;
 }
+
+// span reads one {"point":..., "phase":..., "total":...} object.
+static int span(struct in *in, struct sync_span *s)
+{
+	char key[16];
+	memset(s, 0, sizeof(*s));
+	if (!eat(in, '{'))
+		return -1;
+	if (eat(in, '}'))
+		return -1;
+	do {
+		int err;
+		if (string(in, key, sizeof(key)) < 0 || !eat(in, ':'))
+			return -1;
+		ws(in);
+		if (strcmp(key, "point") == 0)
+			err = string(in, s->point, sizeof(s->point));
+		else if (strcmp(key, "phase") == 0)
+			err = number(in, &s->phase);
+		else if (strcmp(key, "total") == 0)
+			err = number(in, &s->total);
+		else
+			err = value(in, 2);
+		if (err < 0)
+			return -1;
+	} while (eat(in, ','));
+	return eat(in, '}') && s->point[0] != '\0' ? 0 : -1;
+}
+
+// trace_array reads the "trace" value: an array of spans (or null).
+static int trace_array(struct in *in, void (*fn)(const struct sync_span *s, void *arg), void *arg)
+{
+	struct sync_span s;
+	ws(in);
+	if (literal(in, "null") == 0)
+		return 0;
+	if (!eat(in, '['))
+		return -1;
+	if (eat(in, ']'))
+		return 0;
+	do {
+		if (span(in, &s) < 0)
+			return -1;
+		fn(&s, arg);
+	} while (eat(in, ','));
+	return eat(in, ']') ? 0 : -1;
+}
+
+int sync_spans(const char *buf, size_t n, void (*fn)(const struct sync_span *s, void *arg), void *arg)
+{
+	struct in in = {buf, buf + n};
+	char key[64];
+	if (!eat(&in, '{'))
+		return -1;
+	if (!eat(&in, '}')) {
+		do {
+			if (string(&in, key, sizeof(key)) < 0 || !eat(&in, ':'))
+				return -1;
+			int err = strcmp(key, SYNC_KEY_TRACE) == 0 ? trace_array(&in, fn, arg) : value(&in, 1);
+			if (err < 0)
+				return -1;
+		} while (eat(&in, ','));
+		if (!eat(&in, '}'))
+			return -1;
+	}
+	ws(&in);
+	return in.p == in.end ? 0 : -1;
+}

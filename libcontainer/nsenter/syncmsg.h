@@ -19,4 +19,17 @@ struct sync_msg {
 // not of its type, or a string does not fit. Pure: no allocation, no exit.
 int sync_parse(const char *buf, size_t n, struct sync_msg *m);
 
+// sync_span is one element of a message's "trace" array (trace.Span:
+// the point's name, its phase and total in nanoseconds).
+struct sync_span {
+	char point[128];
+	long long phase, total;
+};
+
+// sync_spans calls fn for each span of the "trace" array of the message
+// buf[0..n) (berth init's spans, with "pid" or "ready"), in order. 0 when
+// the message is one, with or without spans; -1 when it is not, or its
+// spans are not trace.Span objects.
+int sync_spans(const char *buf, size_t n, void (*fn)(const struct sync_span *s, void *arg), void *arg);
+
 #endif

@@ -128,6 +128,35 @@ static const struct wire_field fail_fields[5] = {
 };
 const struct wire_msg wire_fail = {"fail", 5, fail_fields};
 
+const char *const wire_point_names[POINT_COUNT] = {
+	"state:loaded",
+	"list:loaded",
+	"start:fifo-open",
+	"start:fifo-byte",
+	"start:fifo-closed",
+	"start:exec",
+	"start:poststart",
+	"delete:init-gone",
+	"delete:cgroup",
+	"delete:state-removed",
+	"exec:loaded",
+	"exec:status",
+	"exec:sealed",
+	"exec:started",
+	"exec:cgroup",
+	"exec:namespaces",
+	"exec:ready",
+	"exec:exec",
+	"stage0:bootstrap",
+	"stage0:namespaces",
+	"stage0:cloned",
+	"init:rootfs-prepare",
+	"init:wait-hooks",
+	"init:pivot",
+	"init:rootfs-finish",
+	"init:process",
+};
+
 const char *const wire_step_text[WIRE_NSTEPS] = {
 	[1] = "{0}",
 	[2] = "bootstrap: {0}",

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "090f8fead68f7b78"
+#define WIRE_SCHEMA_HASH "f21af28db6136b56"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 'I' i64, 's' NUL-terminated string, 'a' u32s to the
@@ -173,6 +173,7 @@ extern const char *const wire_brief_names[F_COUNT];
 #define SYNC_KEY_PID "pid"
 #define SYNC_KEY_MSG "msg"
 #define SYNC_KEY_HOSTSRC "hostsrc"
+#define SYNC_KEY_TRACE "trace"
 
 // fail (an init's error: step, arguments, errno)
 #define WIRE_FAIL_VERSION 1
@@ -183,6 +184,37 @@ enum {
 	FAIL_WHY = 4, // string why: the cause when it is no errno
 };
 extern const struct wire_msg wire_fail;
+
+// point (trace and crash points)
+#define WIRE_POINT_VERSION 1
+#define POINT_STATE_LOADED "state:loaded" // state: the answer is built (fastpath.c, cmd/berth)
+#define POINT_LIST_LOADED "list:loaded" // list: the answer is built
+#define POINT_START_FIFO_OPEN "start:fifo-open" // start: exec.fifo opened (fastops.c, Container.openFifo)
+#define POINT_START_FIFO_BYTE "start:fifo-byte" // start: the init's byte read
+#define POINT_START_FIFO_CLOSED "start:fifo-closed" // start: the fifo closed at the init's execve
+#define POINT_START_EXEC "start:exec" // start: the process runs
+#define POINT_START_POSTSTART "start:poststart" // start: poststart hooks done (none in C)
+#define POINT_DELETE_INIT_GONE "delete:init-gone" // delete: no init left
+#define POINT_DELETE_CGROUP "delete:cgroup" // delete: cgroups removed
+#define POINT_DELETE_STATE_REMOVED "delete:state-removed" // delete: state directory removed
+#define POINT_EXEC_LOADED "exec:loaded" // exec: the container loaded (fastexec.c: its brief)
+#define POINT_EXEC_STATUS "exec:status" // exec: its status allows the exec
+#define POINT_EXEC_SEALED "exec:sealed" // exec: berth sealed for the init
+#define POINT_EXEC_STARTED "exec:started" // exec: berth init started
+#define POINT_EXEC_CGROUP "exec:cgroup" // exec: the init placed in the cgroups
+#define POINT_EXEC_NAMESPACES "exec:namespaces" // exec: the init's pid read
+#define POINT_EXEC_READY "exec:ready" // exec: the init said ready
+#define POINT_EXEC_EXEC "exec:exec" // exec: the process runs
+#define POINT_STAGE0_BOOTSTRAP "stage0:bootstrap" // berth init stage 0 (nsexec.c): bootstrap and plan read
+#define POINT_STAGE0_NAMESPACES "stage0:namespaces" // stage 0: namespaces joined and made
+#define POINT_STAGE0_CLONED "stage0:cloned" // stage 0: the init cloned, before its pid goes out
+#define POINT_INIT_ROOTFS_PREPARE "init:rootfs-prepare" // the init's mounts done, before the parent's hooks (crootfs.c, Go builder)
+#define POINT_INIT_WAIT_HOOKS "init:wait-hooks" // the parent's hooks done
+#define POINT_INIT_PIVOT "init:pivot" // pivot_root done
+#define POINT_INIT_ROOTFS_FINISH "init:rootfs-finish" // the root finished (read-only, masked paths, ...)
+#define POINT_INIT_PROCESS "init:process" // the process set up, before ready (cinit.c, Go init)
+#define POINT_COUNT 26
+extern const char *const wire_point_names[POINT_COUNT];
 
 // The steps an init reports (wire.Steps): wire_step_text[STEP_X] is the
 // template fail_render expands; wire_errno_text and wire_signal_text are

@@ -28,7 +28,7 @@ var initialisms = map[string]string{"id": "ID", "pid": "PID", "uid": "UID", "gid
 func goName(prefix, name string) string {
 	var b strings.Builder
 	b.WriteString(prefix)
-	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' }) {
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' || r == ':' }) {
 		if up, ok := initialisms[part]; ok {
 			b.WriteString(up)
 		} else {
@@ -40,7 +40,7 @@ func goName(prefix, name string) string {
 
 // cName is PREFIX_NAME.
 func cName(prefix, name string) string {
-	return prefix + "_" + strings.ToUpper(strings.NewReplacer("-", "_").Replace(name))
+	return prefix + "_" + strings.ToUpper(strings.NewReplacer("-", "_", ":", "_").Replace(name))
 }
 
 func main() {
@@ -175,6 +175,17 @@ func genGo() []byte {
 				fmt.Fprintf(&b, "%s = %q\n", goName(m.Go+"Key", k), k)
 			}
 			b.WriteString(")\n\n")
+		case wire.Names:
+			b.WriteString("const (\n")
+			for _, r := range m.Records {
+				fmt.Fprintf(&b, "%s = %q // %s\n", goName(m.Go, r.Name), r.Name, r.Doc)
+			}
+			b.WriteString(")\n\n")
+			fmt.Fprintf(&b, "// %sNames lists every name.\nvar %sNames = [...]string{\n", m.Go, m.Go)
+			for _, r := range m.Records {
+				fmt.Fprintf(&b, "%s,\n", goName(m.Go, r.Name))
+			}
+			b.WriteString("}\n\n")
 		case wire.Lines:
 			fmt.Fprintf(&b, "// %sFields is the record order.\nvar %sFields = [...]string{\n", m.Go, m.Go)
 			for _, r := range m.Records {
@@ -286,6 +297,11 @@ struct wire_msg {
 				fmt.Fprintf(&b, "\t%s = %d,\n", cName(m.C, r.Name), i)
 			}
 			fmt.Fprintf(&b, "\t%s_COUNT = %d\n};\nextern const char *const wire_%s_names[%s_COUNT];\n", m.C, len(m.Records), m.Name, m.C)
+		case wire.Names:
+			for _, r := range m.Records {
+				fmt.Fprintf(&b, "#define %s %q // %s\n", cName(m.C, r.Name), r.Name, r.Doc)
+			}
+			fmt.Fprintf(&b, "#define %s_COUNT %d\nextern const char *const wire_%s_names[%s_COUNT];\n", m.C, len(m.Records), m.Name, m.C)
 		}
 		for _, e := range m.Enums {
 			b.WriteString("enum {")
@@ -320,7 +336,7 @@ func genC(base string) []byte {
 				fmt.Fprintf(&b, "\t[%s] = {%q, %q},\n", cName(m.C, r.Name), r.Name, r.Layout())
 			}
 			fmt.Fprintf(&b, "};\nconst struct wire_msg wire_%s = {%q, %d, %s_fields};\n", m.Name, m.Name, n, m.Name)
-		case wire.Lines:
+		case wire.Lines, wire.Names:
 			fmt.Fprintf(&b, "\nconst char *const wire_%s_names[%s_COUNT] = {\n", m.Name, m.C)
 			for _, r := range m.Records {
 				fmt.Fprintf(&b, "\t%q,\n", r.Name)

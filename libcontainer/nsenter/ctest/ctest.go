@@ -144,6 +144,7 @@ type Globals struct {
 	RootSet bool
 	Log     string
 	LogJSON bool
+	Debug   bool
 	Next    int
 }
 
@@ -162,7 +163,7 @@ func ParseGlobals(args []string) (Globals, bool) {
 	if C.fastpath_parse_globals(C.int(len(args)), cargv, &i, &r) != 0 {
 		return Globals{}, false
 	}
-	g := Globals{RootSet: r.root_set != 0, LogJSON: r.logjson != 0, Next: int(i)}
+	g := Globals{RootSet: r.root_set != 0, LogJSON: r.logjson != 0, Debug: r.debug != 0, Next: int(i)}
 	if r.root != nil {
 		g.Root = C.GoString(r.root)
 	}

@@ -287,7 +287,9 @@ func TestParseGlobals(t *testing.T) {
 		{[]string{"berth", "--root="}, Globals{}, false},
 		{[]string{"berth", "--root"}, Globals{}, false},
 		{[]string{"berth", "--log-format", "xml", "list"}, Globals{}, false},
-		{[]string{"berth", "--debug", "list"}, Globals{}, false},
+		{[]string{"berth", "--debug", "list"}, Globals{Debug: true, Next: 2}, true},
+		{[]string{"berth", "--debug", "--debug", "list"}, Globals{}, false},
+		{[]string{"berth", "--debug=true", "list"}, Globals{}, false},
 	} {
 		got, ok := ParseGlobals(tt.args)
 		if ok && !tt.want.RootSet {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/internal/wire"
 )
 
@@ -134,6 +135,81 @@ func FuzzSyncParse(f *testing.F) {
 			t.Fatalf("pid: C %v %d, Go %v %v", m.HasPid, m.Pid, has, p)
 		}
 	})
+}
+
+// FuzzSyncSpans: the spans syncmsg.c reads from a message (fastexec.c
+// logs berth init's with them) are the ones the Go parent decodes into
+// trace.Span, and it accepts only what encoding/json decodes so.
+func FuzzSyncSpans(f *testing.F) {
+	for _, s := range []string{`{"type":"ready","trace":[{"point":"init:process","phase":1500,"total":17350}]}`,
+		`{"type":"pid","pid":4,"hostsrc":[],"trace":[{"point":"a","phase":1,"total":2},{"point":"b","phase":3,"total":5}]}`,
+		`{"type":"ready"}`, `{"trace":null}`, `{"trace":[{"point":"x","phase":1.5}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := SyncSpans(b)
+		if !ok {
+			return
+		}
+		var m struct {
+			Trace []trace.Span `json:"trace"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("C accepted what encoding/json refuses (%v)", err)
+		}
+		if !utf8.Valid(b) || bytes.Contains(b, []byte(`\u0000`)) || !plainKeys(b) {
+			// encoding/json replaces bad bytes, C keeps them; C strings
+			// end at NUL; Go matches keys without case and keeps the
+			// last of two, C reads exact keys as they come. berth init
+			// sends none of these.
+			return
+		}
+		var want strings.Builder
+		for _, s := range m.Trace {
+			fmt.Fprintf(&want, "%s %d %d\n", s.Point, s.Phase, s.Total)
+		}
+		if got != want.String() {
+			t.Fatalf("C read spans %q, Go %q", got, want.String())
+		}
+	})
+}
+
+// plainKeys reports whether every object key in the JSON b is lower-case
+// ASCII-folded and none repeats in its object: the keys berth's messages use.
+func plainKeys(b []byte) bool {
+	d := json.NewDecoder(bytes.NewReader(b))
+	type level struct {
+		obj, key bool // key: the next string is a key
+		seen     map[string]bool
+	}
+	var stack []*level
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return true
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if v, ok := tok.(json.Delim); ok {
+			if v == '{' || v == '[' {
+				stack = append(stack, &level{obj: v == '{', key: v == '{', seen: map[string]bool{}})
+				continue
+			}
+			stack = stack[:len(stack)-1]
+		} else if s, ok := tok.(string); ok && top != nil && top.obj && top.key {
+			if top.seen[s] || strings.ToLower(s) != s || strings.ContainsAny(s, "\u017f\u212a") {
+				return false
+			}
+			top.seen[s] = true
+			top.key = false
+			continue
+		}
+		if len(stack) > 0 && stack[len(stack)-1].obj {
+			stack[len(stack)-1].key = true
+		}
+	}
 }
 
 // FuzzBrief: fastpath.c's brief reader never crashes, and what it accepts
