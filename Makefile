@@ -12,6 +12,12 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode e
 # ~8 ms of package init on every berth invocation.
 TAGS    := urfave_cli_no_docs,netgo,osusergo
 TESTPKGS ?= ./...
+# The C tests (libcontainer/executor/ctest) #include the executor's C files
+# from the directory above, which Go's build cache does not track: a change
+# to one of them alone could reuse a stale test object. Their hash in
+# CGO_CFLAGS, part of the cache key, makes every change rebuild them.
+CSRC_HASH := $(shell cat libcontainer/executor/*.c libcontainer/executor/*.h 2>/dev/null | sha256sum | cut -c1-16)
+TEST_CGO_CFLAGS := -g -O2 -DBERTH_CSRC_HASH=$(CSRC_HASH)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
 .PHONY: all build deps demo test unit lint clean soak
@@ -41,7 +47,7 @@ bench-smoke: build
 
 # unit + integration + end-to-end tests (root needed for the last two).
 test: build lint fuzz-smoke
-	BERTH_BIN=$(CURDIR)/bin/berth $(GO) test -count=1 -p 1 -timeout 60m $(TESTPKGS)
+	BERTH_BIN=$(CURDIR)/bin/berth CGO_CFLAGS='$(TEST_CGO_CFLAGS)' $(GO) test -count=1 -p 1 -timeout 60m $(TESTPKGS)
 
 # The tests on a pure cgroup v2 host with systemd as pid 1: a Debian 12 guest
 # under QEMU, built from Debian packages and cached by their versions
@@ -81,11 +87,11 @@ soak: build
 # eat a short run whole).
 FUZZ_TARGETS := specconv:FuzzLoad specconv:FuzzParseProcess libcontainer:FuzzDecodeState \
 	libcontainer:FuzzValidateID cmd/berth:FuzzParseSignal \
-	libcontainer/nsenter/ctest:FuzzWireCheck libcontainer/nsenter/ctest:FuzzPlan libcontainer/nsenter/ctest:FuzzHooks \
-	libcontainer/nsenter/ctest:FuzzBootstrap libcontainer/nsenter/ctest:FuzzSyncParse \
-	libcontainer/nsenter/ctest:FuzzBrief libcontainer/nsenter/ctest:FuzzParseGlobals \
-	libcontainer/nsenter/ctest:FuzzFailRender libcontainer/nsenter/ctest:FuzzFailText \
-	libcontainer/nsenter/ctest:FuzzSyncSpans
+	libcontainer/executor/ctest:FuzzWireCheck libcontainer/executor/ctest:FuzzPlan libcontainer/executor/ctest:FuzzHooks \
+	libcontainer/executor/ctest:FuzzBootstrap libcontainer/executor/ctest:FuzzSyncParse \
+	libcontainer/executor/ctest:FuzzBrief libcontainer/executor/ctest:FuzzParseGlobals \
+	libcontainer/executor/ctest:FuzzFailRender libcontainer/executor/ctest:FuzzFailText \
+	libcontainer/executor/ctest:FuzzSyncSpans
 # The smoke budget is a count of inputs, not a duration: with a duration,
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
 # exceeded" when its workers are slow at the deadline (go.dev/issue/75804,
@@ -98,7 +104,7 @@ FUZZTMP   ?= /dev/shm
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz: $$pkg $$fn for $(FUZZTIME)"; \
-		TMPDIR=$(FUZZTMP) $(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) \
+		TMPDIR=$(FUZZTMP) CGO_CFLAGS='$(TEST_CGO_CFLAGS)' $(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) \
 			-fuzzminimizetime 1s ./$$pkg || exit 1; \
 	done
 
@@ -108,7 +114,7 @@ fuzz-smoke:
 # The Go↔C schema's generated files (internal/wire) must be what `go
 # generate ./internal/wire` writes now: regenerate into a temporary
 # directory and compare.
-WIRE_GEN := internal/wire/wire_gen.go libcontainer/nsenter/wire_gen.h libcontainer/nsenter/wire_gen.c
+WIRE_GEN := internal/wire/wire_gen.go libcontainer/executor/wire_gen.h libcontainer/executor/wire_gen.c
 .PHONY: lint-generated
 lint-generated:
 	@tmp=$$(mktemp -d) && $(GO) run ./internal/wire/gen -go $$tmp/wire_gen.go -c $$tmp/wire_gen && \

@@ -13,7 +13,7 @@ import (
 
 	"github.com/berthrun/berth/internal/testbundle"
 	"github.com/berthrun/berth/libcontainer"
-	_ "github.com/berthrun/berth/libcontainer/nsenter"
+	_ "github.com/berthrun/berth/libcontainer/executor"
 	"github.com/berthrun/berth/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )

@@ -22,7 +22,7 @@ var cloneFlags = map[specs.LinuxNamespaceType]int{
 }
 
 // bootstrapMessage encodes the namespace work for the nsenter constructor:
-// the wire.Boot records (internal/wire/schema.go), which nsenter/bootstrap.c
+// the wire.Boot records (internal/wire/schema.go), which executor/bootstrap.c
 // reads. With a plan (cinit.go) it asks for the C init.
 func bootstrapMessage(cfg *Config, plan []byte) []byte {
 	w := &wire.BootWriter{}

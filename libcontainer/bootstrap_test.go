@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/berthrun/berth/internal/wire"
-	"github.com/berthrun/berth/libcontainer/nsenter/ctest"
+	"github.com/berthrun/berth/libcontainer/executor/ctest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 

@@ -19,7 +19,7 @@ import (
 )
 
 // state.brief is a companion of state.json for the C fast path
-// (libcontainer/nsenter/fastpath.c), which answers `berth state` and
+// (libcontainer/executor/fastpath.c), which answers `berth state` and
 // `berth list` before the Go runtime starts. It holds what that code needs,
 // with the JSON and table text already rendered here, so that C never parses
 // JSON. Format (wire.Brief in internal/wire/schema.go):
@@ -40,8 +40,8 @@ import (
 // with two slots: byte 0x01 for the pid and 0x02 for the status. JSON text
 // never holds a raw control byte, so the slots cannot be confused with data.
 // The records "faststart", "fastdelete" and "cgroups" are for
-// nsenter/fastops.c, which answers plain `start` and `delete` (brief_ops.go);
-// "execboot" and "execplan" (binary) for nsenter/fastexec.c, which runs a
+// executor/fastops.c, which answers plain `start` and `delete` (brief_ops.go);
+// "execboot" and "execplan" (binary) for executor/fastexec.c, which runs a
 // plain `exec` (brief_exec.go).
 //
 // The brief is only trusted while "statejson" (inode, size, mtime of the

@@ -8,7 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// The records of state.brief that let nsenter/fastexec.c run a plain
+// The records of state.brief that let executor/fastexec.c run a plain
 // `berth exec ID COMMAND [ARG...]` before the Go runtime starts. Such an
 // exec runs the container's own process settings with another command
 // (execProcess in cmd/berth/exec.go), so Go can resolve everything but the

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// The records of state.brief that let nsenter/fastops.c answer plain
+// The records of state.brief that let executor/fastops.c answer plain
 // `berth start` and `berth delete` before the Go runtime starts. C does only
 // the plain part of each command (start: what openFifo does; delete of a
 // stopped container: remove its cgroup directories and its state

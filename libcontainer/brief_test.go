@@ -14,7 +14,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/berthrun/berth/libcontainer/nsenter/ctest"
+	"github.com/berthrun/berth/libcontainer/executor/ctest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )

@@ -10,11 +10,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// The C init (libcontainer/nsenter/cinit.c) sets up the container's process
+// The C init (libcontainer/executor/cinit.c) sets up the container's process
 // from a plan the parent resolves here: credentials, capabilities, rlimits,
 // the compiled seccomp filter (a notify listener included), argv, env, cwd,
 // the LSM labels, the terminal, the attributes the kernel keeps across
-// execve (cinit_attrs.go) and the startContainer hooks (nsenter/chooks.c).
+// execve (cinit_attrs.go) and the startContainer hooks (executor/chooks.c).
 // With it no Go runtime waits in a created container (its init is a few
 // hundred KiB of C) and `exec` starts no Go runtime inside the container at
 // all.

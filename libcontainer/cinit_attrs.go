@@ -8,7 +8,7 @@ import (
 )
 
 // The plan records of the process attributes and the terminal, which the
-// C init applies (nsenter/cattrs.c, cterminal.c). Go resolves every name to
+// C init applies (executor/cattrs.c, cterminal.c). Go resolves every name to
 // the number the kernel takes; specconv has checked each of them, so an
 // unknown name cannot get here.
 

@@ -10,9 +10,9 @@ import (
 )
 
 // The hooks that run inside the container (createContainer, startContainer)
-// are executed by one runner, in C (nsenter/chooks.c): by the C init from
+// are executed by one runner, in C (executor/chooks.c): by the C init from
 // its plan and rootfs program, and by the Go init and rootfs helper through
-// nsenter.RunHooks. Go renders them here; the runner only runs them. The
+// executor.RunHooks. Go renders them here; the runner only runs them. The
 // parent's own hooks (prestart, createRuntime, poststart, poststop) stay in
 // hooks.go.
 
@@ -78,9 +78,9 @@ func hookStatePacket(st *specs.State) []byte {
 	return w.Bytes()
 }
 
-// CHookRunner is nsenter.RunHooks, set by the berth command, which links
-// the C code. Package libcontainer does not import nsenter itself: its
-// tests link the C test harness (nsenter/ctest), which compiles its own
+// CHookRunner is executor.RunHooks, set by the berth command, which links
+// the C code. Package libcontainer does not import executor itself: its
+// tests link the C test harness (executor/ctest), which compiles its own
 // copies of the same C files, and both in one binary would collide.
 var CHookRunner func(msg, state []byte, cwd string, env []string) error
 

@@ -59,7 +59,7 @@ func newRootfsJob(cfg *Config, p *initParams) *rootfsJob {
 func isCgroupMount(m specs.Mount) bool { return m.Type == "cgroup" }
 
 // crootfsJob is what the C init's pid 1 needs to build the root itself
-// (nsenter/crootfs.c), besides the cgroup paths: then no Go runtime starts
+// (executor/crootfs.c), besides the cgroup paths: then no Go runtime starts
 // inside the container.
 type crootfsJob struct {
 	plan     *rootfs.Plan

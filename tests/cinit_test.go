@@ -11,7 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// The C init (libcontainer/nsenter/cinit.c) and the Go init must give the
+// The C init (libcontainer/executor/cinit.c) and the Go init must give the
 // container the same process. These tests run one probe both ways
 // (BERTH_NO_CINIT=1 forces the Go init) and compare what it saw.
 

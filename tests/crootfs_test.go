@@ -13,7 +13,7 @@ import (
 	"github.com/berthrun/berth/internal/hostscan"
 )
 
-// The C rootfs builder (libcontainer/nsenter/crootfs.c, program compiled by
+// The C rootfs builder (libcontainer/executor/crootfs.c, program compiled by
 // rootfs.CheckC/CompileC) and the Go rootfs helper must build the same root.
 // Each config runs one probe both ways (BERTH_NO_CROOTFS=1 forces Go) and
 // compares what it saw; BERTH_TRACE=1 tells which builder ran: the Go

@@ -19,7 +19,7 @@ import (
 )
 
 // A plain `exec [-d] ID COMMAND [ARG...]` runs from
-// libcontainer/nsenter/fastexec.c before the Go runtime starts;
+// libcontainer/executor/fastexec.c before the Go runtime starts;
 // BERTH_NO_FASTPATH=1 makes Go do it. These tests run the same execs both
 // ways and compare what is observable, and check that everything else is
 // left to Go.

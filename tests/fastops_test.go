@@ -14,7 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Plain `start` and `delete` are answered by libcontainer/nsenter/fastops.c
+// Plain `start` and `delete` are answered by libcontainer/executor/fastops.c
 // before the Go runtime starts; BERTH_NO_FASTPATH=1 makes Go answer. These
 // tests run the same lifecycles both ways and compare what is observable,
 // and check that everything unusual is left to Go.

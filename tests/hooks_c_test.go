@@ -12,7 +12,7 @@ import (
 )
 
 // The hooks that run inside the container (createContainer,
-// startContainer) are run by one C runner (libcontainer/nsenter/chooks.c):
+// startContainer) are run by one C runner (libcontainer/executor/chooks.c):
 // by the C init, and by the Go init and rootfs helper through cgo. These
 // tests run each case through the three paths and require the same
 // outcome; the trace tells the C path ran with no Go in the container.

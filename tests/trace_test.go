@@ -29,7 +29,7 @@ func (p tracedPoint) name() string {
 }
 
 // traceTextLine is a trace line of slog's text handler, as cmd/berth and
-// nsenter/trace.c write it.
+// executor/trace.c write it.
 var traceTextLine = regexp.MustCompile(`^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(?:Z|[+-]\d\d:\d\d) level=debug msg=trace point=(\S+) phase_ms=(\S+) total_ms=(\S+)(?: side=(\S+))?$`)
 
 // textTracePoints parses the trace lines of a text log (stderr); other

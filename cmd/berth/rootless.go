@@ -23,7 +23,7 @@ import (
 //
 // The common cases cost no system call: without XDG_RUNTIME_DIR nothing is
 // asked, and root's uid_map is read only when $USER is not "root".
-// libcontainer/nsenter/fastpath.c (fastpath_default_root) computes the same.
+// libcontainer/executor/fastpath.c (fastpath_default_root) computes the same.
 func defaultRoot() (root string, xdg bool) {
 	dir := os.Getenv("XDG_RUNTIME_DIR")
 	if dir == "" || !honourXDGRuntimeDir() {

@@ -1,10 +1,10 @@
 // Package buildid gives Go the running binary's GNU build id, read by the
-// same C code the constructors use (libcontainer/nsenter/buildid.c), so
+// same C code the constructors use (libcontainer/executor/buildid.c), so
 // that what Go stamps on state.brief is what C compares it with.
 package buildid
 
 /*
-#cgo CFLAGS: -Wall -Wextra -O2 -I${SRCDIR}/../../libcontainer/nsenter
+#cgo CFLAGS: -Wall -Wextra -O2 -I${SRCDIR}/../../libcontainer/executor
 #define berth_build_id berth_build_id_go
 #include "buildid.h"
 */

@@ -72,7 +72,7 @@ func Enabled() bool { return logging }
 
 // ChildEnv is what `berth init` needs in its environment to trace and
 // crash as this process does: _BERTH_TRACE=1 while logging (its C stages
-// then keep their points for the parent, libcontainer/nsenter/trace.c),
+// then keep their points for the parent, libcontainer/executor/trace.c),
 // and the crash hook as given. The C twin is berth_trace_child_env.
 func ChildEnv() []string {
 	var env []string

@@ -1,9 +1,9 @@
 // Package wire declares, once, every message that crosses from Go to the C
-// code that runs before the Go runtime (libcontainer/nsenter): the C init's
+// code that runs before the Go runtime (libcontainer/executor): the C init's
 // process plan, the rootfs program, the bootstrap, the state.brief and the
 // sync messages C reads. `go generate` turns this declaration into the Go
 // constants both sides' Go code uses (wire_gen.go) and a C header and table
-// (libcontainer/nsenter/wire_gen.h, wire_gen.c) the C files include instead
+// (libcontainer/executor/wire_gen.h, wire_gen.c) the C files include instead
 // of numbers kept by hand; `make lint` fails when they are stale.
 //
 // SchemaHash, a hash of everything below but the comments, is stamped on
@@ -21,7 +21,7 @@
 // step, and bump the message's Version if an old reader would misread it.
 package wire
 
-//go:generate go run ./gen -go wire_gen.go -c ../../libcontainer/nsenter/wire_gen
+//go:generate go run ./gen -go wire_gen.go -c ../../libcontainer/executor/wire_gen
 
 // Format is how a message is framed.
 type Format int
@@ -201,9 +201,9 @@ var Rootfs = Message{
 	},
 }
 
-// Hooks is a list of OCI hooks for the C hook runner (nsenter/chooks.c):
+// Hooks is a list of OCI hooks for the C hook runner (executor/chooks.c):
 // the createContainer hooks of a rootfs program, the startContainer hooks
-// of a plan, and what the Go inits hand it (nsenter.RunHooks). Go renders
+// of a plan, and what the Go inits hand it (executor.RunHooks). Go renders
 // everything but the process's environment, which only C has.
 var Hooks = Message{
 	Name: "hooks", Go: "Hook", C: "HOOK", Format: TLV, Version: 1,
@@ -269,7 +269,7 @@ var Brief = Message{
 
 // Sync is the sync socket's JSON messages that C sends or reads
 // (libcontainer/sync.go). The Go init and parent decode them with
-// encoding/json; C reads them with a small JSON reader (nsenter/syncmsg.c).
+// encoding/json; C reads them with a small JSON reader (executor/syncmsg.c).
 var Sync = Message{
 	Name: "sync", Go: "Sync", C: "SYNC", Format: JSON, Version: 1,
 	Doc: "sync socket messages",
@@ -288,7 +288,7 @@ var Sync = Message{
 	Keys: []string{"type", "pid", "msg", "hostsrc", "trace"},
 }
 
-// Points are the trace points the C code passes (nsenter/trace.c), by the
+// Points are the trace points the C code passes (executor/trace.c), by the
 // names Go's internal/trace uses for the same step: BERTH_TRACE=1 logs
 // them and BERTH_TEST_CRASH_AT=<name> kills the process there, whichever
 // side does the step. A point Go alone passes may stay a literal in Go.

@@ -3,7 +3,7 @@ package wire
 // Step is one thing an init can fail at, declared once for both inits: the
 // C stages report {step, args, errno} records (the Fail message) and the Go
 // init builds the same record (Failure), and one formatter (Render here,
-// its generated C twin fail_render in nsenter/failrec.c) turns a record
+// its generated C twin fail_render in executor/failrec.c) turns a record
 // into the line the user reads, so the two inits cannot word one failure
 // two ways.
 //

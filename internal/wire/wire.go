@@ -60,7 +60,7 @@ func (m *Message) Record(tag uint32) *Record {
 
 // Check reports whether data is a well-formed TLV message m: every record
 // declared, and its data exactly its arguments. It is the Go twin of the C
-// reader's check (nsenter/wire.c); the encoders' tests run it.
+// reader's check (executor/wire.c); the encoders' tests run it.
 func Check(m *Message, data []byte) error {
 	for len(data) > 0 {
 		if len(data) < 8 {

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The C init's pid 1 can build the root itself (libcontainer/nsenter/
+// The C init's pid 1 can build the root itself (libcontainer/executor/
 // crootfs.c) from a program compiled here: the steps of Prepare, Enter and
 // Finish with every decision taken in Go, so that no Go runtime has to start
 // inside the container. Configs the program does not cover, refused by

@@ -1,7 +1,7 @@
 // The OCI hooks that run in the container, executed in C (chooks.c):
 // createContainer hooks from a rootfs program (crootfs.c), startContainer
 // hooks from a plan (cinit.c), and both for the Go inits through
-// nsenter.RunHooks. Go renders every hook (wire.Hooks) and the state they
+// executor.RunHooks. Go renders every hook (wire.Hooks) and the state they
 // read; C only runs them.
 #ifndef BERTH_CHOOKS_H
 #define BERTH_CHOOKS_H

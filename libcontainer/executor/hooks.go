@@ -1,4 +1,4 @@
-package nsenter
+package executor
 
 /*
 #include <stdlib.h>

@@ -1,9 +1,9 @@
-// Package ctest runs the C decoders of libcontainer/nsenter under Go tests,
+// Package ctest runs the C decoders of libcontainer/executor under Go tests,
 // without root and without the constructors: the TLV reader and its
 // generated tables (wire.c), the sync message reader (syncmsg.c), the
 // bootstrap reader (bootstrap.c), the plan parser (cinit.c), the brief reader
 // and the argument parsers of fastpath.c. Each *_tu.c file compiles one
-// nsenter file as it is (#include), with _exit caught (harness.h) or the
+// executor file as it is (#include), with _exit caught (harness.h) or the
 // constructor turned off (fastpath_tu.c); nothing is copied.
 //
 // The functions below are the tests' entry points. C keeps pointers into

@@ -1,4 +1,4 @@
-// The pre-Go half of `berth init`: see nsenter.go for why it exists.
+// The pre-Go half of `berth init`: see executor.go for why it exists.
 //
 // Bootstrap (one SOCK_SEQPACKET packet from the parent): the wire.Boot
 // records of internal/wire/schema.go, read by bootstrap.c into struct
