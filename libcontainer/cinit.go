@@ -125,7 +125,7 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 		w.Rlimit(uint32(rlimitNumbers[l.Type]), uint32(i), l.Soft, l.Hard, l.Type)
 	}
 	w.Preserve(uint32(p.PreserveFDs))
-	writeProcAttrs(w, spec, p, mode == wire.PlanExec)
+	writeProcAttrs(w, spec, p, mode == wire.PlanExec, cfg.NewNamespace(specs.MountNamespace))
 	if mode != wire.PlanExec {
 		writeInitOnly(w, cfg, p)
 	}

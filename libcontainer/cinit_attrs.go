@@ -13,8 +13,10 @@ import (
 // unknown name cannot get here.
 
 // writeProcAttrs adds them to w. exec is true for `berth exec`, whose
-// process alone takes a final CPU affinity.
-func writeProcAttrs(w *wire.PlanWriter, spec *specs.Spec, p *initParams, exec bool) {
+// process alone takes a final CPU affinity. ownMounts: the container has a
+// mount namespace of its own, so an init's pty is bound on /dev/console (in
+// the host's mount namespace nothing is mounted, as runc does).
+func writeProcAttrs(w *wire.PlanWriter, spec *specs.Spec, p *initParams, exec, ownMounts bool) {
 	proc := spec.Process
 	if proc.Terminal {
 		var rows, cols uint32
@@ -25,7 +27,11 @@ func writeProcAttrs(w *wire.PlanWriter, spec *specs.Spec, p *initParams, exec bo
 		if p.ConsoleProxied {
 			proxied = 1
 		}
-		w.Console(uint32(p.ConsoleFd), proxied, rows, cols)
+		bind := uint32(0)
+		if !exec && ownMounts {
+			bind = 1
+		}
+		w.Console(uint32(p.ConsoleFd), proxied, rows, cols, bind)
 	}
 	// A label without SELinux is ignored (create warns: IgnoredLabels).
 	if l := proc.SelinuxLabel; l != "" && SELinuxEnabled() {

@@ -57,9 +57,9 @@ func TestCInitPlanAttrs(t *testing.T) {
 		{"terminal proxied", func(c *Config) {
 			c.Spec.Process.Terminal = true
 			c.Spec.Process.ConsoleSize = &specs.Box{Height: 24, Width: 80}
-		}, initParams{ConsoleFd: 5, ConsoleProxied: true}, wire.PlanRun, wire.PlanConsole, want{}.u32(5, 1, 24, 80)},
+		}, initParams{ConsoleFd: 5, ConsoleProxied: true}, wire.PlanRun, wire.PlanConsole, want{}.u32(5, 1, 24, 80, 1)},
 		{"terminal on a console socket", func(c *Config) { c.Spec.Process.Terminal = true },
-			initParams{ConsoleFd: 4}, wire.PlanExec, wire.PlanConsole, want{}.u32(4, 0, 0, 0)},
+			initParams{ConsoleFd: 4}, wire.PlanExec, wire.PlanConsole, want{}.u32(4, 0, 0, 0, 0)},
 		{"no terminal", func(c *Config) {}, initParams{}, wire.PlanRun, wire.PlanConsole, nil},
 		{"personality", func(c *Config) {
 			c.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}

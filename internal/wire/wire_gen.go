@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "f21af28db6136b56"
+const SchemaHash = "6307b0757a9588e8"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -26,7 +26,7 @@ const (
 	PlanRootfs      uint32 = 15 // bytes program: a rootfs program: pid 1 builds the root itself
 	PlanApparmor    uint32 = 16 // string profile: the AppArmor profile the execve enters
 	PlanStartHooks  uint32 = 17 // bytes hooks: a hooks message: the startContainer hooks, run after start
-	PlanConsole     uint32 = 18 // u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none
+	PlanConsole     uint32 = 18 // u32 fd, u32 proxied, u32 rows, u32 cols, u32 bind: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none; bind: on /dev/console (an init with a mount namespace of its own)
 	PlanSelinux     uint32 = 19 // string label: the SELinux label the execve enters
 	PlanPersonality uint32 = 20 // u32 persona: linux.personality
 	PlanMempolicy   uint32 = 21 // u32 mode, u32 maxnode, string name, string nodes, bytes mask: linux.memoryPolicy: mode with its flags, the node mask (unsigned longs); name and nodes for errors
@@ -179,13 +179,14 @@ func (w *PlanWriter) StartHooks(hooks []byte) {
 	w.e.end(start)
 }
 
-// Console appends one console record (PlanConsole): u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none.
-func (w *PlanWriter) Console(fd uint32, proxied uint32, rows uint32, cols uint32) {
+// Console appends one console record (PlanConsole): u32 fd, u32 proxied, u32 rows, u32 cols, u32 bind: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none; bind: on /dev/console (an init with a mount namespace of its own).
+func (w *PlanWriter) Console(fd uint32, proxied uint32, rows uint32, cols uint32, bind uint32) {
 	start := w.e.begin(PlanConsole)
 	w.e.u32(fd)
 	w.e.u32(proxied)
 	w.e.u32(rows)
 	w.e.u32(cols)
+	w.e.u32(bind)
 	w.e.end(start)
 }
 

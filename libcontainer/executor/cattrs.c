@@ -40,6 +40,7 @@ int cproc_parse(struct proc_attrs *a, struct proc_console *c, struct wire_rec *r
 		c->proxied = wire_u32(r);
 		c->rows = wire_u32(r);
 		c->cols = wire_u32(r);
+		c->bind = wire_u32(r);
 		return 1;
 	case PLAN_SELINUX: a->selinux = wire_str(r); return 1;
 	case PLAN_PERSONALITY:

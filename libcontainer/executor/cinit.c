@@ -676,7 +676,7 @@ void cinit_run(struct cinit_plan *p)
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring) < 0 && errno != ENOSYS)
 		berth_step(STEP_KEYRING, errno, NULL);
 	const char *path = look_path(p);
-	cterm_setup(&p->console, p->uid, 1);
+	cterm_setup(&p->console, p->uid, (int)p->console.bind);
 	cattrs_apply(&p->attrs);
 	become_process(p);
 	send_ready();

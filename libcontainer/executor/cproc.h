@@ -37,7 +37,7 @@ struct proc_attrs {
 struct proc_console {
 	int has;
 	int fd;
-	uint32_t proxied, rows, cols;
+	uint32_t proxied, rows, cols, bind;
 };
 
 // cproc_parse takes the records of either: 1 if r was one of them.

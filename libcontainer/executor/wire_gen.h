@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "f21af28db6136b56"
+#define WIRE_SCHEMA_HASH "6307b0757a9588e8"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 'I' i64, 's' NUL-terminated string, 'a' u32s to the
@@ -42,7 +42,7 @@ enum {
 	PLAN_ROOTFS = 15, // bytes program: a rootfs program: pid 1 builds the root itself
 	PLAN_APPARMOR = 16, // string profile: the AppArmor profile the execve enters
 	PLAN_START_HOOKS = 17, // bytes hooks: a hooks message: the startContainer hooks, run after start
-	PLAN_CONSOLE = 18, // u32 fd, u32 proxied, u32 rows, u32 cols: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none
+	PLAN_CONSOLE = 18, // u32 fd, u32 proxied, u32 rows, u32 cols, u32 bind: make a pty, send its master over fd; proxied: clear ONLCR; rows, cols: 0 for none; bind: on /dev/console (an init with a mount namespace of its own)
 	PLAN_SELINUX = 19, // string label: the SELinux label the execve enters
 	PLAN_PERSONALITY = 20, // u32 persona: linux.personality
 	PLAN_MEMPOLICY = 21, // u32 mode, u32 maxnode, string name, string nodes, bytes mask: linux.memoryPolicy: mode with its flags, the node mask (unsigned longs); name and nodes for errors

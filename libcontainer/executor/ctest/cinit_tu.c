@@ -34,8 +34,8 @@ static void render(struct cinit_plan *p, char *out, size_t size)
 	    p->rootfs_len, p->keyring ? p->keyring : "-", p->apparmor ? p->apparmor : "-");
 	struct proc_attrs *a = &p->attrs;
 	if (p->console.has)
-		PUT("console fd %d proxied %u size %ux%u\n", p->console.fd, p->console.proxied, p->console.rows,
-		    p->console.cols);
+		PUT("console fd %d proxied %u size %ux%u bind %u\n", p->console.fd, p->console.proxied,
+		    p->console.rows, p->console.cols, p->console.bind);
 	if (a->selinux)
 		PUT("selinux %s\n", a->selinux);
 	if (a->has_persona)

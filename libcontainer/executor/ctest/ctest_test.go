@@ -80,7 +80,7 @@ func TestPlan(t *testing.T) {
 		{"seccomp empty", plan(rec(wire.PlanSeccomp, raw{}.u32(1))), "plan: bad seccomp program length 4", false},
 		{"seccomp ragged", plan(rec(wire.PlanSeccomp, cat(raw{}.u32(1), sock[:5]))), "plan: bad seccomp program length 9", false},
 		{"rootfs program", plan(rec(wire.PlanRootfs, rec(wire.RfPivot, nil))), "rootfs 8 ", true},
-		{"console", plan(rec(wire.PlanConsole, raw{}.u32(5, 1, 24, 80))), "console fd 5 proxied 1 size 24x80", true},
+		{"console", plan(rec(wire.PlanConsole, raw{}.u32(5, 1, 24, 80, 1))), "console fd 5 proxied 1 size 24x80 bind 1", true},
 		{"selinux", plan(rec(wire.PlanSelinux, []byte("u:r:t:s0\x00"))), "selinux u:r:t:s0", true},
 		{"personality", plan(rec(wire.PlanPersonality, raw{}.u32(8))), "personality 0x8", true},
 		{"mempolicy", plan(rec(wire.PlanMempolicy, cat(raw{}.u32(3, 65).str("MPOL_INTERLEAVE", "0,2"), []byte{5, 0, 0, 0, 0, 0, 0, 0}))),
