@@ -2,38 +2,12 @@ package libcontainer
 
 import (
 	"bytes"
-	"encoding/binary"
 	"strings"
 	"testing"
 
 	"github.com/berthrun/berth/internal/wire"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
-
-// want is a record's data as the test expects it, built by hand (not by
-// the generated writer under test).
-type want []byte
-
-func (d want) u32(vs ...uint32) want {
-	for _, v := range vs {
-		d = binary.NativeEndian.AppendUint32(d, v)
-	}
-	return d
-}
-
-func (d want) u64(vs ...uint64) want {
-	for _, v := range vs {
-		d = binary.NativeEndian.AppendUint64(d, v)
-	}
-	return d
-}
-
-func (d want) str(ss ...string) want {
-	for _, s := range ss {
-		d = append(append(d, s...), 0)
-	}
-	return d
-}
 
 // Each process attribute and the terminal become one record with the
 // numbers the kernel takes; a final CPU affinity only for exec.
@@ -44,7 +18,7 @@ func TestCInitPlanAttrs(t *testing.T) {
 		for _, b := range bits {
 			w |= 1 << b
 		}
-		return want{}.u64(w)
+		return wire.Raw{}.U64(w)
 	}
 	for _, tt := range []struct {
 		name   string
@@ -57,31 +31,31 @@ func TestCInitPlanAttrs(t *testing.T) {
 		{"terminal proxied", func(c *Config) {
 			c.Spec.Process.Terminal = true
 			c.Spec.Process.ConsoleSize = &specs.Box{Height: 24, Width: 80}
-		}, initParams{ConsoleFd: 5, ConsoleProxied: true}, wire.PlanRun, wire.PlanConsole, want{}.u32(5, 1, 24, 80, 1)},
+		}, initParams{ConsoleFd: 5, ConsoleProxied: true}, wire.PlanRun, wire.PlanConsole, wire.Raw{}.U32(5, 1, 24, 80, 1)},
 		{"terminal on a console socket", func(c *Config) { c.Spec.Process.Terminal = true },
-			initParams{ConsoleFd: 4}, wire.PlanExec, wire.PlanConsole, want{}.u32(4, 0, 0, 0, 0)},
+			initParams{ConsoleFd: 4}, wire.PlanExec, wire.PlanConsole, wire.Raw{}.U32(4, 0, 0, 0, 0)},
 		{"no terminal", func(c *Config) {}, initParams{}, wire.PlanRun, wire.PlanConsole, nil},
 		{"personality", func(c *Config) {
 			c.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}
-		}, initParams{}, wire.PlanCreate, wire.PlanPersonality, want{}.u32(0x40008)},
+		}, initParams{}, wire.PlanCreate, wire.PlanPersonality, wire.Raw{}.U32(0x40008)},
 		{"memory policy", func(c *Config) {
 			c.Spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0,2", Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}
 		}, initParams{}, wire.PlanCreate, wire.PlanMempolicy,
-			append(want{}.u32(2|1<<15, 65).str("MPOL_BIND", "0,2"), word(0, 2)...)},
+			append(wire.Raw{}.U32(2|1<<15, 65).Str("MPOL_BIND", "0,2"), word(0, 2)...)},
 		{"local memory policy", func(c *Config) {
 			c.Spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolLocal}
-		}, initParams{}, wire.PlanCreate, wire.PlanMempolicy, want{}.u32(4, 0).str("MPOL_LOCAL", "")},
+		}, initParams{}, wire.PlanCreate, wire.PlanMempolicy, wire.Raw{}.U32(4, 0).Str("MPOL_LOCAL", "")},
 		{"io priority", func(c *Config) {
 			c.Spec.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_RT, Priority: 2}
-		}, initParams{}, wire.PlanExec, wire.PlanIoprio, want{}.u32(1<<13 | 2).str("IOPRIO_CLASS_RT").u32(2)},
+		}, initParams{}, wire.PlanExec, wire.PlanIoprio, wire.Raw{}.U32(1<<13 | 2).Str("IOPRIO_CLASS_RT").U32(2)},
 		{"scheduler", func(c *Config) {
 			c.Spec.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedDeadline, Nice: -3, Runtime: 1, Deadline: 2, Period: 3,
 				Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}}
 		}, initParams{}, wire.PlanCreate, wire.PlanSched,
-			want{}.u32(6).u64(1).u32(uint32(0xfffffffd), 0).u64(1, 2, 3).str("SCHED_DEADLINE")},
+			wire.Raw{}.U32(6).U64(1).U32(uint32(0xfffffffd), 0).U64(1, 2, 3).Str("SCHED_DEADLINE")},
 		{"final affinity, exec", func(c *Config) {
 			c.Spec.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "1,65"}
-		}, initParams{}, wire.PlanExec, wire.PlanAffinity, append(append(want{}.str("1,65"), word(1)...), word(1)...)},
+		}, initParams{}, wire.PlanExec, wire.PlanAffinity, append(append(wire.Raw{}.Str("1,65"), word(1)...), word(1)...)},
 		{"final affinity, not for the init", func(c *Config) {
 			c.Spec.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "1"}
 		}, initParams{}, wire.PlanCreate, wire.PlanAffinity, nil},

@@ -50,7 +50,7 @@ func TestHooksParse(t *testing.T) {
 		{"two hooks", cat(hookRec(0, 0, "/a", "h0", []string{"a"}, []string{"X=1"}), hookRec(1, 0, "/b", "h1", []string{"b", "c"}, nil)), nil,
 			"hook h0 path /a timeout 0\nargv [a]\nenvp [X=1]\nhook h1 path /b timeout 1\nargv [b] [c]\nenvp\n", true},
 		{"arg before any hook", rec(wire.HookArg, []byte("x\x00")), nil, "hooks: record 2 before the first hook", false},
-		{"truncated hook", rec(wire.HookHook, raw{}.u32(1, 0).str("/a")), nil, "record 1 (hook): unterminated string", false},
+		{"truncated hook", rec(wire.HookHook, wire.Raw{}.U32(1, 0).Str("/a")), nil, "record 1 (hook): unterminated string", false},
 		{"unknown record", rec(9, nil), nil, "unknown record 9", false},
 	} {
 		got, ok := Hooks(tt.msg, tt.penv)

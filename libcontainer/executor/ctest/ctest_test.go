@@ -10,7 +10,7 @@ import (
 )
 
 func TestWireCheck(t *testing.T) {
-	bind := raw{}.u64(1, 2, 3).str("/dst", "/src").u32(1)
+	bind := wire.Raw{}.U64(1, 2, 3).Str("/dst", "/src").U32(1)
 	for _, tt := range []struct {
 		name string
 		m    *wire.Message
@@ -18,11 +18,11 @@ func TestWireCheck(t *testing.T) {
 		want string
 	}{
 		{"empty", &wire.Plan, nil, ""},
-		{"mode", &wire.Plan, rec(wire.PlanMode, raw{}.u32(1)), ""},
+		{"mode", &wire.Plan, rec(wire.PlanMode, wire.Raw{}.U32(1)), ""},
 		{"empty record", &wire.Plan, rec(wire.PlanNNP, nil), ""},
-		{"rlimit", &wire.Plan, rec(wire.PlanRlimit, raw{}.u32(7, 0).u64(1, 2).str("RLIMIT_NOFILE")), ""},
-		{"rlimit without type", &wire.Plan, rec(wire.PlanRlimit, raw{}.u32(7, 0).u64(1, 2)), "record 9 (rlimit): unterminated string"},
-		{"groups", &wire.Plan, rec(wire.PlanGroups, raw{}.u32(1, 2)), ""},
+		{"rlimit", &wire.Plan, rec(wire.PlanRlimit, wire.Raw{}.U32(7, 0).U64(1, 2).Str("RLIMIT_NOFILE")), ""},
+		{"rlimit without type", &wire.Plan, rec(wire.PlanRlimit, wire.Raw{}.U32(7, 0).U64(1, 2)), "record 9 (rlimit): unterminated string"},
+		{"groups", &wire.Plan, rec(wire.PlanGroups, wire.Raw{}.U32(1, 2)), ""},
 		{"groups odd", &wire.Plan, rec(wire.PlanGroups, []byte{1, 2, 3}), "record 6 (groups): not a list of u32"},
 		{"short", &wire.Plan, rec(wire.PlanMode, []byte{1}), "record 1 (mode): short record"},
 		{"left over", &wire.Plan, rec(wire.PlanMode, []byte{1, 0, 0, 0, 0}), "record 1 (mode): bytes left over"},
@@ -36,11 +36,11 @@ func TestWireCheck(t *testing.T) {
 		{"bind without slot", &wire.Rootfs, rec(wire.RfBind, bind[:len(bind)-4]), "record 5 (bind): short record"},
 		{"past the rootfs tags", &wire.Rootfs, rec(wire.RfCreateHooks+1, nil), "unknown record 35"},
 		{"program", &wire.Rootfs, cat(rec(wire.RfCtx, []byte("x\x00")), rec(wire.RfPivot, nil),
-			rec(wire.RfDev, raw{}.u32(1, 2, 3, 4, 5, 6, 7).str("/dev/x"))), ""},
-		{"time offset", &wire.Boot, rec(wire.BootTimeOffset, raw{}.str("monotonic").u64(1<<63).u32(0)), ""},
-		{"time offset with a 4-byte secs", &wire.Boot, rec(wire.BootTimeOffset, raw{}.str("monotonic").u32(1, 0)), "record 6 (time_offset): short record"},
-		{"join", &wire.Boot, rec(wire.BootJoin, raw{}.u32(0x20000).str("/proc/1/ns/mnt")), ""},
-		{"join without path", &wire.Boot, rec(wire.BootJoin, raw{}.u32(0x20000)), "record 1 (join): unterminated string"},
+			rec(wire.RfDev, wire.Raw{}.U32(1, 2, 3, 4, 5, 6, 7).Str("/dev/x"))), ""},
+		{"time offset", &wire.Boot, rec(wire.BootTimeOffset, wire.Raw{}.Str("monotonic").U64(1<<63).U32(0)), ""},
+		{"time offset with a 4-byte secs", &wire.Boot, rec(wire.BootTimeOffset, wire.Raw{}.Str("monotonic").U32(1, 0)), "record 6 (time_offset): short record"},
+		{"join", &wire.Boot, rec(wire.BootJoin, wire.Raw{}.U32(0x20000).Str("/proc/1/ns/mnt")), ""},
+		{"join without path", &wire.Boot, rec(wire.BootJoin, wire.Raw{}.U32(0x20000)), "record 1 (join): unterminated string"},
 		{"cinit with data", &wire.Boot, rec(wire.BootCinit, []byte("1\x00")), "record 7 (cinit): bytes left over"},
 	} {
 		got := WireCheck(tt.m, tt.b)
@@ -72,26 +72,26 @@ func TestPlan(t *testing.T) {
 	}{
 		{"minimal", plan(), "mode 1 cwd / umask 22 uid 0 gid 0", true},
 		{"args in order", plan(rec(wire.PlanArg, []byte("-x\x00"))), "arg /bin/true\narg -x\n", true},
-		{"user", plan(rec(wire.PlanUser, raw{}.u32(1000, 100, 077))), "umask 77 uid 1000 gid 100", true},
-		{"groups", plan(rec(wire.PlanGroups, raw{}.u32(5, 6))), "group 5\ngroup 6\n", true},
-		{"rlimit", plan(rec(wire.PlanRlimit, raw{}.u32(7, 2).u64(10, 20).str("RLIMIT_NOFILE"))), "rlimit 7 2 10 20 RLIMIT_NOFILE", true},
-		{"oom negative", plan(rec(wire.PlanOOM, raw{}.u32(uint32(0xffffffff-999+1)))), "oom -999", true},
-		{"seccomp", plan(rec(wire.PlanSeccomp, cat(raw{}.u32(1), sock, sock))), "seccomp 2 flags 1", true},
-		{"seccomp empty", plan(rec(wire.PlanSeccomp, raw{}.u32(1))), "plan: bad seccomp program length 4", false},
-		{"seccomp ragged", plan(rec(wire.PlanSeccomp, cat(raw{}.u32(1), sock[:5]))), "plan: bad seccomp program length 9", false},
+		{"user", plan(rec(wire.PlanUser, wire.Raw{}.U32(1000, 100, 077))), "umask 77 uid 1000 gid 100", true},
+		{"groups", plan(rec(wire.PlanGroups, wire.Raw{}.U32(5, 6))), "group 5\ngroup 6\n", true},
+		{"rlimit", plan(rec(wire.PlanRlimit, wire.Raw{}.U32(7, 2).U64(10, 20).Str("RLIMIT_NOFILE"))), "rlimit 7 2 10 20 RLIMIT_NOFILE", true},
+		{"oom negative", plan(rec(wire.PlanOOM, wire.Raw{}.U32(uint32(0xffffffff-999+1)))), "oom -999", true},
+		{"seccomp", plan(rec(wire.PlanSeccomp, cat(wire.Raw{}.U32(1), sock, sock))), "seccomp 2 flags 1", true},
+		{"seccomp empty", plan(rec(wire.PlanSeccomp, wire.Raw{}.U32(1))), "plan: bad seccomp program length 4", false},
+		{"seccomp ragged", plan(rec(wire.PlanSeccomp, cat(wire.Raw{}.U32(1), sock[:5]))), "plan: bad seccomp program length 9", false},
 		{"rootfs program", plan(rec(wire.PlanRootfs, rec(wire.RfPivot, nil))), "rootfs 8 ", true},
-		{"console", plan(rec(wire.PlanConsole, raw{}.u32(5, 1, 24, 80, 1))), "console fd 5 proxied 1 size 24x80 bind 1", true},
+		{"console", plan(rec(wire.PlanConsole, wire.Raw{}.U32(5, 1, 24, 80, 1))), "console fd 5 proxied 1 size 24x80 bind 1", true},
 		{"selinux", plan(rec(wire.PlanSelinux, []byte("u:r:t:s0\x00"))), "selinux u:r:t:s0", true},
-		{"personality", plan(rec(wire.PlanPersonality, raw{}.u32(8))), "personality 0x8", true},
-		{"mempolicy", plan(rec(wire.PlanMempolicy, cat(raw{}.u32(3, 65).str("MPOL_INTERLEAVE", "0,2"), []byte{5, 0, 0, 0, 0, 0, 0, 0}))),
+		{"personality", plan(rec(wire.PlanPersonality, wire.Raw{}.U32(8))), "personality 0x8", true},
+		{"mempolicy", plan(rec(wire.PlanMempolicy, cat(wire.Raw{}.U32(3, 65).Str("MPOL_INTERLEAVE", "0,2"), []byte{5, 0, 0, 0, 0, 0, 0, 0}))),
 			"mempolicy 3 maxnode 65 MPOL_INTERLEAVE 0,2 mask 05 00 00 00 00 00 00 00", true},
-		{"ioprio", plan(rec(wire.PlanIoprio, raw{}.u32(2<<13|6).str("IOPRIO_CLASS_BE").u32(6))), "ioprio 0x4006 IOPRIO_CLASS_BE 6", true},
-		{"sched", plan(rec(wire.PlanSched, raw{}.u32(3).u64(0).u32(uint32(0xffffffff-4+1), 0).u64(1, 2, 3).str("SCHED_BATCH"))),
+		{"ioprio", plan(rec(wire.PlanIoprio, wire.Raw{}.U32(2<<13|6).Str("IOPRIO_CLASS_BE").U32(6))), "ioprio 0x4006 IOPRIO_CLASS_BE 6", true},
+		{"sched", plan(rec(wire.PlanSched, wire.Raw{}.U32(3).U64(0).U32(uint32(0xffffffff-4+1), 0).U64(1, 2, 3).Str("SCHED_BATCH"))),
 			"sched 3 flags 0 nice -4 prio 0 1 2 3 SCHED_BATCH", true},
-		{"affinity", plan(rec(wire.PlanAffinity, cat(raw{}.str("1"), []byte{2, 0, 0, 0, 0, 0, 0, 0}))), "affinity 1 mask 02 00", true},
-		{"sched short", plan(rec(wire.PlanSched, raw{}.u32(3))), "plan: record 23 (sched)", false},
-		{"no cwd", rec(wire.PlanMode, raw{}.u32(1)), "plan: no mode, args or cwd", false},
-		{"bad mode", plan(rec(wire.PlanMode, raw{}.u32(9))), "plan: no mode, args or cwd", false},
+		{"affinity", plan(rec(wire.PlanAffinity, cat(wire.Raw{}.Str("1"), []byte{2, 0, 0, 0, 0, 0, 0, 0}))), "affinity 1 mask 02 00", true},
+		{"sched short", plan(rec(wire.PlanSched, wire.Raw{}.U32(3))), "plan: record 23 (sched)", false},
+		{"no cwd", rec(wire.PlanMode, wire.Raw{}.U32(1)), "plan: no mode, args or cwd", false},
+		{"bad mode", plan(rec(wire.PlanMode, wire.Raw{}.U32(9))), "plan: no mode, args or cwd", false},
 		{"unknown record", plan(rec(99, nil)), "plan: unknown record 99", false},
 		{"unterminated", plan(rec(wire.PlanEnv, []byte("A=b"))), "plan: record 3 (env): unterminated string", false},
 		{"truncated", plan()[:7], "plan: truncated record", false},
@@ -152,7 +152,7 @@ func TestBootstrap(t *testing.T) {
 			"clone 0\nhostsrc 1 /a:b\nhostsrc 0 /c\ncinit 0 affinity 0 setgroups 0 rootless 0\n", true},
 		{"unknown record", rec(99, nil), "unknown record 99", false},
 		{"key=value text", []byte("clone=8\x00"), "record 1852796003 overruns the message", false},
-		{"short map", rec(wire.BootUIDMap, raw{}.u32(0, 1000)), "record 3 (uid_map): short record", false},
+		{"short map", rec(wire.BootUIDMap, wire.Raw{}.U32(0, 1000)), "record 3 (uid_map): short record", false},
 		{"unterminated helper", rec(wire.BootUIDHelper, []byte("/x")), "record 10 (uid_helper): unterminated string", false},
 		{"unknown namespace", boot(func(w *wire.BootWriter) { w.Join(1, "/x") }), "join: unknown namespace flag 0x1", false},
 		{"two namespaces in one join", boot(func(w *wire.BootWriter) { w.Join(user|mount, "/x") }), "join: unknown namespace flag 0x10020000", false},

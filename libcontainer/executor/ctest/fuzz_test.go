@@ -18,9 +18,9 @@ import (
 
 func seedPlans(f *testing.F) {
 	f.Add(plan())
-	f.Add(plan(rec(wire.PlanRlimit, raw{}.u32(7, 0).u64(1, 2).str("RLIMIT_NOFILE")),
-		rec(wire.PlanGroups, raw{}.u32(1, 2)), rec(wire.PlanSeccomp, append(raw{}.u32(0), make([]byte, 16)...)),
-		rec(wire.PlanRootfs, cat(rec(wire.RfCtx, []byte("x\x00")), rec(wire.RfBind, raw{}.u64(1, 2, 3).str("/d", "/s").u32(0))))))
+	f.Add(plan(rec(wire.PlanRlimit, wire.Raw{}.U32(7, 0).U64(1, 2).Str("RLIMIT_NOFILE")),
+		rec(wire.PlanGroups, wire.Raw{}.U32(1, 2)), rec(wire.PlanSeccomp, append(wire.Raw{}.U32(0), make([]byte, 16)...)),
+		rec(wire.PlanRootfs, cat(rec(wire.RfCtx, []byte("x\x00")), rec(wire.RfBind, wire.Raw{}.U64(1, 2, 3).Str("/d", "/s").U32(0))))))
 	f.Add([]byte{})
 }
 
