@@ -25,7 +25,7 @@ func TestRender(t *testing.T) {
 			`mounts[7] destination "/x": open source "/no": no such file or directory`},
 		{"missing arg", &Failure{Step: StepRlimit, Args: []string{"0"}}, "process.rlimits[0]  soft  hard "},
 		{"extra args", &Failure{Step: StepSetsid, Args: []string{"x"}}, "setsid"},
-		{"why", &Failure{Step: StepOther, Args: []string{"boom"}, Why: "it broke"}, "boom: it broke"},
+		{"why", &Failure{Step: StepHookFailed, Args: []string{"boom"}, Why: "it broke"}, "boom: it broke"},
 		{"unknown step", &Failure{Step: 99999, Errno: unix.EIO}, "unknown step 99999: input/output error"},
 		{"unknown errno", &Failure{Step: StepSetsid, Errno: 4000}, "setsid: errno 4000"},
 		{"quote escapes", &Failure{Step: StepExec, Args: []string{"a\"b\\c\n\x01\x7f\xffé"}},
@@ -80,8 +80,8 @@ func TestFailRoundTrip(t *testing.T) {
 	}
 	for name, bad := range map[string][]byte{
 		"no step":   EncodeFail(in)[16:],
-		"two steps": append(EncodeFail(in), EncodeFail(&Failure{Step: 1})...),
-		"11 args":   EncodeFail(&Failure{Step: 1, Args: strings.Split("0,1,2,3,4,5,6,7,8,9,10", ",")}),
+		"two steps": append(EncodeFail(in), EncodeFail(&Failure{Step: StepHookFailed})...),
+		"11 args":   EncodeFail(&Failure{Step: StepHookFailed, Args: strings.Split("0,1,2,3,4,5,6,7,8,9,10", ",")}),
 		"truncated": b[:len(b)-1],
 	} {
 		if _, err := DecodeFail(bad); err == nil {

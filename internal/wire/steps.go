@@ -16,10 +16,11 @@ type Step struct {
 	Text string
 }
 
-// Steps is every step. StepOther carries text formatted by the caller
-// (berth_fail's printf, for code written before its step was declared).
+// Steps is every step.
 var Steps = []Step{
-	{1, "other", "{0}"},
+	// 1 was "other", text formatted by the caller (berth_fail's printf)
+	// for code written before its step was declared; every C error is a
+	// declared step now, so a record always says which step failed.
 	// The bootstrap (nsexec.c).
 	// 3 and 4 were the key=value bootstrap's; bootstrap.c says what is
 	// wrong with a TLV bootstrap itself.
@@ -181,4 +182,64 @@ var Steps = []Step{
 	{155, "rf_bind_dev_null", "bind /dev/null"},
 	{156, "rf_bind_mask_tmpfs", "bind the mask tmpfs"},
 	{157, "rf_bind_itself", "bind on itself"},
+	// Steps that were berth_fail/rfail text (step 1) until each was
+	// declared: the process attributes (cattrs.c).
+	{158, "mempolicy", "linux.memoryPolicy: set_mempolicy {0} {q1}"},
+	{159, "sched_realtime", "process.scheduler {0}: sched_setattr: operation not permitted (a realtime policy needs CAP_SYS_NICE, and where the kernel has realtime group scheduling, a cpu cgroup with realtime runtime: linux.resources.cpu.realtimeRuntime)"},
+	{160, "sched", "process.scheduler {0}: sched_setattr"},
+	{161, "selinux_label", "process.selinuxLabel {q0}"},
+	{162, "personality", "linux.personality: personality({0})"},
+	{163, "ioprio", "process.ioPriority {0} {1}: ioprio_set"},
+	{164, "cpu_affinity", "process.execCPUAffinity.final {q0}"},
+	// The hooks the C init runs (chooks.c). A hook's own failure is
+	// worded in C as runc words it (exit status, signal, timeout) and
+	// carried whole.
+	{165, "hooks_malloc", "hooks: malloc"},
+	{166, "hook_state", "hook state: {0}"},
+	{167, "hook_failed", "{0}"},
+	// The C init (cinit.c).
+	{168, "seccomp_send_listener", "seccomp: send the notify listener to berth"},
+	{169, "no_rootfs_program", "rootfs: the plan has no rootfs program"},
+	// The terminal (cterminal.c).
+	{170, "pty_number", "process.terminal: pty number"},
+	{171, "console_socket_send", "--console-socket: send the pty master"},
+	{172, "console_open_root", "process.terminal: /dev/console: open /"},
+	{173, "console_stat_dev", "process.terminal: /dev/console: stat"},
+	{174, "console_dev_is_root", "process.terminal: /dev/console: resolves to the container root"},
+	{175, "console_statfs_dev", "process.terminal: /dev/console: statfs"},
+	{176, "console_dev_procfs", "process.terminal: /dev/console: refusing to mount over procfs path {q0}"},
+	{177, "console_create", "process.terminal: /dev/console: create {q0}"},
+	{178, "console_open", "process.terminal: /dev/console: open {q0}"},
+	{179, "console_stat", "process.terminal: /dev/console: stat {q0}"},
+	{180, "console_symlink", "process.terminal: /dev/console: {q0} was replaced by a symlink"},
+	{181, "console_open_tree", "process.terminal: bind the pty on /dev/console: open_tree"},
+	{182, "console_bind", "process.terminal: bind the pty on /dev/console"},
+	{183, "pty_open_ptmx", "process.terminal: open /dev/ptmx"},
+	{184, "pty_unlock", "process.terminal: unlock pty"},
+	{185, "pty_open_peer", "process.terminal: open the pty's peer"},
+	{186, "pty_chown", "process.terminal: chown the pty"},
+	{187, "pty_get_attrs", "process.terminal: get terminal attributes"},
+	{188, "pty_clear_onlcr", "process.terminal: clear ONLCR"},
+	{189, "console_size", "process.consoleSize"},
+	{190, "pty_setsid", "process.terminal: setsid"},
+	{191, "pty_set_ctty", "process.terminal: set controlling terminal"},
+	{192, "pty_dup", "process.terminal: dup to fd {0}"},
+	// The rootfs program (crootfs.c), after its ctx.
+	{193, "rf_open_source_in_rootfs", "open source {q0} in the rootfs"},
+	{194, "rf_remount_existing", "remount"},
+	{195, "rf_copyup_open_old", "tmpcopyup: open the old content"},
+	{196, "rf_copyup_open_tmpfs", "tmpcopyup: open the tmpfs"},
+	{197, "rf_copyup", "tmpcopyup: {0}"},
+	{198, "rf_read_mountinfo", "{0}: read the mount table"},
+	{199, "rf_parent_private_bad_line", "make the rootfs parent private: a line of the mount table cannot be read"},
+	{200, "rf_parent_private", "make the rootfs parent mount {q0} private"},
+	{201, "rf_nopivot_unreachable", "no pivot_root: cannot reach the host's {0} at {1} to detach it (use pivot_root)"},
+	{202, "rf_nopivot_slave", "no pivot_root: make the host's {0} at {1} a slave"},
+	{203, "rf_nopivot_detach", "no pivot_root: detach the host's {0} at {1}"},
+	{204, "rf_nopivot_cover", "no pivot_root: cover the host's {0} at {1}"},
+	{205, "rf_nopivot_bad_line", "no pivot_root: a line of the mount table cannot be read"},
+	{206, "rf_chdir_new_root_path", "chdir to the new root {q0}"},
+	{207, "rf_move_root", "move the new root to /"},
+	{208, "rf_chroot", "chroot"},
+	{209, "rf_chroot_path", "chroot {0}"},
 }

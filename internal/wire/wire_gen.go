@@ -3,7 +3,7 @@
 package wire
 
 // SchemaHash is Hash() of the schema this file was generated from.
-const SchemaHash = "6307b0757a9588e8"
+const SchemaHash = "9d78c2cd2f7bd4ef"
 
 // plan (the C init's process plan).
 const PlanVersion = 1
@@ -936,7 +936,6 @@ var PointNames = [...]string{
 
 // The steps an init reports (Steps).
 const (
-	StepOther                             uint32 = 1   // {0}
 	StepBootstrap                         uint32 = 2   // bootstrap: {0}
 	StepBootstrapRead                     uint32 = 5   // read bootstrap
 	StepOpen                              uint32 = 6   // open {0}
@@ -1089,4 +1088,56 @@ const (
 	StepRfBindDevNull                     uint32 = 155 // bind /dev/null
 	StepRfBindMaskTmpfs                   uint32 = 156 // bind the mask tmpfs
 	StepRfBindItself                      uint32 = 157 // bind on itself
+	StepMempolicy                         uint32 = 158 // linux.memoryPolicy: set_mempolicy {0} {q1}
+	StepSchedRealtime                     uint32 = 159 // process.scheduler {0}: sched_setattr: operation not permitted (a realtime policy needs CAP_SYS_NICE, and where the kernel has realtime group scheduling, a cpu cgroup with realtime runtime: linux.resources.cpu.realtimeRuntime)
+	StepSched                             uint32 = 160 // process.scheduler {0}: sched_setattr
+	StepSelinuxLabel                      uint32 = 161 // process.selinuxLabel {q0}
+	StepPersonality                       uint32 = 162 // linux.personality: personality({0})
+	StepIoprio                            uint32 = 163 // process.ioPriority {0} {1}: ioprio_set
+	StepCpuAffinity                       uint32 = 164 // process.execCPUAffinity.final {q0}
+	StepHooksMalloc                       uint32 = 165 // hooks: malloc
+	StepHookState                         uint32 = 166 // hook state: {0}
+	StepHookFailed                        uint32 = 167 // {0}
+	StepSeccompSendListener               uint32 = 168 // seccomp: send the notify listener to berth
+	StepNoRootfsProgram                   uint32 = 169 // rootfs: the plan has no rootfs program
+	StepPtyNumber                         uint32 = 170 // process.terminal: pty number
+	StepConsoleSocketSend                 uint32 = 171 // --console-socket: send the pty master
+	StepConsoleOpenRoot                   uint32 = 172 // process.terminal: /dev/console: open /
+	StepConsoleStatDev                    uint32 = 173 // process.terminal: /dev/console: stat
+	StepConsoleDevIsRoot                  uint32 = 174 // process.terminal: /dev/console: resolves to the container root
+	StepConsoleStatfsDev                  uint32 = 175 // process.terminal: /dev/console: statfs
+	StepConsoleDevProcfs                  uint32 = 176 // process.terminal: /dev/console: refusing to mount over procfs path {q0}
+	StepConsoleCreate                     uint32 = 177 // process.terminal: /dev/console: create {q0}
+	StepConsoleOpen                       uint32 = 178 // process.terminal: /dev/console: open {q0}
+	StepConsoleStat                       uint32 = 179 // process.terminal: /dev/console: stat {q0}
+	StepConsoleSymlink                    uint32 = 180 // process.terminal: /dev/console: {q0} was replaced by a symlink
+	StepConsoleOpenTree                   uint32 = 181 // process.terminal: bind the pty on /dev/console: open_tree
+	StepConsoleBind                       uint32 = 182 // process.terminal: bind the pty on /dev/console
+	StepPtyOpenPtmx                       uint32 = 183 // process.terminal: open /dev/ptmx
+	StepPtyUnlock                         uint32 = 184 // process.terminal: unlock pty
+	StepPtyOpenPeer                       uint32 = 185 // process.terminal: open the pty's peer
+	StepPtyChown                          uint32 = 186 // process.terminal: chown the pty
+	StepPtyGetAttrs                       uint32 = 187 // process.terminal: get terminal attributes
+	StepPtyClearOnlcr                     uint32 = 188 // process.terminal: clear ONLCR
+	StepConsoleSize                       uint32 = 189 // process.consoleSize
+	StepPtySetsid                         uint32 = 190 // process.terminal: setsid
+	StepPtySetCtty                        uint32 = 191 // process.terminal: set controlling terminal
+	StepPtyDup                            uint32 = 192 // process.terminal: dup to fd {0}
+	StepRfOpenSourceInRootfs              uint32 = 193 // open source {q0} in the rootfs
+	StepRfRemountExisting                 uint32 = 194 // remount
+	StepRfCopyupOpenOld                   uint32 = 195 // tmpcopyup: open the old content
+	StepRfCopyupOpenTmpfs                 uint32 = 196 // tmpcopyup: open the tmpfs
+	StepRfCopyup                          uint32 = 197 // tmpcopyup: {0}
+	StepRfReadMountinfo                   uint32 = 198 // {0}: read the mount table
+	StepRfParentPrivateBadLine            uint32 = 199 // make the rootfs parent private: a line of the mount table cannot be read
+	StepRfParentPrivate                   uint32 = 200 // make the rootfs parent mount {q0} private
+	StepRfNopivotUnreachable              uint32 = 201 // no pivot_root: cannot reach the host's {0} at {1} to detach it (use pivot_root)
+	StepRfNopivotSlave                    uint32 = 202 // no pivot_root: make the host's {0} at {1} a slave
+	StepRfNopivotDetach                   uint32 = 203 // no pivot_root: detach the host's {0} at {1}
+	StepRfNopivotCover                    uint32 = 204 // no pivot_root: cover the host's {0} at {1}
+	StepRfNopivotBadLine                  uint32 = 205 // no pivot_root: a line of the mount table cannot be read
+	StepRfChdirNewRootPath                uint32 = 206 // chdir to the new root {q0}
+	StepRfMoveRoot                        uint32 = 207 // move the new root to /
+	StepRfChroot                          uint32 = 208 // chroot
+	StepRfChrootPath                      uint32 = 209 // chroot {0}
 )

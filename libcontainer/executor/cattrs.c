@@ -87,7 +87,7 @@ static unsigned long *aligned(const char *mask, uint32_t len)
 {
 	unsigned long *out = calloc(len / sizeof(unsigned long) + 1, sizeof(unsigned long));
 	if (out == NULL)
-		berth_fail("plan: malloc");
+		berth_step(STEP_PLAN_MALLOC, errno, NULL);
 	memcpy(out, mask, len);
 	return out;
 }
@@ -98,7 +98,7 @@ static void set_mempolicy_(const struct proc_attrs *a)
 	if (a->mpol_mask_len > 0)
 		mask = aligned(a->mpol_mask, a->mpol_mask_len);
 	if (syscall(SYS_set_mempolicy, a->mpol_mode, mask, (unsigned long)a->mpol_maxnode) < 0)
-		berth_fail("linux.memoryPolicy: set_mempolicy %s \"%s\"", a->mpol_name, a->mpol_nodes);
+		berth_step(STEP_MEMPOLICY, errno, a->mpol_name, a->mpol_nodes, NULL);
 	free(mask);
 }
 
@@ -118,37 +118,39 @@ static void set_scheduler(const struct proc_attrs *a)
 	if (syscall(SYS_sched_setattr, 0, &attr, 0) == 0)
 		return;
 	if (errno == EPERM && realtime(a->sched_policy))
-		berth_failx("process.scheduler %s: sched_setattr: operation not permitted (a realtime policy "
-			    "needs CAP_SYS_NICE, and where the kernel has realtime group scheduling, a cpu cgroup "
-			    "with realtime runtime: linux.resources.cpu.realtimeRuntime)", a->sched_name);
-	berth_fail("process.scheduler %s: sched_setattr", a->sched_name);
+		berth_step(STEP_SCHED_REALTIME, 0, a->sched_name, NULL);
+	berth_step(STEP_SCHED, errno, a->sched_name, NULL);
 }
 
 // set_selinux names the label the execve enters, through a private procfs
 // instance (cinit_open_attr), as the AppArmor profile is (CVE-2019-16884).
 static void set_selinux(const char *label)
 {
-	char what[4200];
-	snprintf(what, sizeof(what), "process.selinuxLabel \"%s\"", label);
 	int fd = cinit_open_attr("process.selinuxLabel", label, "attr/exec", NULL);
 	ssize_t n = (ssize_t)strlen(label);
 	if (write(fd, label, n) != n)
-		berth_fail("%s", what);
+		berth_step(STEP_SELINUX_LABEL, errno, label, NULL);
 	close(fd);
 }
 
 void cattrs_apply(const struct proc_attrs *a)
 {
-	if (a->has_persona && personality(a->persona) < 0)
-		berth_fail("linux.personality: personality(%#x)", a->persona);
+	// errno is saved before BERTH_X/BERTH_I format: the order in which
+	// berth_step's arguments are evaluated is unspecified.
+	if (a->has_persona && personality(a->persona) < 0) {
+		int err = errno;
+		berth_step(STEP_PERSONALITY, err, BERTH_X(a->persona), NULL);
+	}
 	if (a->has_mempolicy)
 		set_mempolicy_(a);
-	if (a->has_ioprio && syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, a->ioprio) < 0)
-		berth_fail("process.ioPriority %s %d: ioprio_set", a->ioprio_class, a->ioprio_prio);
+	if (a->has_ioprio && syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, a->ioprio) < 0) {
+		int err = errno;
+		berth_step(STEP_IOPRIO, err, a->ioprio_class, BERTH_I(a->ioprio_prio), NULL);
+	}
 	if (a->affinity_list != NULL) {
 		unsigned long *mask = aligned(a->affinity_mask, a->affinity_len);
 		if (syscall(SYS_sched_setaffinity, 0, a->affinity_len, mask) < 0)
-			berth_fail("process.execCPUAffinity.final \"%s\"", a->affinity_list);
+			berth_step(STEP_CPU_AFFINITY, errno, a->affinity_list, NULL);
 		free(mask);
 	}
 	if (a->selinux != NULL)

@@ -467,11 +467,11 @@ void chooks_recv_state(void)
 		_exit(1); /* the parent gave up on us and reports why itself */
 	char *buf = malloc((size_t)n + 1);
 	if (buf == NULL)
-		berth_fail("hooks: malloc");
+		berth_step(STEP_HOOKS_MALLOC, errno, NULL);
 	if (recv(berth_syncfd, buf, (size_t)n, 0) != n)
 		_exit(1);
 	if (wire_check(&wire_hookstate, buf, (size_t)n, err, sizeof(err)) < 0)
-		berth_failx("hook state: %s", err);
+		berth_step(STEP_HOOK_STATE, 0, err, NULL);
 	for (char *cur = buf; wire_next(&cur, buf + n, &r);) {
 		if (r.tag == HS_CREATING)
 			state_creating = r.d, creating_len = r.len;
@@ -484,12 +484,12 @@ void chooks_create(char *msg, size_t len, const char *root)
 {
 	char err[1024];
 	if (chooks_run(msg, len, state_creating, creating_len, root, NULL, err, sizeof(err)) < 0)
-		berth_failx("%s", err);
+		berth_step(STEP_HOOK_FAILED, 0, err, NULL);
 }
 
 void chooks_start(char *msg, size_t len, char *const *penv)
 {
 	char err[1024];
 	if (chooks_run(msg, len, state_created, created_len, NULL, penv, err, sizeof(err)) < 0)
-		berth_failx("%s", err);
+		berth_step(STEP_HOOK_FAILED, 0, err, NULL);
 }

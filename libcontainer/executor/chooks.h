@@ -41,7 +41,7 @@ void chooks_output_text(const char *out, size_t len, char *err, size_t size);
 int chooks_run(char *msg, size_t len, const char *state, size_t slen, const char *cwd, char *const *penv,
 	       char *err, size_t size);
 
-// For the C init (these report failures with berth_failx and exit):
+// For the C init (these report failures as steps, berth_step, and exit):
 // chooks_recv_state reads the hookstate packet the parent sends after
 // hooks-done; chooks_create and chooks_start run createContainer hooks
 // (cwd: the container's root) and startContainer hooks (penv: the

@@ -302,14 +302,14 @@ static void send_listener(int fd)
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	if (sendmsg(berth_syncfd, &mh, 0) < 0)
-		berth_fail("seccomp: send the notify listener to berth");
+		berth_step(STEP_SECCOMP_SEND_LISTENER, errno, NULL);
 	close(fd);
 	ssize_t n = recv(berth_syncfd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		_exit(1);
 	buf[n] = '\0';
 	if (sync_parse(buf, (size_t)n, &m) < 0 || strcmp(m.type, SYNC_AGENT_HAS) != 0)
-		berth_failx("sync: got %s, want %s", buf, SYNC_AGENT_HAS);
+		berth_step(STEP_SYNC_WANT, 0, buf, SYNC_AGENT_HAS, NULL);
 }
 
 static void install_filter(struct cinit_plan *p)
@@ -667,7 +667,7 @@ void cinit_run(struct cinit_plan *p)
 	// The parent sends a create or run plan only with its rootfs program
 	// (libcontainer/create.go): there is no Go helper to build the root.
 	if (p->rootfs == NULL)
-		berth_failx("rootfs: the plan has no rootfs program");
+		berth_step(STEP_NO_ROOTFS_PROGRAM, 0, NULL);
 	crootfs_build(p->rootfs, p->rootfs_len);
 	berth_close_hostsrc();
 	write_oom(p, oomfd);

@@ -57,12 +57,10 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-
 // The MS_* flags a bind remount changes on one mount (rootfs/remount.go).
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
 #define PER_MOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME | \
 			 MS_NOSYMFOLLOW | ATIME_FLAGS)
-
 
 // The state of the build: the root and the last mount made.
 struct build {
@@ -89,31 +87,6 @@ static void __attribute__((noreturn, sentinel)) rstep(uint32_t step, int err, ..
 
 	va_start(ap, err);
 	berth_vstep(ctx, step, err, ap);
-}
-
-// rfail and rfailx report a step not declared yet as its text (STEP_OTHER)
-// under the current ctx, with and without the errno: the rootfs steps
-// added after the steps were declared, until each gets its own.
-static void __attribute__((noreturn, format(printf, 2, 0))) rvfail(int err, const char *fmt, va_list ap)
-{
-	char msg[1024];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	rstep(STEP_OTHER, err, msg, NULL);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) rfail(const char *fmt, ...)
-{
-	int err = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	rvfail(err, fmt, ap);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) rfailx(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	rvfail(0, fmt, ap);
 }
 
 static void fd_path(char *buf, size_t size, int fd)
@@ -719,7 +692,7 @@ static void do_bind(struct build *b, struct wire_rec *r, int in_root)
 	if (in_root) {
 		src = open_in_root(b, source);
 		if (src < 0)
-			rfail("open source \"%s\" in the rootfs", source);
+			rstep(STEP_RF_OPEN_SOURCE_IN_ROOTFS, errno, source, NULL);
 	} else {
 		src = slot ? fcntl(berth_hostsrc[slot - 1], F_DUPFD_CLOEXEC, 3) : open(source, O_PATH | O_CLOEXEC);
 		if (src < 0)
@@ -772,13 +745,13 @@ static void do_remount(struct build *b, struct wire_rec *r)
 
 	int dst = open_in_root(b, dest);
 	if (dst < 0)
-		rfail("openat2 in root %s", dest);
+		rstep(STEP_RF_OPENAT2_ROOT, errno, dest, NULL);
 	check_procfs(b);
 	if (flags & MS_BIND)
 		flags = MS_REMOUNT | MS_BIND | remount_flags(flags_of(dst), set, clr);
 	fd_path(p, sizeof(p), dst);
 	if (mount(source, p, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0)
-		rfail("remount");
+		rstep(STEP_RF_REMOUNT_EXISTING, errno, NULL);
 	set_last_mount(b, dst);
 }
 
@@ -800,17 +773,17 @@ static void do_copyup(struct build *b, struct wire_rec *r)
 	// A readable handle of the directory about to be covered.
 	int old = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (old < 0)
-		rfail("tmpcopyup: open the old content");
+		rstep(STEP_RF_COPYUP_OPEN_OLD, errno, NULL);
 	if (mount(source, p, fstype, flags, *opts ? opts : NULL) < 0)
-		rfail("mount %s", fstype);
+		rstep(STEP_MOUNT_FS, errno, fstype, NULL);
 	set_last(b, dst);
 	int mnt = last_mount(b);
 	fd_path(p, sizeof(p), mnt);
 	int dir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		rfail("tmpcopyup: open the tmpfs");
+		rstep(STEP_RF_COPYUP_OPEN_TMPFS, errno, NULL);
 	if (copyup_tree(old, dir, &e) < 0)
-		rfail("tmpcopyup: %s", e.what);
+		rstep(STEP_RF_COPYUP, errno, e.what, NULL);
 	close(dir);
 	close(old);
 	if (set & PER_MOUNT_FLAGS)
@@ -1070,7 +1043,7 @@ static char *mountinfo(size_t *len, const char *why)
 {
 	char *buf = mountinfo_read(len);
 	if (buf == NULL)
-		rfail("%s: read the mount table", why);
+		rstep(STEP_RF_READ_MOUNTINFO, errno, why, NULL);
 	return buf;
 }
 
@@ -1091,11 +1064,11 @@ static void do_parent_private(const char *root)
 			parent = m;
 	free(buf);
 	if (r < 0)
-		rfailx("make the rootfs parent private: a line of the mount table cannot be read");
+		rstep(STEP_RF_PARENT_PRIVATE_BAD_LINE, 0, NULL);
 	if (!parent.point[0] || !parent.shared)
 		return;
 	if (mount("", parent.point, NULL, MS_PRIVATE, NULL) < 0)
-		rfail("make the rootfs parent mount \"%s\" private", parent.point);
+		rstep(STEP_RF_PARENT_PRIVATE, errno, parent.point, NULL);
 }
 
 // hide_host_pseudofs removes from this mount namespace every whole procfs
@@ -1121,20 +1094,19 @@ static void hide_host_pseudofs(const char *root)
 			if (errno == ENOENT)
 				continue; /* under a mount detached before it */
 			if (errno == EACCES)
-				rfail("no pivot_root: cannot reach the host's %s at %s to detach it (use pivot_root)",
-				      m.fstype, m.point);
-			rfail("no pivot_root: make the host's %s at %s a slave", m.fstype, m.point);
+				rstep(STEP_RF_NOPIVOT_UNREACHABLE, errno, m.fstype, m.point, NULL);
+			rstep(STEP_RF_NOPIVOT_SLAVE, errno, m.fstype, m.point, NULL);
 		}
 		if (umount2(m.point, MNT_DETACH) == 0)
 			continue;
 		if (errno != EINVAL && errno != EPERM)
-			rfail("no pivot_root: detach the host's %s at %s", m.fstype, m.point);
+			rstep(STEP_RF_NOPIVOT_DETACH, errno, m.fstype, m.point, NULL);
 		if (mount("tmpfs", m.point, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0") < 0)
-			rfail("no pivot_root: cover the host's %s at %s", m.fstype, m.point);
+			rstep(STEP_RF_NOPIVOT_COVER, errno, m.fstype, m.point, NULL);
 	}
 	free(buf);
 	if (r < 0)
-		rfailx("no pivot_root: a line of the mount table cannot be read");
+		rstep(STEP_RF_NOPIVOT_BAD_LINE, 0, NULL);
 }
 
 // do_move_root is the NoPivot way in (rootfs/pivot.go's moveRoot): the
@@ -1145,13 +1117,13 @@ static void do_move_root(struct build *b)
 {
 	hide_host_pseudofs(b->root_path);
 	if (chdir(b->root_path) < 0)
-		rfail("chdir to the new root \"%s\"", b->root_path);
+		rstep(STEP_RF_CHDIR_NEW_ROOT_PATH, errno, b->root_path, NULL);
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
-		rfail("move the new root to /");
+		rstep(STEP_RF_MOVE_ROOT, errno, NULL);
 	if (chroot(".") < 0)
-		rfail("chroot");
+		rstep(STEP_RF_CHROOT, errno, NULL);
 	if (chdir("/") < 0)
-		rfail("chdir /");
+		rstep(STEP_RF_CHDIR_SLASH, errno, NULL);
 	entered(b);
 }
 
@@ -1161,9 +1133,9 @@ static void do_move_root(struct build *b)
 static void do_chroot(const char *path)
 {
 	if (chroot(path) < 0)
-		rfail("chroot %s", path);
+		rstep(STEP_RF_CHROOT_PATH, errno, path, NULL);
 	if (chdir("/") < 0)
-		rfail("chdir /");
+		rstep(STEP_RF_CHDIR_SLASH, errno, NULL);
 }
 
 // do_pivot makes the root "/" with pivot_root(".", "."), which stacks the

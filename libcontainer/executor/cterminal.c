@@ -37,7 +37,7 @@ static int open_peer(int master)
 	unsigned int n;
 	char name[64];
 	if (ioctl(master, TIOCGPTN, &n) < 0)
-		berth_fail("process.terminal: pty number");
+		berth_step(STEP_PTY_NUMBER, errno, NULL);
 	snprintf(name, sizeof(name), "/dev/pts/%u", n);
 	return open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 }
@@ -59,7 +59,7 @@ static void send_master(int sock, int master)
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &master, sizeof(int));
 	if (sendmsg(sock, &msg, 0) < 0)
-		berth_fail("--console-socket: send the pty master");
+		berth_step(STEP_CONSOLE_SOCKET_SEND, errno, NULL);
 }
 
 // bind_console binds the peer on /dev/console, as runc does for a
@@ -81,19 +81,19 @@ static void bind_console(int peer)
 
 	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0 || fstat(rootfd, &root) < 0)
-		berth_fail("process.terminal: /dev/console: open /");
+		berth_step(STEP_CONSOLE_OPEN_ROOT, errno, NULL);
 	int dev = syscall(SYS_openat2, rootfd, "dev", &how, sizeof(how));
 	close(rootfd);
 	if (dev < 0)
 		return; /* no /dev directory: nothing to bind on */
 	if (fstat(dev, &st) < 0)
-		berth_fail("process.terminal: /dev/console: stat");
+		berth_step(STEP_CONSOLE_STAT_DEV, errno, NULL);
 	if (st.st_dev == root.st_dev && st.st_ino == root.st_ino)
-		berth_failx("process.terminal: /dev/console: resolves to the container root");
+		berth_step(STEP_CONSOLE_DEV_IS_ROOT, 0, NULL);
 	if (fstatfs(dev, &sf) < 0)
-		berth_fail("process.terminal: /dev/console: statfs");
+		berth_step(STEP_CONSOLE_STATFS_DEV, errno, NULL);
 	if (sf.f_type == PROC_SUPER_MAGIC)
-		berth_failx("process.terminal: /dev/console: refusing to mount over procfs path \"/dev\"");
+		berth_step(STEP_CONSOLE_DEV_PROCFS, 0, "/dev", NULL);
 	int fd = openat(dev, "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
@@ -101,19 +101,19 @@ static void bind_console(int peer)
 		close(dev);
 		return;
 	} else if (errno != EEXIST)
-		berth_fail("process.terminal: /dev/console: create \"/dev/console\"");
+		berth_step(STEP_CONSOLE_CREATE, errno, "/dev/console", NULL);
 	int dst = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (dst < 0)
-		berth_fail("process.terminal: /dev/console: open \"/dev/console\"");
+		berth_step(STEP_CONSOLE_OPEN, errno, "/dev/console", NULL);
 	if (fstat(dst, &st) < 0)
-		berth_fail("process.terminal: /dev/console: stat \"/dev/console\"");
+		berth_step(STEP_CONSOLE_STAT, errno, "/dev/console", NULL);
 	if (S_ISLNK(st.st_mode))
-		berth_failx("process.terminal: /dev/console: \"/dev/console\" was replaced by a symlink");
+		berth_step(STEP_CONSOLE_SYMLINK, 0, "/dev/console", NULL);
 	int tree = syscall(SYS_open_tree, peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0)
-		berth_fail("process.terminal: bind the pty on /dev/console: open_tree");
+		berth_step(STEP_CONSOLE_OPEN_TREE, errno, NULL);
 	if (syscall(SYS_move_mount, tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		berth_fail("process.terminal: bind the pty on /dev/console");
+		berth_step(STEP_CONSOLE_BIND, errno, NULL);
 	close(tree);
 	close(dst);
 	close(dev);
@@ -127,29 +127,29 @@ void cterm_setup(const struct proc_console *c, uint32_t uid, int bind)
 		return;
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
-		berth_fail("process.terminal: open /dev/ptmx");
+		berth_step(STEP_PTY_OPEN_PTMX, errno, NULL);
 	int unlock = 0;
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
-		berth_fail("process.terminal: unlock pty");
+		berth_step(STEP_PTY_UNLOCK, errno, NULL);
 	int peer = open_peer(master);
 	if (peer < 0)
-		berth_fail("process.terminal: open the pty's peer");
+		berth_step(STEP_PTY_OPEN_PEER, errno, NULL);
 	// The owner only: the group stays the one devpts gave (gid=5, tty, in
 	// the usual mount options) with its mode, 0620, so that write(1) and
 	// wall work as on any host; runc changes the uid alone too.
 	if (fchown(peer, uid, -1) < 0)
-		berth_fail("process.terminal: chown the pty");
+		berth_step(STEP_PTY_CHOWN, errno, NULL);
 	if (c->proxied) {
 		if (tcgetattr(peer, &t) < 0)
-			berth_fail("process.terminal: get terminal attributes");
+			berth_step(STEP_PTY_GET_ATTRS, errno, NULL);
 		t.c_oflag &= ~ONLCR;
 		if (tcsetattr(peer, TCSANOW, &t) < 0)
-			berth_fail("process.terminal: clear ONLCR");
+			berth_step(STEP_PTY_CLEAR_ONLCR, errno, NULL);
 	}
 	if (c->rows != 0 || c->cols != 0) {
 		struct winsize ws = { .ws_row = c->rows, .ws_col = c->cols };
 		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
-			berth_fail("process.consoleSize");
+			berth_step(STEP_CONSOLE_SIZE, errno, NULL);
 	}
 	if (bind)
 		bind_console(peer);
@@ -159,12 +159,14 @@ void cterm_setup(const struct proc_console *c, uint32_t uid, int bind)
 	// nsexec.c made this process a session leader already; only a
 	// process that is not gets a session of its own.
 	if (getsid(0) != getpid() && setsid() < 0)
-		berth_fail("process.terminal: setsid");
+		berth_step(STEP_PTY_SETSID, errno, NULL);
 	if (ioctl(peer, TIOCSCTTY, 0) < 0)
-		berth_fail("process.terminal: set controlling terminal");
+		berth_step(STEP_PTY_SET_CTTY, errno, NULL);
 	for (int fd = 0; fd < 3; fd++)
-		if (dup3(peer, fd, 0) < 0)
-			berth_fail("process.terminal: dup to fd %d", fd);
+		if (dup3(peer, fd, 0) < 0) {
+			int err = errno; /* before BERTH_I formats */
+			berth_step(STEP_PTY_DUP, err, BERTH_I(fd), NULL);
+		}
 	if (peer > 2)
 		close(peer);
 }

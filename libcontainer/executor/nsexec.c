@@ -95,35 +95,6 @@ const char *berth_cut(char *buf, size_t size, const char *s)
 	return buf;
 }
 
-// vfail is berth_fail's text as one STEP_OTHER argument.
-static void __attribute__((noreturn)) vfail(int saved, const char *fmt, va_list ap)
-{
-	char msg[FAIL_MAX_STR];
-	const char *args[1] = { msg };
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	report(NULL, STEP_OTHER, saved, args, 1);
-}
-
-void berth_fail(const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfail(saved, fmt, ap);
-}
-
-void berth_failx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfail(0, fmt, ap);
-}
-
-#define fail berth_fail
-
 static void write_file(const char *path, const char *data)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -27,13 +27,6 @@ const char *berth_num(char *buf, unsigned long long v, char conv);
 #define berth_trunc(buf, s) berth_cut(buf, sizeof(buf), s)
 const char *berth_cut(char *buf, size_t size, const char *s);
 
-// berth_fail reports "<message>: <errno text>" (errno as it was at the
-// call, left out when 0) as a STEP_OTHER record and exits 1: for a step
-// not declared in wire.Steps yet. Prefer berth_step.
-void berth_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-// berth_failx is berth_fail without the errno text.
-void berth_failx(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
 // The bind sources nsexec.c opened from the host side before entering the
 // user namespace (bootstrap "hostsrc", rootfs.HostSources): detached clones
 // (open_tree), by slot. A rootfs program's bind record names its slot.

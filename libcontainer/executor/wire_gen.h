@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define WIRE_SCHEMA_HASH "6307b0757a9588e8"
+#define WIRE_SCHEMA_HASH "9d78c2cd2f7bd4ef"
 
 // A TLV record's layout: one character per argument, in order:
 // 'u' u32, 'i' i32, 'U' u64, 'I' i64, 's' NUL-terminated string, 'a' u32s to the
@@ -220,7 +220,6 @@ extern const char *const wire_point_names[POINT_COUNT];
 // template fail_render expands; wire_errno_text and wire_signal_text are
 // Go's texts (NULL: "errno N", "signal N").
 enum {
-	STEP_OTHER = 1, // {0}
 	STEP_BOOTSTRAP = 2, // bootstrap: {0}
 	STEP_BOOTSTRAP_READ = 5, // read bootstrap
 	STEP_OPEN = 6, // open {0}
@@ -373,7 +372,59 @@ enum {
 	STEP_RF_BIND_DEV_NULL = 155, // bind /dev/null
 	STEP_RF_BIND_MASK_TMPFS = 156, // bind the mask tmpfs
 	STEP_RF_BIND_ITSELF = 157, // bind on itself
-	WIRE_NSTEPS = 158,
+	STEP_MEMPOLICY = 158, // linux.memoryPolicy: set_mempolicy {0} {q1}
+	STEP_SCHED_REALTIME = 159, // process.scheduler {0}: sched_setattr: operation not permitted (a realtime policy needs CAP_SYS_NICE, and where the kernel has realtime group scheduling, a cpu cgroup with realtime runtime: linux.resources.cpu.realtimeRuntime)
+	STEP_SCHED = 160, // process.scheduler {0}: sched_setattr
+	STEP_SELINUX_LABEL = 161, // process.selinuxLabel {q0}
+	STEP_PERSONALITY = 162, // linux.personality: personality({0})
+	STEP_IOPRIO = 163, // process.ioPriority {0} {1}: ioprio_set
+	STEP_CPU_AFFINITY = 164, // process.execCPUAffinity.final {q0}
+	STEP_HOOKS_MALLOC = 165, // hooks: malloc
+	STEP_HOOK_STATE = 166, // hook state: {0}
+	STEP_HOOK_FAILED = 167, // {0}
+	STEP_SECCOMP_SEND_LISTENER = 168, // seccomp: send the notify listener to berth
+	STEP_NO_ROOTFS_PROGRAM = 169, // rootfs: the plan has no rootfs program
+	STEP_PTY_NUMBER = 170, // process.terminal: pty number
+	STEP_CONSOLE_SOCKET_SEND = 171, // --console-socket: send the pty master
+	STEP_CONSOLE_OPEN_ROOT = 172, // process.terminal: /dev/console: open /
+	STEP_CONSOLE_STAT_DEV = 173, // process.terminal: /dev/console: stat
+	STEP_CONSOLE_DEV_IS_ROOT = 174, // process.terminal: /dev/console: resolves to the container root
+	STEP_CONSOLE_STATFS_DEV = 175, // process.terminal: /dev/console: statfs
+	STEP_CONSOLE_DEV_PROCFS = 176, // process.terminal: /dev/console: refusing to mount over procfs path {q0}
+	STEP_CONSOLE_CREATE = 177, // process.terminal: /dev/console: create {q0}
+	STEP_CONSOLE_OPEN = 178, // process.terminal: /dev/console: open {q0}
+	STEP_CONSOLE_STAT = 179, // process.terminal: /dev/console: stat {q0}
+	STEP_CONSOLE_SYMLINK = 180, // process.terminal: /dev/console: {q0} was replaced by a symlink
+	STEP_CONSOLE_OPEN_TREE = 181, // process.terminal: bind the pty on /dev/console: open_tree
+	STEP_CONSOLE_BIND = 182, // process.terminal: bind the pty on /dev/console
+	STEP_PTY_OPEN_PTMX = 183, // process.terminal: open /dev/ptmx
+	STEP_PTY_UNLOCK = 184, // process.terminal: unlock pty
+	STEP_PTY_OPEN_PEER = 185, // process.terminal: open the pty's peer
+	STEP_PTY_CHOWN = 186, // process.terminal: chown the pty
+	STEP_PTY_GET_ATTRS = 187, // process.terminal: get terminal attributes
+	STEP_PTY_CLEAR_ONLCR = 188, // process.terminal: clear ONLCR
+	STEP_CONSOLE_SIZE = 189, // process.consoleSize
+	STEP_PTY_SETSID = 190, // process.terminal: setsid
+	STEP_PTY_SET_CTTY = 191, // process.terminal: set controlling terminal
+	STEP_PTY_DUP = 192, // process.terminal: dup to fd {0}
+	STEP_RF_OPEN_SOURCE_IN_ROOTFS = 193, // open source {q0} in the rootfs
+	STEP_RF_REMOUNT_EXISTING = 194, // remount
+	STEP_RF_COPYUP_OPEN_OLD = 195, // tmpcopyup: open the old content
+	STEP_RF_COPYUP_OPEN_TMPFS = 196, // tmpcopyup: open the tmpfs
+	STEP_RF_COPYUP = 197, // tmpcopyup: {0}
+	STEP_RF_READ_MOUNTINFO = 198, // {0}: read the mount table
+	STEP_RF_PARENT_PRIVATE_BAD_LINE = 199, // make the rootfs parent private: a line of the mount table cannot be read
+	STEP_RF_PARENT_PRIVATE = 200, // make the rootfs parent mount {q0} private
+	STEP_RF_NOPIVOT_UNREACHABLE = 201, // no pivot_root: cannot reach the host's {0} at {1} to detach it (use pivot_root)
+	STEP_RF_NOPIVOT_SLAVE = 202, // no pivot_root: make the host's {0} at {1} a slave
+	STEP_RF_NOPIVOT_DETACH = 203, // no pivot_root: detach the host's {0} at {1}
+	STEP_RF_NOPIVOT_COVER = 204, // no pivot_root: cover the host's {0} at {1}
+	STEP_RF_NOPIVOT_BAD_LINE = 205, // no pivot_root: a line of the mount table cannot be read
+	STEP_RF_CHDIR_NEW_ROOT_PATH = 206, // chdir to the new root {q0}
+	STEP_RF_MOVE_ROOT = 207, // move the new root to /
+	STEP_RF_CHROOT = 208, // chroot
+	STEP_RF_CHROOT_PATH = 209, // chroot {0}
+	WIRE_NSTEPS = 210,
 	WIRE_NERRNO = 256,
 	WIRE_NSIGNAL = 65,
 };

@@ -98,7 +98,7 @@ func FuzzFailRender(f *testing.F) {
 	f.Add(FailEncode("", wire.StepCwdChdir, uint32(unix.ENOENT), "/x"))
 	f.Add(FailEncode(`mounts[0] destination "/d"`, wire.StepOpenSource, 2, "/s\xff\n"))
 	f.Add(FailEncode("", 9999, 0, "a", "b", "c"))
-	f.Add(append(FailEncode("", wire.StepOther, 0, "x"), wire.EncodeFail(&wire.Failure{Step: 1, Why: "w"})[16:]...))
+	f.Add(append(FailEncode("", wire.StepHookFailed, 0, "x"), wire.EncodeFail(&wire.Failure{Step: wire.StepHookFailed, Why: "w"})[16:]...))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, cok := FailRender(b)

@@ -1,4 +1,4 @@
-// nsexec.c with its exits caught (harness.h): berth_fail for cinit.c.
+// nsexec.c with its exits caught (harness.h): berth_step for cinit.c.
 #include "harness.h"
 #include <stdio.h>
 #include <string.h>
