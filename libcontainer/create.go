@@ -58,6 +58,9 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 	if err := checkProcess(cfg); err != nil {
 		return nil, err
 	}
+	if err := checkRootfs(cfg); err != nil {
+		return nil, err
+	}
 	// Resource errors are config errors: report them before touching anything.
 	res, err := cgroups.Resources(cfg.Spec.Linux.Resources)
 	if err != nil {

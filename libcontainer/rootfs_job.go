@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/berthrun/berth/internal/trace"
-	"github.com/berthrun/berth/internal/userns"
 	"github.com/berthrun/berth/libcontainer/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -73,15 +72,14 @@ func rootfsInC(cfg *Config) *crootfsJob {
 	j := &crootfsJob{
 		plan: rootfsPlan(cfg, &initParams{}),
 		settings: &rootfs.CSettings{
-			Hostname:      spec.Hostname,
-			Domainname:    spec.Domainname,
-			Sysctl:        spec.Linux.Sysctl,
-			Cwd:           spec.Process.Cwd,
-			Bundle:        cfg.Bundle,
-			CreateHooks:   createHooks(spec),
-			HookState:     createHooks(spec) != nil || startHooks(spec) != nil,
-			OwnMounts:     cfg.NewNamespace(specs.MountNamespace),
-			NoFreshProcfs: noFreshProcfs(cfg),
+			Hostname:    spec.Hostname,
+			Domainname:  spec.Domainname,
+			Sysctl:      spec.Linux.Sysctl,
+			Cwd:         spec.Process.Cwd,
+			Bundle:      cfg.Bundle,
+			CreateHooks: createHooks(spec),
+			HookState:   createHooks(spec) != nil || startHooks(spec) != nil,
+			OwnMounts:   cfg.NewNamespace(specs.MountNamespace),
 		},
 	}
 	if err := rootfs.CheckC(j.plan, j.settings); err != nil {
@@ -91,15 +89,14 @@ func rootfsInC(cfg *Config) *crootfsJob {
 	return j
 }
 
-// noFreshProcfs reports whether the container's init may be unable to
-// mount a procfs instance of its own: the kernel lets only a process with
-// CAP_SYS_ADMIN over the pid namespace's owning user namespace mount one, so
-// a container in a user namespace (its own, or the one berth runs in under
-// a rootless engine) that shares the host's pid namespace cannot (buildah
-// run --pid host, rootless). Its sysctls must then go through the /proc it
-// mounted, which only the Go builder falls back to (package procfs).
-func noFreshProcfs(cfg *Config) bool {
-	return !cfg.NewNamespace(specs.PIDNamespace) && (hasNamespace(cfg, specs.UserNamespace) || userns.Running())
+// checkRootfs refuses, before anything is made, a root no builder could
+// make (rootfs.Check), with the words the builder would have used.
+func checkRootfs(cfg *Config) error {
+	spec := cfg.Spec
+	return rootfs.Check(rootfsPlan(cfg, &initParams{}), &rootfs.CSettings{
+		Sysctl:    spec.Linux.Sysctl,
+		OwnMounts: cfg.NewNamespace(specs.MountNamespace),
+	})
 }
 
 // withProgram appends the job's program to the C init's plan, now that the

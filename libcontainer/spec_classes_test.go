@@ -144,7 +144,7 @@ var specLeafClasses = map[string]leaf{
 	"linux.gidMappings[].size":           handled(""),
 	"linux.sysctl":                       handled(""),
 	"linux.cgroupsPath":                  none,
-	"linux.namespaces[].type":            handled("no mount namespace, for exec"),
+	"linux.namespaces[].type":            handled(""),
 	"linux.namespaces[].path":            handled(""),
 	"linux.devices[].path":               handled(""),
 	"linux.devices[].type":               handled(""),
@@ -347,7 +347,6 @@ func TestPartialLeavesGoToGo(t *testing.T) {
 		{"mounts[].options", func(c *Config) {
 			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/tmp", Type: "bind", Source: "/tmp", Options: []string{"tmpcopyup"}})
 		}, byRootfs},
-		{"linux.namespaces[].type", func(c *Config) { c.Namespaces = nil }, byExec},
 		{"linux.seccomp.syscalls[].action", func(c *Config) {
 			c.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}}

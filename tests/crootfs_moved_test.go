@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,5 +189,43 @@ func TestCRootfsWaysIn(t *testing.T) {
 				t.Errorf("the output lacks %q:\n%s", tc.want, outs["C"])
 			}
 		})
+	}
+}
+
+// TestCInitExecWithoutMountNamespace: exec into a container that has no
+// mount namespace of its own is set up by the C init (the trace shows no
+// Go init), in the container's pid namespace, with the mount namespace
+// and root it shares with the host (the init alone was chrooted, as runc
+// and the Go init did): the bundle directory is visible, cwd is "/".
+func TestCInitExecWithoutMountNamespace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	spec := sh("sleep 1000")
+	var keep []specs.LinuxNamespace
+	for _, n := range spec.Linux.Namespaces {
+		if n.Type != specs.MountNamespace {
+			keep = append(keep, n)
+		}
+	}
+	spec.Linux.Namespaces = keep
+	spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths = nil, nil
+	b := e.bundle(spec)
+	id := e.id("exec-nomnt")
+	e.mustBerth("run", "-d", "--bundle", b, id)
+	initPid := e.state(id).Pid
+	wantNS, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", initPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := "echo cwd=$(pwd) pidns=$(readlink /proc/self/ns/pid); test -d " + b + " && echo bundle=seen"
+	r := e.berthOpts(runOpts{env: cRootfs}, "exec", id, "sh", "-c", probe)
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	if strings.Contains(r.stderr, "point=init:config") || !strings.Contains(r.stderr, "point=init:process") {
+		t.Errorf("the C init did not set the process up:\n%s", r.stderr)
+	}
+	if want := "cwd=/ pidns=" + wantNS + "\nbundle=seen\n"; r.stdout != want {
+		t.Errorf("exec saw %q, want %q", r.stdout, want)
 	}
 }
