@@ -1,23 +1,23 @@
 package rootfs
 
 import (
-	"errors"
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // The C init's pid 1 can build the root itself (libcontainer/executor/
-// crootfs.c) from a program compiled here: the steps of Prepare, Enter and
-// Finish with every decision taken in Go, so that no Go runtime has to start
-// inside the container. Configs the program does not cover, refused by
-// CheckC, are built by the Go code as before.
+// crootfs.c) from a program compiled here: the steps of building a root,
+// with every decision taken in Go, so that no Go runtime has to start
+// inside the container. It is the only builder: Check refuses what it
+// could not make.
 
 // The program's records (wire.Rf*) are declared in internal/wire/schema.go.
 
@@ -43,19 +43,6 @@ type CSettings struct {
 	OwnMounts bool
 }
 
-// CheckC says why p cannot be built by the C program, or nil if it can:
-// only the test switch BERTH_NO_CROOTFS=1 refuses now. What no builder
-// could make, Check refuses in the parent. It never reads the rootfs: the
-// C code resolves every path inside the root itself (openat2
-// RESOLVE_IN_ROOT), symlinks of the image and dangling ones as Go does
-// (crootfs.c's canonical), whatever the image is by then.
-func CheckC(p *Plan, s *CSettings) error {
-	if os.Getenv("BERTH_NO_CROOTFS") == "1" {
-		return errors.New("BERTH_NO_CROOTFS=1")
-	}
-	return Check(p, s)
-}
-
 // inRootSource returns the in-root path of a bind source inside the
 // rootfs: the image's to shape, so it is resolved inside the root like a
 // destination (a symlink there must not pull a host path in).
@@ -76,7 +63,7 @@ func bindSource(src, bundle string) string {
 	return filepath.Join(bundle, src)
 }
 
-// CompileC returns the program for a plan CheckC accepted.
+// CompileC returns the program for a plan Check accepted.
 func CompileC(p *Plan, s *CSettings) []byte {
 	w := &wire.RfWriter{}
 	if !s.OwnMounts {
@@ -197,7 +184,7 @@ func afterMount(w *wire.RfWriter, o *Options) {
 // hierarchy itself, else a tmpfs with a directory per hierarchy.
 func compileCgroup(w *wire.RfWriter, p *Plan, o *Options, dest string, hostV2Below bool) {
 	c := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions, hostV2Below: hostV2Below}
-	// CheckC made sure /sys/fs/cgroup can be read; without the host's
+	// Check made sure /sys/fs/cgroup can be read; without the host's
 	// options, a hierarchy is mounted by its name (as mountHierarchy does).
 	_ = c.load()
 	if c.pureV2 && c.v2Layout() != "empty" {
@@ -308,7 +295,7 @@ func compileSettings(w *wire.RfWriter, s *CSettings) {
 	}
 }
 
-// compileFinish: Finish's read-only root, masked and read-only paths and
+// compileFinish: the root's last steps: read-only root, masked and read-only paths and
 // final propagation.
 func compileFinish(w *wire.RfWriter, p *Plan) {
 	for _, i := range readonlyLaterMounts(p.Mounts) {
