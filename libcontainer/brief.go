@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/berthrun/berth/internal/buildid"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +11,9 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/berthrun/berth/internal/buildid"
+	"github.com/berthrun/berth/internal/wire"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"

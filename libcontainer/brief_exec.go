@@ -26,8 +26,8 @@ func execRecords(st *savedState) (boot, plan string) {
 	proc := *st.Config.Spec.Process
 	proc.Terminal = false // exec without --tty
 	cfg := (&Container{st: st}).execConfig(&proc)
-	full := cinitPlan(cfg, wire.PlanExec, &initParams{Exec: true})
-	if full == nil {
+	full, err := cinitPlan(cfg, wire.PlanExec, &initParams{Exec: true})
+	if err != nil {
 		return "", ""
 	}
 	return string(bootstrapMessage(cfg, full)), string(wire.Drop(full, wire.PlanArg))

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	"github.com/berthrun/berth/libcontainer/executor/ctest"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -255,26 +256,23 @@ func TestBriefExecRecords(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		edit     func(st *savedState)
-		env      string
 		wantExec bool
 	}{
-		{"plain", func(*savedState) {}, "", true},
-		{"a terminal (exec runs without one)", func(st *savedState) { st.Config.Spec.Process.Terminal = true }, "", true},
+		{"plain", func(*savedState) {}, true},
+		{"a terminal (exec runs without one)", func(st *savedState) { st.Config.Spec.Process.Terminal = true }, true},
 		{"execCPUAffinity", func(st *savedState) {
 			st.Config.Spec.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0"}
-		}, "", false},
-		{"systemd driver", func(st *savedState) { st.Config.SystemdCgroup = true }, "", false},
-		{"no cgroup", func(st *savedState) { st.CgroupPaths = nil }, "", false},
-		{"an AppArmor profile (the C init applies it)", func(st *savedState) { st.Config.Spec.Process.ApparmorProfile = "p" }, "", true},
-		{"an SELinux label (the C init applies it)", func(st *savedState) { st.Config.Spec.Process.SelinuxLabel = "u:r:t:s0" }, "", true},
+		}, false},
+		{"systemd driver", func(st *savedState) { st.Config.SystemdCgroup = true }, false},
+		{"no cgroup", func(st *savedState) { st.CgroupPaths = nil }, false},
+		{"an AppArmor profile (the C init applies it)", func(st *savedState) { st.Config.Spec.Process.ApparmorProfile = "p" }, true},
+		{"an SELinux label (the C init applies it)", func(st *savedState) { st.Config.Spec.Process.SelinuxLabel = "u:r:t:s0" }, true},
 		{"a notifying seccomp profile (the agent hand-off is Go's)", func(st *savedState) {
 			st.Config.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/a.sock",
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}}
-		}, "", false},
-		{"BERTH_NO_CINIT=1 at save", func(*savedState) {}, "1", false},
+		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("BERTH_NO_CINIT", tc.env)
 			s, _ := savedBox(t, withNamespaces(tc.edit))
 			got := readBrief(t, filepath.Join(s.dir("box"), briefFile))
 			boot, plan := got["execboot"], got["execplan"]

@@ -1,8 +1,6 @@
 package libcontainer
 
 import (
-	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"strconv"
 	"strings"
@@ -55,62 +53,6 @@ func lastCap() int {
 		return 40
 	}
 	return n
-}
-
-// dropBounding removes every capability not in the bounding set. It needs
-// CAP_SETPCAP, so it runs before the user switch.
-func dropBounding(caps *specs.LinuxCapabilities) error {
-	keep := maskOf(caps.Bounding)
-	last := lastCap() // read once: it is a file in /proc
-	for c := 0; c <= last; c++ {
-		if keep&(1<<c) != 0 {
-			continue
-		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
-			return wire.Failed(wire.StepCapBounding, err, strconv.Itoa(c))
-		}
-	}
-	return nil
-}
-
-// setCapabilities sets effective, permitted and inheritable on this thread,
-// then the ambient set (each ambient cap must be permitted and inheritable).
-func setCapabilities(caps *specs.LinuxCapabilities) error {
-	eff, perm, inh := maskOf(caps.Effective), maskOf(caps.Permitted), maskOf(caps.Inheritable)
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	data := [2]unix.CapUserData{
-		{Effective: uint32(eff), Permitted: uint32(perm), Inheritable: uint32(inh)},
-		{Effective: uint32(eff >> 32), Permitted: uint32(perm >> 32), Inheritable: uint32(inh >> 32)},
-	}
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return capsetError(caps, err)
-	}
-	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
-		return wire.Failed(wire.StepAmbientClear, err)
-	}
-	// The kernel only raises an ambient capability that is both permitted
-	// and inheritable. `runc spec` lists ambient caps without inheritable
-	// ones and runc skips them, so configs in the wild rely on that: skip.
-	for _, name := range caps.Ambient {
-		c := capNumbers[name]
-		if (perm&inh)&(1<<c) == 0 {
-			continue
-		}
-		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
-			return wire.Failed(wire.StepAmbientRaise, err, name)
-		}
-	}
-	return nil
-}
-
-// capsetError explains a refused capset. The usual cause is a capability
-// berth itself does not hold (this host's root lacks CAP_SYS_RESOURCE, for
-// one): nothing can grant it, so the error names it and the set asking.
-func capsetError(caps *specs.LinuxCapabilities, err error) error {
-	if field, name := unheldCapability(caps); name != "" {
-		return fmt.Errorf("process.capabilities.%s: %s: berth itself does not hold it on this host, so no container can get it; remove it from the config (capset: %w)", field, name, err)
-	}
-	return wire.Failed(wire.StepCapset, err)
 }
 
 // unheldCapability names the first capability of the effective, permitted

@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/berthrun/berth/internal/wire"
@@ -18,25 +17,9 @@ import (
 // With it no Go runtime waits in a created container (its init is a few
 // hundred KiB of C) and `exec` starts no Go runtime inside the container at
 // all.
-// docs/design-c-init.md has the design; BERTH_NO_CINIT=1 turns it off.
+// It is the only init: docs/design-c-init.md has the design.
 
 // The plan's records (wire.Plan*) are declared in internal/wire/schema.go.
-
-// cinitRefusal says why cfg's process needs the Go init, or "" when the C
-// init can set it up. exec is true for `berth exec`.
-func cinitRefusal(cfg *Config, exec bool) string {
-	spec := cfg.Spec
-	proc := spec.Process
-	switch {
-	case os.Getenv("BERTH_NO_CINIT") == "1":
-		return "BERTH_NO_CINIT=1"
-	case proc == nil || len(proc.Args) == 0:
-		return "no process"
-	case exec && !hasNamespace(cfg, specs.MountNamespace):
-		return "no mount namespace"
-	}
-	return ""
-}
 
 // checkProcess refuses, before anything is made, a process that no init
 // could set up: what specconv checks in config.json and process files,
@@ -49,8 +32,8 @@ func cinitRefusal(cfg *Config, exec bool) string {
 func checkProcess(cfg *Config) error {
 	spec := cfg.Spec
 	proc := spec.Process
-	if proc == nil {
-		return nil
+	if proc == nil || len(proc.Args) == 0 {
+		return errors.New("process.args: empty (give the command to run, e.g. [\"sh\"])")
 	}
 	if hasNUL(proc) {
 		return errors.New("process: a NUL byte in args, env or cwd")
@@ -82,15 +65,11 @@ func hasNUL(proc *specs.Process) bool {
 	return false
 }
 
-// cinitPlan encodes the plan for cfg's process, or returns nil when the Go
-// init must do it (see cinitRefusal; checkProcess has refused a seccomp
-// profile that does not compile). A
+// cinitPlan encodes the plan for cfg's process, which checkProcess
+// accepted (a seccomp profile that does not compile was refused there). A
 // notifying filter carries SECCOMP_FILTER_FLAG_NEW_LISTENER in its flags:
-// the C init hands its listener to the parent as the Go init did.
-func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
-	if cinitRefusal(cfg, mode == wire.PlanExec) != "" {
-		return nil
-	}
+// the C init hands its listener to the parent.
+func cinitPlan(cfg *Config, mode uint32, p *initParams) ([]byte, error) {
 	spec := cfg.Spec
 	proc := spec.Process
 	w := &wire.PlanWriter{}
@@ -98,7 +77,7 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 	if s := spec.Linux.Seccomp; s != nil {
 		prog, err := compileSeccompOnce(s)
 		if err != nil {
-			return nil
+			return nil, err
 		}
 		w.Seccomp(prog.Raw())
 	}
@@ -129,7 +108,7 @@ func cinitPlan(cfg *Config, mode uint32, p *initParams) []byte {
 	if mode != wire.PlanExec {
 		writeInitOnly(w, cfg, p)
 	}
-	return w.Bytes()
+	return w.Bytes(), nil
 }
 
 func writeUser(w *wire.PlanWriter, u specs.User) {

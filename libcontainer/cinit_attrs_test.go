@@ -12,7 +12,6 @@ import (
 // Each process attribute and the terminal become one record with the
 // numbers the kernel takes; a final CPU affinity only for exec.
 func TestCInitPlanAttrs(t *testing.T) {
-	t.Setenv("BERTH_NO_CINIT", "")
 	word := func(bits ...int) []byte {
 		var w uint64
 		for _, b := range bits {
@@ -63,7 +62,10 @@ func TestCInitPlanAttrs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := cinitConfig()
 			tt.change(c)
-			plan := cinitPlan(c, tt.mode, &tt.params)
+			plan, err := cinitPlan(c, tt.mode, &tt.params)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if plan == nil {
 				t.Fatal("no plan: the C init refused the config")
 			}

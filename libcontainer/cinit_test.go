@@ -2,10 +2,11 @@ package libcontainer
 
 import (
 	"encoding/binary"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -21,55 +22,62 @@ func cinitConfig() *Config {
 	}
 }
 
-func TestCInitRefusal(t *testing.T) {
+// TestCInitTakesEveryProcess: there is no Go init any more; every
+// process the parent accepts gets a C plan.
+func TestCInitTakesEveryProcess(t *testing.T) {
 	adj := 5
 	tests := []struct {
 		name   string
 		change func(c *Config)
 		exec   bool
-		want   string // "" when the C init takes it
 	}{
-		{"plain", func(c *Config) {}, false, ""},
-		{"plain exec", func(c *Config) {}, true, ""},
+		{"plain", func(c *Config) {}, false},
+		{"plain exec", func(c *Config) {}, true},
 		{"oom score and rlimits", func(c *Config) {
 			c.Spec.Process.OOMScoreAdj = &adj
 			c.Spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}}
-		}, false, ""},
-		{"terminal", func(c *Config) { c.Spec.Process.Terminal = true }, false, ""},
-		{"terminal exec", func(c *Config) { c.Spec.Process.Terminal = true }, true, ""},
-		{"apparmor", func(c *Config) { c.Spec.Process.ApparmorProfile = "p" }, false, ""},
-		{"apparmor exec", func(c *Config) { c.Spec.Process.ApparmorProfile = "p" }, true, ""},
-		{"selinux", func(c *Config) { c.Spec.Process.SelinuxLabel = "u:r:t:s0" }, false, ""},
-		{"scheduler", func(c *Config) { c.Spec.Process.Scheduler = &specs.Scheduler{} }, false, ""},
-		{"personality", func(c *Config) { c.Spec.Linux.Personality = &specs.LinuxPersonality{} }, false, ""},
+		}, false},
+		{"terminal", func(c *Config) { c.Spec.Process.Terminal = true }, false},
+		{"terminal exec", func(c *Config) { c.Spec.Process.Terminal = true }, true},
+		{"apparmor", func(c *Config) { c.Spec.Process.ApparmorProfile = "p" }, false},
+		{"apparmor exec", func(c *Config) { c.Spec.Process.ApparmorProfile = "p" }, true},
+		{"selinux", func(c *Config) { c.Spec.Process.SelinuxLabel = "u:r:t:s0" }, false},
+		{"scheduler", func(c *Config) { c.Spec.Process.Scheduler = &specs.Scheduler{} }, false},
+		{"personality", func(c *Config) { c.Spec.Linux.Personality = &specs.LinuxPersonality{} }, false},
 		{"final affinity, exec", func(c *Config) {
 			c.Spec.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "0"}
-		}, true, ""},
+		}, true},
 		{"startContainer hook: the C init runs it", func(c *Config) {
 			c.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}}
-		}, false, ""},
+		}, false},
 		// The C program chroots, or moves the root and chroots.
-		{"no mount namespace", func(c *Config) { c.Namespaces = nil }, false, ""},
-		{"no pivot", func(c *Config) { c.NoPivot = true }, false, ""},
-		{"exec without mount namespace", func(c *Config) { c.Namespaces = nil }, true, "mount namespace"},
+		{"no mount namespace", func(c *Config) { c.Namespaces = nil }, false},
+		{"no pivot", func(c *Config) { c.NoPivot = true }, false},
+		{"exec without mount namespace", func(c *Config) { c.Namespaces = nil }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("BERTH_NO_CINIT", "")
 			c := cinitConfig()
 			tt.change(c)
-			got := cinitRefusal(c, tt.exec)
-			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
-				t.Errorf("cinitRefusal = %q, want %q", got, tt.want)
+			mode := wire.PlanCreate
+			if tt.exec {
+				mode = wire.PlanExec
+			}
+			if err := checkProcess(c); err != nil {
+				t.Fatalf("checkProcess: %v", err)
+			}
+			if plan, err := cinitPlan(c, mode, &initParams{Exec: tt.exec}); err != nil || len(plan) == 0 {
+				t.Errorf("cinitPlan = %d bytes, %v", len(plan), err)
 			}
 		})
 	}
-	t.Run("BERTH_NO_CINIT", func(t *testing.T) {
-		t.Setenv("BERTH_NO_CINIT", "1")
-		if cinitPlan(cinitConfig(), wire.PlanCreate, &initParams{}) != nil {
-			t.Error("got a plan with BERTH_NO_CINIT=1")
+	for _, proc := range []*specs.Process{nil, {Cwd: "/"}} {
+		c := cinitConfig()
+		c.Spec.Process = proc
+		if err := checkProcess(c); err == nil || !strings.Contains(err.Error(), "process.args: empty") {
+			t.Errorf("process %+v: checkProcess = %v, want process.args refused", proc, err)
 		}
-	})
+	}
 }
 
 type planRecord struct {
@@ -107,7 +115,6 @@ func TestCInitPlanRecords(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the plan asks for capabilities the caller must hold")
 	}
-	t.Setenv("BERTH_NO_CINIT", "")
 	c := cinitConfig()
 	umask := uint32(0o077)
 	adj := -7
@@ -138,7 +145,11 @@ func TestCInitPlanRecords(t *testing.T) {
 			wire.PlanGroups, wire.PlanCaps, wire.PlanNNP, wire.PlanRlimit, wire.PlanPreserve}},
 	}
 	for _, tt := range tests {
-		recs := decodePlan(t, cinitPlan(c, tt.mode, &tt.params))
+		plan, err := cinitPlan(c, tt.mode, &tt.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := decodePlan(t, plan)
 		var tags []uint32
 		for _, r := range recs {
 			tags = append(tags, r.tag)

@@ -3,10 +3,11 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"os/exec"
 	"time"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	"github.com/berthrun/berth/internal/trace"
 	"github.com/berthrun/berth/libcontainer/cgroups"
@@ -56,6 +57,9 @@ func (rt *Runtime) Create(cfg *Config, opts CreateOpts) (_ *Container, retErr er
 		return nil, err
 	}
 	if err := checkProcess(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkRootfs(cfg); err != nil {
 		return nil, err
 	}
 	// Resource errors are config errors: report them before touching anything.
@@ -206,16 +210,14 @@ func (c *Container) spawnInit(opts CreateOpts, params *initParams) (*exec.Cmd, [
 	if opts.Foreground {
 		mode = wire.PlanRun
 	}
-	plan := cinitPlan(c.st.Config, mode, params)
-	if plan != nil {
-		// The C init's root is built by the C program, or the whole init
-		// is the Go init's: there is no Go rootfs helper any more. What
-		// the program cannot do yet (rootfs.CheckC; the trace says why)
-		// keeps the Go init.
-		if params.crootfs = rootfsInC(c.st.Config); params.crootfs == nil {
-			plan = nil
-		}
+	plan, err := cinitPlan(c.st.Config, mode, params)
+	if err != nil {
+		parentEnd.Close()
+		c.init.sealed.Close()
+		return nil, nil, err
 	}
+	// The C init's root is built by the C program (crootfs.c).
+	params.crootfs = rootfsInC(c.st.Config)
 	plan = withHookState(plan, params, c.st.Config.Spec)
 	cmd, c.init.sealed, err = c.rt.startSealed(cmd, c.init.sealed, opts.PreserveFDs)
 	initExe := fileID(c.init.sealed)
@@ -261,7 +263,6 @@ func initError(err, waitErr error) error {
 // finishCreate records the init, configures what the host side owns, runs the
 // create-time hooks at their sync point and waits for the init to be ready.
 func (c *Container) finishCreate(pid int, params *initParams) error {
-	cfg := c.st.Config
 	c.init.pid = pid
 	start, _, err := processStartTime(pid)
 	if err != nil {
@@ -280,13 +281,6 @@ func (c *Container) finishCreate(pid int, params *initParams) error {
 	params.HookState = c.st.hookState(Creating)
 	params.Trace = trace.Enabled()
 	sync := c.init.sync
-	if params.crootfs == nil {
-		msg := &message{Type: wire.SyncConfig, Config: cfg, Init: params}
-		if err := sync.send(msg); err != nil {
-			return fmt.Errorf("send config to init: %w", sync.pendingError(err))
-		}
-		trace.Point("create:config-sent")
-	}
 	if _, err := sync.expect(wire.SyncHooks); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}

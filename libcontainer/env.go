@@ -8,7 +8,7 @@ import "strings"
 // dropped so that the init fills it in from the container's /etc/passwd.
 // runc does both; programs that read the environment with getenv see the
 // first of two entries, which would silently undo an `exec -e` override.
-// Both inits get their environment from here (cinitPlan, execProcess).
+// The C init gets its environment from here (cinitPlan).
 func processEnv(env []string) []string {
 	seen := make(map[string]bool, len(env))
 	out := make([]string, 0, len(env))

@@ -3,10 +3,11 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"os/exec"
 	"strconv"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	"github.com/berthrun/berth/internal/trace"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -91,7 +92,12 @@ func (c *Container) Exec(proc *specs.Process, opts ExecOpts) (*Process, error) {
 	}
 	childEnd.Close()
 	trace.Point(wire.PointExecStarted)
-	plan := cinitPlan(cfg, wire.PlanExec, params)
+	plan, err := cinitPlan(cfg, wire.PlanExec, params)
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
+	}
 	pid, err := c.enterExec(cmd, sync, cfg, params, plan, opts.Cgroup)
 	if err != nil {
 		if pid > 0 {
@@ -121,7 +127,7 @@ func (c *Container) execConfig(proc *specs.Process) *Config {
 
 // enterExec places the nsenter stage in the container's cgroup, hands it
 // the namespaces, and waits until the process has exec'd. With a plan the C
-// init sets the process up; without, the Go init gets the config.
+// init sets the process up.
 func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, params *initParams, plan []byte, sub map[string]string) (int, error) {
 	if err := setInitialCPUAffinity(cmd.Process.Pid, cfg.Spec.Process); err != nil {
 		cmd.Process.Kill()
@@ -143,13 +149,6 @@ func (c *Container) enterExec(cmd *exec.Cmd, sync *syncSocket, cfg *Config, para
 		return 0, fmt.Errorf("exec: %w", err)
 	}
 	trace.Point(wire.PointExecNamespaces)
-	if plan == nil {
-		// Tells a trace (and the tests) that the Go init sets this one up.
-		trace.Point("exec:go-init")
-		if err := sync.send(&message{Type: wire.SyncConfig, Config: cfg, Init: params}); err != nil {
-			return pid, fmt.Errorf("exec: %w", err)
-		}
-	}
 	ready, err := c.expectReady(sync, pid, c.Status())
 	if err != nil {
 		return pid, fmt.Errorf("exec: %w", err)

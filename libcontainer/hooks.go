@@ -92,18 +92,3 @@ func runHook(h specs.Hook, stdin []byte) error {
 	}
 	return nil
 }
-
-// startContainerHooks has the C runner (hooks_c.go) run the Go init's
-// startContainer hooks where runc runs them: in the container, as its
-// user, after start, under the container's seccomp filter (the spec has
-// them run "in the container"; with noNewPrivileges the filter would
-// otherwise wait for the execve), and with the process's environment for a
-// hook that sets none (runc's long-standing behaviour, which hooks rely on
-// to find PATH and the like). The C init does the same in exec_process.
-func startContainerHooks(proc *specs.Process, filter *seccompFilter, hooks []byte, state *specs.State) error {
-	if err := filter.install(); err != nil {
-		return err
-	}
-	env := withHome(processEnv(proc.Env), proc.User.UID)
-	return runHooksInC(hooks, state, Created, "", env)
-}

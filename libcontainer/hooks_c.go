@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/berthrun/berth/internal/wire"
@@ -11,8 +10,8 @@ import (
 
 // The hooks that run inside the container (createContainer, startContainer)
 // are executed by one runner, in C (executor/chooks.c): by the C init from
-// its plan and rootfs program, and by the Go init and rootfs helper through
-// executor.RunHooks. Go renders them here; the runner only runs them. The
+// its plan and rootfs program. Go renders them here; the runner only runs
+// them. The
 // parent's own hooks (prestart, createRuntime, poststart, poststop) stay in
 // hooks.go.
 
@@ -76,24 +75,6 @@ func hookStatePacket(st *specs.State) []byte {
 	w.Creating(stateJSON(st, Creating))
 	w.Created(stateJSON(st, Created))
 	return w.Bytes()
-}
-
-// CHookRunner is executor.RunHooks, set by the berth command, which links
-// the C code. Package libcontainer does not import executor itself: its
-// tests link the C test harness (executor/ctest), which compiles its own
-// copies of the same C files, and both in one binary would collide.
-var CHookRunner func(msg, state []byte, cwd string, env []string) error
-
-// runHooksInC runs a hooks message in this process (the Go init) with the
-// C runner.
-func runHooksInC(msg []byte, st *specs.State, status, cwd string, env []string) error {
-	if msg == nil {
-		return nil
-	}
-	if CHookRunner == nil {
-		return errors.New("hooks: this binary has no C hook runner (libcontainer.CHookRunner)")
-	}
-	return CHookRunner(msg, stateJSON(st, status), cwd, env)
 }
 
 // withHookState decides whether the C init reads the hooks' state after

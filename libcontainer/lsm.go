@@ -2,14 +2,11 @@ package libcontainer
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // AppArmorEnabled reports whether the kernel runs AppArmor. A profile
@@ -61,33 +58,4 @@ func IgnoredLabels(spec *specs.Spec) []string {
 		out = append(out, fmt.Sprintf("linux.mountLabel %q ignored: SELinux is not enabled on this host", l))
 	}
 	return out
-}
-
-// applyLabels has the next execve, the container process's, enter the
-// process's AppArmor profile and SELinux label. Both are written to this
-// thread's attr/exec files through the verified procfs: a write through
-// the container's /proc could be redirected by a mount (CVE-2019-16884).
-// An AppArmor profile only gets here when AppArmor is enabled (specconv
-// refuses it otherwise); an SELinux label without SELinux is ignored.
-func applyLabels(proc *specs.Process) error {
-	if p := proc.ApparmorProfile; p != "" {
-		attr := "thread-self/attr/apparmor/exec" // Linux 5.1+: AppArmor's own directory
-		if !procExists("thread-self/attr/apparmor") {
-			attr = "thread-self/attr/exec"
-		}
-		if err := procWrite(attr, "exec "+p); err != nil {
-			// The kernel's answer when the profile is not loaded (the
-			// C init says the same, cinit.c).
-			if errors.Is(err, unix.ENOENT) && procExists(attr) {
-				return wire.Failed(wire.StepApparmorNotLoaded, nil, p)
-			}
-			return wire.Failed(wire.StepApparmor, err, p)
-		}
-	}
-	if l := proc.SelinuxLabel; l != "" && SELinuxEnabled() {
-		if err := procWrite("thread-self/attr/exec", l); err != nil {
-			return fmt.Errorf("process.selinuxLabel %q: %w", l, err)
-		}
-	}
-	return nil
 }

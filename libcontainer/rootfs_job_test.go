@@ -9,10 +9,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-func TestNewRootfsJob(t *testing.T) {
+// TestRootfsInC: the C builder's job carries the root's settings and the
+// mount plan out of the config.
+func TestRootfsInC(t *testing.T) {
 	hook := specs.Hook{Path: "/bin/true"}
 	base := func() *Config {
-		return &Config{ID: "c1", Rootfs: "/r", Namespaces: []Namespace{{Type: specs.MountNamespace}},
+		return &Config{ID: "c1", Rootfs: "/r", Bundle: "/b", Namespaces: []Namespace{{Type: specs.MountNamespace}},
 			Spec: &specs.Spec{
 				Hostname: "h", Domainname: "d",
 				Process: &specs.Process{Args: []string{"sh", "-c", "true"}, Env: []string{"PATH=/bin"}, Cwd: "/w"},
@@ -21,39 +23,37 @@ func TestNewRootfsJob(t *testing.T) {
 				Linux:   &specs.Linux{Sysctl: map[string]string{"kernel.msgmax": "9"}, MaskedPaths: []string{"/proc/kcore"}},
 			}}
 	}
-	state := &specs.State{ID: "c1", Status: specs.StateCreating}
 	tests := []struct {
 		name  string
 		edit  func(*Config)
-		check func(*rootfsJob) bool
+		check func(*crootfsJob) bool
 	}{
-		{"process and root settings", nil, func(j *rootfsJob) bool {
-			return j.OwnMounts && j.Hostname == "h" && j.Domainname == "d" && j.Cwd == "/w" && j.Arg0 == "sh" &&
-				reflect.DeepEqual(j.Env, []string{"PATH=/bin"}) && j.Sysctl["kernel.msgmax"] == "9" &&
-				j.HookState == state && j.Trace && j.CreateHooks == nil
+		{"root settings", nil, func(j *crootfsJob) bool {
+			s := j.settings
+			return s.OwnMounts && s.Hostname == "h" && s.Domainname == "d" && s.Cwd == "/w" && s.Bundle == "/b" &&
+				s.Sysctl["kernel.msgmax"] == "9" && !s.HookState && s.CreateHooks == nil
 		}},
-		{"rootfs plan", nil, func(j *rootfsJob) bool {
-			return j.Plan.Root == "/r" && j.Plan.Readonly && len(j.Plan.Mounts) == 1 &&
-				j.Plan.MaskedPaths[0] == "/proc/kcore" && j.Plan.CgroupPaths["memory"] == "/sys/fs/cgroup/memory/c1"
+		{"rootfs plan", nil, func(j *crootfsJob) bool {
+			return j.plan.Root == "/r" && j.plan.Readonly && len(j.plan.Mounts) == 1 &&
+				j.plan.MaskedPaths[0] == "/proc/kcore"
 		}},
 		{"createContainer hooks only", func(c *Config) {
 			c.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{hook}, StartContainer: []specs.Hook{hook, hook}}
-		}, func(j *rootfsJob) bool {
-			// One hook: the startContainer ones are the init's.
-			return bytes.Equal(j.CreateHooks, hookMessage("createContainer", []specs.Hook{hook}, false))
+		}, func(j *crootfsJob) bool {
+			// One hook: the startContainer ones are the init's plan's.
+			return j.settings.HookState && bytes.Equal(j.settings.CreateHooks, hookMessage("createContainer", []specs.Hook{hook}, false))
 		}},
 		{"joined mount namespace", func(c *Config) {
 			c.Namespaces = []Namespace{{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"}}
-		}, func(j *rootfsJob) bool { return !j.OwnMounts }},
+		}, func(j *crootfsJob) bool { return !j.settings.OwnMounts }},
 	}
 	for _, tt := range tests {
 		cfg := base()
 		if tt.edit != nil {
 			tt.edit(cfg)
 		}
-		p := &initParams{HookState: state, Trace: true, CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/c1"}}
-		if j := newRootfsJob(cfg, p); !tt.check(j) {
-			t.Errorf("%s: got %+v", tt.name, j)
+		if j := rootfsInC(cfg); !tt.check(j) {
+			t.Errorf("%s: got %+v %+v", tt.name, j.plan, j.settings)
 		}
 	}
 }

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
 	"github.com/berthrun/berth/internal/wire"
 
 	"github.com/berthrun/berth/internal/trace"
-	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -22,59 +22,6 @@ import (
 // has it, so that from then on only the agent can hold up a notified call. For the same reason a notifying
 // filter cannot wait for the execve when no_new_privs lets it: the parent of
 // `create` is gone by then. It is installed before "ready" instead.
-
-// seccompFilter is the init's compiled filter and the way its listener
-// leaves. A nil *seccompFilter is no filter: every method is a no-op.
-type seccompFilter struct {
-	prog      *seccomp.Program
-	sync      *syncSocket
-	installed bool
-}
-
-// compileSeccomp compiles linux.seccomp, if any, for install later.
-func compileSeccomp(s *specs.LinuxSeccomp, sync *syncSocket) (*seccompFilter, error) {
-	if s == nil {
-		return nil, nil
-	}
-	prog, err := seccomp.Compile(s)
-	if err != nil {
-		return nil, err
-	}
-	return &seccompFilter{prog: prog, sync: sync}, nil
-}
-
-// install installs the filter once and hands its listener, if any, to the
-// parent at once.
-func (f *seccompFilter) install() error {
-	if f == nil || f.installed {
-		return nil
-	}
-	listener, err := f.prog.Install()
-	if err != nil {
-		return err
-	}
-	f.installed = true
-	if listener < 0 {
-		return nil
-	}
-	defer unix.Close(listener)
-	if err := f.sync.sendFd(&message{Type: wire.SyncSeccompFd}, listener); err != nil {
-		return fmt.Errorf("seccomp: send the notify listener to berth: %w", err)
-	}
-	// Nothing goes on until the agent can answer; if the hand-off fails,
-	// the parent's error is the one reported.
-	_, err = f.sync.expect(wire.SyncAgentHas)
-	return err
-}
-
-// installForNotify installs a notifying filter now, while the parent still
-// listens; other filters wait for the execve.
-func (f *seccompFilter) installForNotify() error {
-	if f == nil || !f.prog.Notifies() {
-		return nil
-	}
-	return f.install()
-}
 
 // expectReady waits for the init's (or exec's) "ready", passing a notify
 // listener that comes first on to the agent. pid is the process's host pid.
@@ -148,18 +95,6 @@ func sendWithFd(path string, b []byte, fd int) error {
 		return fmt.Errorf("send to the seccomp agent: %w", err)
 	}
 	return nil
-}
-
-// sendFd sends m with fd attached (SCM_RIGHTS).
-func (s *syncSocket) sendFd(m *message, fd int) error {
-	if s.f == nil {
-		return errPeerGone
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return unix.Sendmsg(int(s.f.Fd()), b, unix.UnixRights(fd), nil, 0)
 }
 
 // read reads one packet into buf and returns the fds that came with it

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -15,7 +14,7 @@ import (
 // 21): a new field in a runtime-spec update fails TestSpecLeavesClassified
 // until someone decides whether the C code applies it, must refuse it, or
 // never sees it. The refusals themselves stay conditions in the code
-// (cinitRefusal, cinitPlan, rootfs.CheckC, fastStartable, fastDeletable,
+// (checkRootfs, fastStartable, fastDeletable,
 // fastExecable); TestRefusedLeavesGoToGo checks this table against them
 // with a config per refused leaf.
 type leafClass int
@@ -34,9 +33,7 @@ const (
 
 // Who refuses: the refusal that sends a refused leaf to Go.
 const (
-	byInit     = "init"     // cinitRefusal for create and run: the Go init
-	byExec     = "exec"     // cinitRefusal for exec: the Go init
-	byRootfs   = "rootfs"   // rootfs.CheckC: the Go init
+	byCheck    = "check"    // checkRootfs: refused by create, nothing made
 	byStart    = "start"    // fastStartable: start by Go
 	byDelete   = "delete"   // fastDeletable: delete by Go
 	byFastExec = "fastexec" // fastExecable: exec's parent in Go
@@ -144,7 +141,7 @@ var specLeafClasses = map[string]leaf{
 	"linux.gidMappings[].size":           handled(""),
 	"linux.sysctl":                       handled(""),
 	"linux.cgroupsPath":                  none,
-	"linux.namespaces[].type":            handled("no mount namespace, for exec"),
+	"linux.namespaces[].type":            handled(""),
 	"linux.namespaces[].path":            handled(""),
 	"linux.devices[].path":               handled(""),
 	"linux.devices[].type":               handled(""),
@@ -246,9 +243,7 @@ func refusals(cfg *Config, st *savedState) []string {
 			out = append(out, by)
 		}
 	}
-	add(byInit, cinitRefusal(cfg, false) != "")
-	add(byExec, cinitRefusal(cfg, true) != "")
-	add(byRootfs, rootfsInC(cfg) == nil)
+	add(byCheck, checkRootfs(cfg) != nil)
 	add(byStart, !fastStartable(st))
 	add(byDelete, !fastDeletable(st))
 	add(byFastExec, !fastExecable(st))
@@ -308,10 +303,6 @@ func setScalar(v reflect.Value) {
 // Each refused leaf, set in a config every C path takes, sends it to Go
 // through the refusals the table names, and through no other.
 func TestRefusedLeavesGoToGo(t *testing.T) {
-	for _, env := range []string{"BERTH_NO_CINIT", "BERTH_NO_CROOTFS"} {
-		t.Setenv(env, "") // restored after the test
-		os.Unsetenv(env)
-	}
 	cfg, st := classConfig(t)
 	if got := refusals(cfg, st); len(got) != 0 {
 		t.Fatalf("the base config goes to Go: %v", got)
@@ -340,14 +331,13 @@ func TestPartialLeavesGoToGo(t *testing.T) {
 		change func(*Config)
 		by     string
 	}{
-		{"linux.rootfsPropagation", func(c *Config) { c.Spec.Linux.RootfsPropagation = "sideways" }, byRootfs},
+		{"linux.rootfsPropagation", func(c *Config) { c.Spec.Linux.RootfsPropagation = "sideways" }, byCheck},
 		{"mounts[].destination", func(c *Config) {
 			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/", Type: "tmpfs", Source: "tmpfs"})
-		}, byRootfs},
+		}, byCheck},
 		{"mounts[].options", func(c *Config) {
 			c.Spec.Mounts = append(c.Spec.Mounts, specs.Mount{Destination: "/tmp", Type: "bind", Source: "/tmp", Options: []string{"tmpcopyup"}})
-		}, byRootfs},
-		{"linux.namespaces[].type", func(c *Config) { c.Namespaces = nil }, byExec},
+		}, byCheck},
 		{"linux.seccomp.syscalls[].action", func(c *Config) {
 			c.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}}

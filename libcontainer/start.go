@@ -3,9 +3,10 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"time"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	"github.com/berthrun/berth/internal/trace"
 	"golang.org/x/sys/unix"

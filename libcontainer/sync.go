@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	"github.com/berthrun/berth/internal/trace"
 	"golang.org/x/sys/unix"
@@ -112,7 +113,7 @@ func (s *syncSocket) recv() (*message, error) {
 // payload when its type says it has one. The first decode into a struct
 // makes encoding/json build its encoders for every type reachable from it:
 // for message, that is the whole OCI spec (~1-2 ms in a fresh process), which
-// only the Go init, decoding a config, needs.
+// no reply needs.
 //
 // A packet that starts with a step record is a C stage's error record
 // (wire.Fail), rendered here by the one formatter.
@@ -169,18 +170,6 @@ func (s *syncSocket) expectOneOf(types ...string) (*message, error) {
 		return nil, fmt.Errorf("sync: got %q, want %s", m.Type, strings.Join(want, " or "))
 	}
 	return m, nil
-}
-
-// pendingError is the peer's own error message when a send failed because
-// the peer already gave up (it wrote why, then exited), else err.
-func (s *syncSocket) pendingError(err error) error {
-	if !errors.Is(err, unix.EPIPE) {
-		return err
-	}
-	if m, rerr := s.recv(); rerr == nil && m.Type == wire.SyncError {
-		return errors.New(m.Msg)
-	}
-	return err
 }
 
 var errPeerGone = errors.New("the other side closed the sync socket")

@@ -1,10 +1,11 @@
 package libcontainer
 
 import (
-	"github.com/berthrun/berth/internal/wire"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	"github.com/berthrun/berth/internal/trace"
 	specs "github.com/opencontainers/runtime-spec/specs-go"

@@ -204,6 +204,20 @@ var badConfigs = []badCase{
 	}), want: []string{`linux.devices[1].path "/dev/./x": duplicate (already at linux.devices[0])`}},
 	{name: "rootfs-propagation-unknown", bundle: withSpec(func(s *specs.Spec) { s.Linux.RootfsPropagation = "bogus" }),
 		want: []string{`linux.rootfsPropagation "bogus": unknown propagation`}},
+	// The rootfs builder's refusals, now the parent's (rootfs.Check):
+	// before, the Go init reported them from inside the container.
+	{name: "mount-tmpcopyup-on-bind", bundle: withSpec(func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/etc", Options: []string{"tmpcopyup"}})
+	}), want: []string{`rootfs: mounts[7] destination "/x": tmpcopyup only applies to tmpfs mounts, not "bind"`}},
+	{name: "mount-over-root", bundle: withSpec(func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/", Type: "tmpfs", Source: "tmpfs"})
+	}), want: []string{`rootfs: mounts[7] destination "/": mounting over the container root is not supported`}},
+	{name: "mount-no-type", bundle: withSpec(func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Source: "tmpfs"})
+	}), want: []string{`rootfs: mounts[7] destination "/x": mount type is empty`}},
+	{name: "mount-option-idmap", bundle: withSpec(func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "tmpfs", Source: "tmpfs", Options: []string{"idmap"}})
+	}), want: []string{`rootfs: mounts[7] destination "/x": mount option "idmap": idmapped mounts are not supported yet`}},
 	{name: "masked-path-relative", bundle: withSpec(func(s *specs.Spec) { s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, "proc/kcore") }),
 		want: []string{`linux.maskedPaths[10] "proc/kcore": must be an absolute path in the container`}},
 	{name: "readonly-path-relative", bundle: withSpec(func(s *specs.Spec) { s.Linux.ReadonlyPaths[0] = "proc/bus" }),

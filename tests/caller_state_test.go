@@ -31,9 +31,8 @@ type callerWay struct {
 }
 
 var (
-	runWays  = []callerWay{{"C init", nil}, {"Go init", noCInit}}
-	execWays = []callerWay{{"C front", nil}, {"Go front", []string{"BERTH_NO_FASTPATH=1"}},
-		{"Go init", noCInit}}
+	runWays  = []callerWay{{"C init", nil}}
+	execWays = []callerWay{{"C front", nil}, {"Go front", []string{"BERTH_NO_FASTPATH=1"}}}
 )
 
 // ignoreHupInt runs berth with SIGHUP and SIGINT ignored, as nohup and

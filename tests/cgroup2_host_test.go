@@ -34,7 +34,6 @@ mkdir /sys/fs/cgroup/sub 2>/dev/null && echo writable || echo read-only`
 		ran  func(stderr string) bool
 	}{
 		{"C builder", cRootfs, traceShowsC},
-		{"Go builder", goRootfs, traceShowsGo},
 	}
 	for _, b := range builders {
 		t.Run(b.name, func(t *testing.T) {

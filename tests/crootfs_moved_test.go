@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,7 +75,7 @@ tmpfs
 rw,nosuid,relatime
 writable
 `
-	for way, r := range runEachWay(t, e, spec, func(rootfs string) { copyUpImage(t, rootfs) }, nil, false) {
+	for way, r := range runEachWay(t, e, spec, func(rootfs string) { copyUpImage(t, rootfs) }, nil) {
 		out := r.stdout
 		if r.code != 0 || !strings.HasPrefix(out, want) || !strings.Contains(out, wantRest) ||
 			!strings.Contains(out, "\nl lrwxrwxrwx 0 0 ") || !strings.Contains(out, "\np prw-r----- 0 1002 ") ||
@@ -92,7 +93,7 @@ func TestTmpCopyUpReadonly(t *testing.T) {
 	spec := sh(`cat /data/f; touch /data/x 2>/dev/null || echo refused
 grep ' /data ' /proc/self/mountinfo | cut -d' ' -f6`)
 	spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/data", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "ro", "noexec"}})
-	for way, r := range runEachWay(t, e, spec, func(rootfs string) { copyUpImage(t, rootfs) }, nil, false) {
+	for way, r := range runEachWay(t, e, spec, func(rootfs string) { copyUpImage(t, rootfs) }, nil) {
 		if want := "hello\nrefused\nro,noexec,relatime\n"; r.code != 0 || r.stdout != want {
 			t.Errorf("%s: %v, want %q", way, r, want)
 		}
@@ -117,7 +118,7 @@ touch /b/x 2>/dev/null || echo b-ro`)
 		specs.Mount{Destination: "/b", Type: "bind", Source: dir, Options: []string{"rbind", "nosuid"}},
 		specs.Mount{Destination: "/b", Type: "bind", Source: dir, Options: []string{"remount", "bind", "ro"}})
 	want := "/scratch ro,nodev,relatime /b ro,nosuid,relatime tmpfs tmpfs ro,size=2048k\n"
-	for way, r := range runEachWay(t, e, spec, nil, nil, false) {
+	for way, r := range runEachWay(t, e, spec, nil, nil) {
 		if r.code != 0 || r.stdout != want+"scratch-ro\nb-ro\n" {
 			t.Errorf("%s: %v, want %q... then both read-only", way, r, want)
 		}
@@ -127,8 +128,7 @@ touch /b/x 2>/dev/null || echo b-ro`)
 // TestCRootfsWaysIn: a root entered without pivot_root (--no-pivot: moved
 // over "/" and chrooted into) or without a mount namespace of its own
 // (only chrooted into, no mount made) is built by the C program: the trace
-// shows no Go init, and what the container sees is what the Go init gave
-// it (BERTH_NO_CROOTFS=1 sends such a config to the Go init).
+// shows no Go init, and the container sees the root it asked for.
 func TestCRootfsWaysIn(t *testing.T) {
 	t.Parallel()
 	noMountNS := func(s *specs.Spec) {
@@ -163,30 +163,61 @@ func TestCRootfsWaysIn(t *testing.T) {
 			if tc.modify != nil {
 				tc.modify(spec)
 			}
-			outs := map[string]string{}
-			for name, env := range map[string][]string{"C": cRootfs, "Go": goRootfs} {
-				b := e.bundle(spec)
-				id := e.id("in" + name)
-				roots := hostRootMounts()
-				args := append(append([]string{"run"}, tc.args...), "--bundle", b, id)
-				r := e.berthOpts(runOpts{env: env}, args...)
-				if r.code != 0 {
-					t.Fatalf("%s: %v", name, r)
-				}
-				if ranC := traceShowsC(r.stderr); (name == "C") != ranC || (name == "Go") != traceShowsGo(r.stderr) {
-					t.Errorf("%s builder wanted, the trace says otherwise:\n%s", name, r.stderr)
-				}
-				if n := hostRootMounts(); n != roots {
-					t.Errorf("%s: the host has %d mounts on / after the run, %d before", name, n, roots)
-				}
-				outs[name] = normalize(r.stdout, b, id)
+			b := e.bundle(spec)
+			id := e.id("in")
+			roots := hostRootMounts()
+			args := append(append([]string{"run"}, tc.args...), "--bundle", b, id)
+			r := e.berthOpts(runOpts{env: cRootfs}, args...)
+			if r.code != 0 {
+				t.Fatalf("%v", r)
 			}
-			if outs["C"] != outs["Go"] {
-				t.Errorf("the roots differ\nC:\n%s\nGo:\n%s", outs["C"], outs["Go"])
+			if !traceShowsC(r.stderr) {
+				t.Errorf("the trace shows a Go init:\n%s", r.stderr)
 			}
-			if !strings.Contains(outs["C"], tc.want) {
-				t.Errorf("the output lacks %q:\n%s", tc.want, outs["C"])
+			if n := hostRootMounts(); n != roots {
+				t.Errorf("the host has %d mounts on / after the run, %d before", n, roots)
+			}
+			if out := normalize(r.stdout, b, id); !strings.Contains(out, tc.want) {
+				t.Errorf("the output lacks %q:\n%s", tc.want, out)
 			}
 		})
+	}
+}
+
+// TestCInitExecWithoutMountNamespace: exec into a container that has no
+// mount namespace of its own is set up by the C init (the trace shows no
+// Go init), in the container's pid namespace, with the mount namespace
+// and root it shares with the host (the init alone was chrooted, as runc
+// and the Go init did): the bundle directory is visible, cwd is "/".
+func TestCInitExecWithoutMountNamespace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	spec := sh("sleep 1000")
+	var keep []specs.LinuxNamespace
+	for _, n := range spec.Linux.Namespaces {
+		if n.Type != specs.MountNamespace {
+			keep = append(keep, n)
+		}
+	}
+	spec.Linux.Namespaces = keep
+	spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths = nil, nil
+	b := e.bundle(spec)
+	id := e.id("exec-nomnt")
+	e.mustBerth("run", "-d", "--bundle", b, id)
+	initPid := e.state(id).Pid
+	wantNS, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", initPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := "echo cwd=$(pwd) pidns=$(readlink /proc/self/ns/pid); test -d " + b + " && echo bundle=seen"
+	r := e.berthOpts(runOpts{env: cRootfs}, "exec", id, "sh", "-c", probe)
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	if strings.Contains(r.stderr, "point=init:config") || !strings.Contains(r.stderr, "point=init:process") {
+		t.Errorf("the C init did not set the process up:\n%s", r.stderr)
+	}
+	if want := "cwd=/ pidns=" + wantNS + "\nbundle=seen\n"; r.stdout != want {
+		t.Errorf("exec saw %q, want %q", r.stdout, want)
 	}
 }

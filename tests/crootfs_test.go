@@ -13,16 +13,12 @@ import (
 	"github.com/berthrun/berth/internal/hostscan"
 )
 
-// The C rootfs builder (libcontainer/executor/crootfs.c, program compiled by
-// rootfs.CheckC/CompileC) and the Go rootfs helper must build the same root.
-// Each config runs one probe both ways (BERTH_NO_CROOTFS=1 forces Go) and
-// compares what it saw; BERTH_TRACE=1 tells which builder ran: the Go
-// helper logs init:* points, the C builder none, and a refusal logs
-// create:rootfs-by-go.
+// The C rootfs builder (libcontainer/executor/crootfs.c, program compiled
+// by rootfs.CompileC) builds every root; there is no Go builder any more.
+// Each config runs one probe and checks what the container saw.
 
 var (
-	cRootfs  = []string{"BERTH_TRACE=1"}
-	goRootfs = []string{"BERTH_TRACE=1", "BERTH_NO_CROOTFS=1"}
+	cRootfs = []string{"BERTH_TRACE=1"}
 	// cHostile: the C code meets the image's symlinks itself (the parent
 	// no longer looks at the rootfs before choosing the builder).
 	cHostile = cRootfs
@@ -56,12 +52,7 @@ func normalize(out, bundle, id string) string {
 // pass the init:rootfs-* points (side=init); only a Go one passes
 // init:config, when it has read what to build.
 func traceShowsC(stderr string) bool {
-	return !strings.Contains(stderr, "point=init:config") && !strings.Contains(stderr, "rootfs-by-go")
-}
-
-// traceShowsGo tells whether the Go rootfs helper built the root.
-func traceShowsGo(stderr string) bool {
-	return strings.Contains(stderr, "point=init:config") && strings.Contains(stderr, "point=init:rootfs-prepare")
+	return !strings.Contains(stderr, "point=init:config")
 }
 
 // rootCase is one config of the parity table.
@@ -217,9 +208,9 @@ func rootCases() []rootCase {
 	}
 }
 
-// TestCRootfsSameRootAsGo: every config the C builder takes gives the
-// container the root the Go helper gives it.
-func TestCRootfsSameRootAsGo(t *testing.T) {
+// TestCRootfsRoots: the C builder gives the container the root each
+// config asks for.
+func TestCRootfsRoots(t *testing.T) {
 	t.Parallel()
 	for _, tc := range rootCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,59 +219,22 @@ func TestCRootfsSameRootAsGo(t *testing.T) {
 			if tc.modify != nil {
 				tc.modify(t, e, spec)
 			}
-			outs := map[string]string{}
-			for name, env := range map[string][]string{"C": cRootfs, "Go": goRootfs} {
-				b := e.bundle(spec)
-				if tc.image != nil {
-					tc.image(t, b)
-				}
-				id := e.id("cr" + name)
-				r := e.berthOpts(runOpts{env: env}, "run", "--bundle", b, id)
-				if r.code != 0 {
-					t.Fatalf("%s builder: %v", name, r)
-				}
-				if ranC := traceShowsC(r.stderr); (name == "C") != ranC || (name == "Go") != traceShowsGo(r.stderr) {
-					t.Errorf("%s builder wanted, the trace says otherwise:\n%s", name, r.stderr)
-				}
-				outs[name] = normalize(r.stdout, b, id)
+			b := e.bundle(spec)
+			if tc.image != nil {
+				tc.image(t, b)
 			}
-			if outs["C"] != outs["Go"] {
-				t.Errorf("the roots differ\nC:\n%s\nGo:\n%s", outs["C"], outs["Go"])
+			id := e.id("cr")
+			r := e.berthOpts(runOpts{env: cRootfs}, "run", "--bundle", b, id)
+			if r.code != 0 {
+				t.Fatalf("%v", r)
 			}
-			if !strings.Contains(outs["C"], tc.want) {
-				t.Errorf("the output lacks %q:\n%s", tc.want, outs["C"])
+			if !traceShowsC(r.stderr) {
+				t.Errorf("the trace shows a Go init:\n%s", r.stderr)
+			}
+			if out := normalize(r.stdout, b, id); !strings.Contains(out, tc.want) {
+				t.Errorf("the output lacks %q:\n%s", tc.want, out)
 			}
 		})
-	}
-}
-
-// TestCRootfsRefusalsUseGo: configs the C program does not cover are
-// built by the Go helper, and still run.
-func TestCRootfsRefusalsUseGo(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	for _, tt := range []struct {
-		name   string
-		spec   func() *specs.Spec
-		image  func(t *testing.T, rootfs string)
-		reason string // of the create:rootfs-by-go trace point
-		want   string // in the container's output
-	}{} {
-		b := e.bundle(tt.spec())
-		if tt.image != nil {
-			tt.image(t, filepath.Join(b, "rootfs"))
-		}
-		r := e.berthOpts(runOpts{env: cRootfs}, "run", "--bundle", b, e.id("refused"))
-		if r.code != 0 {
-			t.Errorf("%s: %v", tt.name, r)
-			continue
-		}
-		if !strings.Contains(r.stderr, "create:rootfs-by-go "+tt.reason) || !traceShowsGo(r.stderr) {
-			t.Errorf("%s: want the Go helper for %q, the trace says:\n%s", tt.name, tt.reason, r.stderr)
-		}
-		if !strings.Contains(r.stdout, tt.want) {
-			t.Errorf("%s: output %q, want %q", tt.name, r.stdout, tt.want)
-		}
 	}
 }
 
@@ -327,7 +281,7 @@ func TestCRootfsErrors(t *testing.T) {
 	} {
 		spec := sh("echo should-not-run")
 		tt.modify(spec)
-		for name, env := range map[string][]string{"C": cRootfs, "Go": goRootfs} {
+		for name, env := range map[string][]string{"C": cRootfs} {
 			r := e.berthOpts(runOpts{env: env}, "run", "--bundle", e.bundle(spec), e.id("err"+name))
 			if name == "C" && !traceShowsC(r.stderr) {
 				t.Errorf("%s: the C builder did not run:\n%s", tt.name, r.stderr)
@@ -349,10 +303,6 @@ type hostileCase struct {
 	// inRoot: the run must have made /tmp/<unique> (the symlink's target,
 	// resolved in the root) inside the rootfs.
 	inRoot bool
-	// cOnly: the Go helper follows a magic link as the text it reads (the
-	// helper's cwd, a host path) and mounts there inside the rootfs; the
-	// case is about the C code's refusal (RESOLVE_NO_MAGICLINKS) only.
-	cOnly bool
 }
 
 // symlink makes rootfs/name a symlink to target, replacing what is there.
@@ -431,7 +381,7 @@ func hostileCases() []hostileCase {
 			refusal: []string{`destination "/mnt/x"`, `refusing to mount over procfs path "/proc/sys/kernel"`}},
 		{name: "dest-magic-link", spec: withMount("true", specs.Mount{Destination: "/mnt/y", Type: "tmpfs", Source: "tmpfs"}),
 			image:   func(t *testing.T, rootfs, _ string) { symlink(t, rootfs, "mnt/y", "/proc/self/cwd") },
-			refusal: []string{`destination "/mnt/y"`, "symbolic links"}, cOnly: true},
+			refusal: []string{`destination "/mnt/y"`, "symbolic links"}},
 		{name: "masked-symlinks", spec: func(*testing.T, *env, string) *specs.Spec {
 			s := sh("echo inside=$(wc -c < /etc/inside.txt) hosts=$(wc -c < /etc/hosts) passwd=$(grep -q root /etc/passwd && echo kept)")
 			s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, "/masklink", "/masklink2")
@@ -456,16 +406,13 @@ func TestCRootfsHostileImage(t *testing.T) {
 			hostPath := filepath.Join("/tmp", unique)
 			t.Cleanup(func() { os.RemoveAll(hostPath) })
 			spec := tc.spec(t, e, unique)
-			for name, env := range map[string][]string{"C": cHostile, "Go": goRootfs} {
-				if name == "Go" && tc.cOnly {
-					continue
-				}
+			for name, env := range map[string][]string{"C": cHostile} {
 				b := e.bundle(spec)
 				rootfs := filepath.Join(b, "rootfs")
 				tc.image(t, rootfs, unique)
 				roots := hostRootMounts()
 				r := e.berthOpts(runOpts{env: env}, "run", "--bundle", b, e.id("hostile"+name))
-				if name == "C" && (strings.Contains(r.stderr, "rootfs-by-go") || r.code == 0 && !traceShowsC(r.stderr)) {
+				if r.code == 0 && !traceShowsC(r.stderr) {
 					t.Errorf("C: the C builder did not run:\n%s", r.stderr)
 				}
 				r = withoutTrace(r)

@@ -33,9 +33,8 @@ func sameLines(t *testing.T, what string, names []string, got []string) {
 // TestErrorTwinsSayTheSame (issue 21): the failures whose text differed
 // between the C and the Go twin (args[0] not executable, a bad cwd, the
 // rootfs builders' errors) are now one record rendered by one formatter:
-// the init in C and in Go (BERTH_NO_CINIT=1), exec by the C front and by
-// Go, and the root built in C and in Go (BERTH_NO_CROOTFS=1) must print
-// byte-identical lines.
+// exec by the C front and by Go must print byte-identical lines; the C
+// init and the C rootfs builder (the only ones now) print them in one line.
 func TestErrorTwinsSayTheSame(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -123,7 +122,7 @@ func TestErrorTwinsSayTheSame(t *testing.T) {
 		spec := sh("echo should-not-run")
 		tt.modify(spec)
 		var names, got []string
-		for _, w := range []callerWay{{"C rootfs", cRootfs}, {"Go rootfs", goRootfs}} {
+		for _, w := range []callerWay{{"C rootfs", cRootfs}} {
 			id := e.id("twinrf")
 			r := e.berthOpts(runOpts{env: w.env}, "run", "--bundle", e.bundle(spec), id)
 			if w.name == "C rootfs" && !traceShowsC(r.stderr) {

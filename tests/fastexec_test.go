@@ -203,7 +203,6 @@ func TestFastExecLeavesTheRestToGo(t *testing.T) {
 		wantCode int
 	}{
 		{"a flag", nil, []string{"exec", "--env", "X=1", running, "true"}, 0},
-		{"BERTH_NO_CINIT", noCInit, []string{"exec", running, "true"}, 0},
 		{"execCPUAffinity", nil, []string{"exec", pinned, "true"}, 0},
 		{"paused", nil, []string{"exec", paused, "true"}, 255},
 		{"stopped", nil, []string{"exec", stopped, "true"}, 255},

@@ -23,8 +23,6 @@ var hookPaths = []struct {
 	env  []string
 }{
 	{"C", []string{"BERTH_TRACE=1"}},
-	{"Go rootfs helper", []string{"BERTH_TRACE=1", "BERTH_NO_CROOTFS=1"}},
-	{"Go init", []string{"BERTH_TRACE=1", "BERTH_NO_CINIT=1"}},
 }
 
 // envHook logs its name and its environment as execve gave it (the

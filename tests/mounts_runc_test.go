@@ -12,22 +12,18 @@ import (
 )
 
 // Issue 22, "Mounts": where the OCI spec is silent, berth's mounts behave as
-// runc's (main branch, 1.5) do. Each test runs its config through every
-// rootfs builder: the C init's C builder, its Go helper and the Go init.
+// runc's (main branch, 1.5) do. The root is built by the C init's C
+// builder (there is no other).
 
-// mountWays are the builders; the C builder's trace must show it ran
-// (runEachWay's cGoes excepted).
+// mountWays are the builders; the C builder's trace must show it ran.
 var mountWays = []callerWay{
 	{"C builder", cRootfs},
-	{"Go helper", goRootfs},
-	{"Go init", noCInit},
 }
 
 // runEachWay runs spec once per builder in a fresh bundle, shaped by image
 // (may be nil), and returns each run's result by builder name. cEnv, when
-// set, replaces the C builder's (cHostile: it meets the image's symlinks);
-// cGoes: rootfs.CheckC hands the config to the Go helper.
-func runEachWay(t *testing.T, e *env, spec *specs.Spec, image func(rootfs string), cEnv []string, cGoes bool) map[string]result {
+// set, replaces the C builder's (cHostile: it meets the image's symlinks).
+func runEachWay(t *testing.T, e *env, spec *specs.Spec, image func(rootfs string), cEnv []string) map[string]result {
 	t.Helper()
 	out := map[string]result{}
 	for _, w := range mountWays {
@@ -40,7 +36,7 @@ func runEachWay(t *testing.T, e *env, spec *specs.Spec, image func(rootfs string
 			image(filepath.Join(b, "rootfs"))
 		}
 		r := e.berthOpts(runOpts{env: env}, "run", "--bundle", b, e.id("runc-contract"))
-		if w.name == "C builder" && !cGoes && (strings.Contains(r.stderr, "rootfs-by-go") || r.code == 0 && !traceShowsC(r.stderr)) {
+		if r.code == 0 && !traceShowsC(r.stderr) {
 			t.Errorf("the C builder did not run:\n%s", r.stderr)
 		}
 		out[w.name] = withoutTrace(r)
@@ -133,7 +129,7 @@ func TestBindFlagsAsRunc(t *testing.T) {
 					spec.Mounts = append(spec.Mounts, m)
 				}
 			}
-			for way, r := range runEachWay(t, e, spec, image, nil, tc.inRoot) {
+			for way, r := range runEachWay(t, e, spec, image, nil) {
 				if r.code != 0 {
 					t.Errorf("%s: %v", way, r)
 					continue
@@ -153,7 +149,7 @@ func TestBindFlagsAsRunc(t *testing.T) {
 				return
 			}
 			// Clearing a locked flag (exec of a noexec source) is refused.
-			for way, r := range runEachWay(t, e, refused, image, nil, tc.inRoot) {
+			for way, r := range runEachWay(t, e, refused, image, nil) {
 				if r.code == 0 || !strings.Contains(r.stderr, "cannot clear locked flags noexec") {
 					t.Errorf("%s: %v, want the locked noexec refused", way, r)
 				}
@@ -185,7 +181,7 @@ func TestTmpfsModeAsRunc(t *testing.T) {
 			}
 		}
 	}
-	for way, r := range runEachWay(t, e, spec, image, nil, false) {
+	for way, r := range runEachWay(t, e, spec, image, nil) {
 		if want := "/data 2751\n/explicit 700\n/new 1777\n"; r.code != 0 || r.stdout != want {
 			t.Errorf("%s: %v, want %q", way, r, want)
 		}
@@ -213,7 +209,7 @@ cat /proc/self/mountinfo`)
 	spec.Mounts = append(spec.Mounts,
 		specs.Mount{Destination: "/ro", Type: "tmpfs", Source: "tmpfs", Options: []string{"ro", "nosuid"}},
 		specs.Mount{Destination: "/ro/sub", Type: "bind", Source: hostDir(t, e, "sub", "under-ro\n"), Options: []string{"rbind"}})
-	for way, r := range runEachWay(t, e, spec, nil, nil, false) {
+	for way, r := range runEachWay(t, e, spec, nil, nil) {
 		before, table, _ := strings.Cut(r.stdout, "====\n")
 		if want := "/dev/null 1:3\npts/ptmx\n/proc/self/fd\nunder-ro\n"; r.code != 0 || before != want {
 			t.Errorf("%s: %v, want %q before the mount table", way, r, want)
@@ -247,7 +243,7 @@ func TestMountOrderAsRunc(t *testing.T) {
 		specs.Mount{Destination: "/m/x", Type: "bind", Source: a, Options: []string{"rbind"}},
 		specs.Mount{Destination: "/m/y", Type: "bind", Source: a, Options: []string{"rbind"}},
 		specs.Mount{Destination: "/m/y", Type: "bind", Source: b, Options: []string{"rbind"}})
-	for way, r := range runEachWay(t, e, inC, nil, nil, false) {
+	for way, r := range runEachWay(t, e, inC, nil, nil) {
 		if want := "from-a\nfrom-b\nx\ny\n"; r.code != 0 || r.stdout != want {
 			t.Errorf("%s: %v, want %q", way, r, want)
 		}
@@ -263,7 +259,7 @@ func TestMountOrderAsRunc(t *testing.T) {
 		writeFile(t, filepath.Join(rootfs, "data/sub/f"), "image\n")
 		writeFile(t, filepath.Join(rootfs, "t/img"), "image\n")
 	}
-	for way, r := range runEachWay(t, e, inRoot, image, nil, true) {
+	for way, r := range runEachWay(t, e, inRoot, image, nil) {
 		if want := "a-sub\n0\n"; r.code != 0 || r.stdout != want {
 			t.Errorf("%s: %v, want %q", way, r, want)
 		}
@@ -300,7 +296,7 @@ from-a
 /mnt/f symbolic link
 /mnt/m symbolic link
 `
-	for way, r := range runEachWay(t, e, spec, image, cHostile, false) {
+	for way, r := range runEachWay(t, e, spec, image, cHostile) {
 		if r.code != 0 || r.stdout != want {
 			t.Errorf("%s: %v, want %q", way, r, want)
 		}
@@ -326,7 +322,7 @@ func TestMaskedPathsAsRunc(t *testing.T) {
 		}
 		writeFile(t, filepath.Join(rootfs, "masked/f"), "s\n")
 	}
-	for way, r := range runEachWay(t, e, spec, image, nil, false) {
+	for way, r := range runEachWay(t, e, spec, image, nil) {
 		if r.code != 0 {
 			t.Errorf("%s: %v", way, r)
 			continue

@@ -493,7 +493,7 @@ func TestDeviceNodeNotImplicitlyAllowed(t *testing.T) {
 	spec := sh("test -c /dev/kmsg && echo node=yes\n" + kmsgProbe)
 	spec.Linux.Devices = []specs.LinuxDevice{kmsg}
 	spec.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{denyAll}}
-	for _, env := range [][]string{nil, {"BERTH_NO_CINIT=1"}} {
+	for _, env := range [][]string{nil} {
 		r := e.berthOpts(runOpts{env: env}, "run", "--bundle", e.bundle(spec), e.id("kmsg"))
 		if r.code != 0 {
 			t.Fatalf("%v", r)

@@ -324,7 +324,7 @@ func TestSeccompNotifyWriteRefused(t *testing.T) {
 	spec.Linux.Seccomp.Syscalls[0].Names = append(spec.Linux.Seccomp.Syscalls[0].Names, "write")
 	b := e.bundle(spec)
 	want := `linux.seccomp.syscalls[0].names[3]: "write" cannot be notified`
-	for _, env := range [][]string{nil, {"BERTH_NO_CINIT=1"}} {
+	for _, env := range [][]string{nil} {
 		o := runOpts{env: env, timeout: 15 * time.Second}
 		assertError(t, e.berthOpts(o, "run", "--bundle", b, e.id("notify-write")), want)
 		assertError(t, e.berthOpts(o, "create", "--bundle", b, e.id("notify-write")), want)

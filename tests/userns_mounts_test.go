@@ -34,8 +34,6 @@ func TestUserNSBindFromHost(t *testing.T) {
 	}
 	builders := []callerWay{
 		{"C builder", nil},
-		{"Go helper", []string{"BERTH_NO_CROOTFS=1"}},
-		{"Go init", noCInit},
 	}
 	for _, w := range builders {
 		spec := sh(`cat /tmp/f; touch /tmp/new 2>/dev/null && echo writable || echo read-only`)

@@ -10,7 +10,9 @@ import (
 
 	_ "github.com/berthrun/berth/internal/warmjson"
 	"github.com/berthrun/berth/libcontainer"
-	"github.com/berthrun/berth/libcontainer/executor"
+	// The C executor: its constructors run before the Go runtime starts
+	// (the container's init, the fast paths).
+	_ "github.com/berthrun/berth/libcontainer/executor"
 	"github.com/berthrun/berth/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
@@ -24,7 +26,6 @@ var (
 
 func main() {
 	limitGC()
-	libcontainer.CHookRunner = executor.RunHooks
 	// The container's init is this binary too; it skips the CLI entirely.
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		libcontainer.InitMain()

@@ -203,7 +203,7 @@ var Rootfs = Message{
 
 // Hooks is a list of OCI hooks for the C hook runner (executor/chooks.c):
 // the createContainer hooks of a rootfs program, the startContainer hooks
-// of a plan, and what the Go inits hand it (executor.RunHooks). Go renders
+// of a plan. Go renders
 // everything but the process's environment, which only C has.
 var Hooks = Message{
 	Name: "hooks", Go: "Hook", C: "HOOK", Format: TLV, Version: 1,

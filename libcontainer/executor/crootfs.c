@@ -1185,16 +1185,51 @@ static void do_propagation(const char *where, unsigned long flags)
 		rstep(STEP_RF_SET_PROPAGATION_OF, errno, where, BERTH_X(flags), NULL);
 }
 
+// mounted_procfs opens the container's own /proc, after the root was
+// entered, if it is the root of a procfs (inode 1 of a PROC_SUPER_MAGIC
+// file system), else returns -1. do_sysctl's openat2 (RESOLVE_BENEATH,
+// NO_SYMLINKS, NO_XDEV) then refuses whatever the container mounted below
+// it. The rule of libcontainer/procfs's OpenMounted.
+static int mounted_procfs(void)
+{
+	struct statfs sf;
+	struct stat st;
+	int fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC || fstat(fd, &st) < 0 || st.st_ino != 1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 // open_procfs mounts a procfs instance of the container's pid namespace
 // attached nowhere: sysctls are written through it, not through a /proc
-// the container's mounts could have shaped (libcontainer/procfs).
+// the container's mounts could have shaped (libcontainer/procfs). The
+// kernel refuses the instance (EPERM) to a user namespace that does not
+// own the pid namespace (a container in a user namespace sharing the
+// host's pid namespace: buildah run --pid host, rootless): then the
+// sysctls go through the container's mounted /proc, checked to be a
+// procfs root.
 static int open_procfs(void)
 {
 	int fs = fsopen("proc", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		rstep(STEP_RF_FSOPEN_PROC, errno, NULL);
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		rstep(STEP_RF_CREATE_PROCFS, errno, NULL);
+	if (fs < 0) {
+		int err = errno, fd = err == EPERM ? mounted_procfs() : -1;
+		if (fd >= 0)
+			return fd;
+		rstep(STEP_RF_FSOPEN_PROC, err, NULL);
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		int err = errno, fd = err == EPERM ? mounted_procfs() : -1;
+		if (fd >= 0) {
+			close(fs);
+			return fd;
+		}
+		rstep(STEP_RF_CREATE_PROCFS, err, NULL);
+	}
 	int m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (m < 0)
 		rstep(STEP_RF_FSMOUNT_PROCFS, errno, NULL);

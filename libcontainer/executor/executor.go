@@ -26,7 +26,7 @@
 // declare their own. The cgo tests and fuzzers of the C code are in
 // ./ctest, which compiles the same files without the constructors.
 //
-// The berth command imports it (for the constructors, and for RunHooks).
+// The berth command imports it for the constructors.
 package executor
 
 /*

@@ -442,7 +442,7 @@ void berth_nsexec(void)
 		if (setsid() < 0)
 			berth_step(STEP_SETSID, errno, NULL);
 		if (plan == NULL)
-			return; /* into the Go runtime, as the container's init */
+			berth_step(STEP_BOOTSTRAP, 0, "no process plan", NULL); /* there is no Go init */
 		char c;
 		close(gate[1]);
 		while (read(gate[0], &c, 1) < 0 && errno == EINTR)

@@ -2,10 +2,7 @@ package rootfs
 
 import (
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
@@ -130,41 +127,6 @@ func hierarchyOptions(super string) string {
 	return strings.Join(keep, ",")
 }
 
-// mountCgroup mounts the container's view of its cgroups at m.Destination.
-func (t *tree) mountCgroup(m *specs.Mount, o *Options, c *cgroupSetup) error {
-	if err := c.load(); err != nil {
-		return err
-	}
-	dst, err := t.mkdirAll(m.Destination)
-	if err != nil {
-		return err
-	}
-	defer dst.Close()
-	if err := checkDestination(t, dst); err != nil {
-		return err
-	}
-	if c.pureV2 && c.v2Layout() != "empty" {
-		return t.mountCgroup2(dst, o, c)
-	}
-	return t.mountCgroupV1(dst, o, c)
-}
-
-// mountCgroup2 mounts the unified hierarchy directly: a fresh cgroup2 in a
-// cgroup namespace, otherwise a bind of the container's own cgroup.
-func (t *tree) mountCgroup2(dst *os.File, o *Options, c *cgroupSetup) error {
-	if c.v2Layout() == "cgroup2" {
-		if err := mountOn(dst, "cgroup2", "cgroup2", o.Flags&^propagationFlags, o.Data); err != nil {
-			return err
-		}
-	} else {
-		reopen := func() (*os.File, error) { return t.reopenMount(dst) }
-		if err := bindCgroup(dst, c.v2Path(), reopen, o); err != nil {
-			return err
-		}
-	}
-	return t.applyPropagation(dst, o)
-}
-
 // v2Path is the container's cgroup on a pure v2 host, whichever name the
 // caller filed it under.
 func (c *cgroupSetup) v2Path() string {
@@ -172,125 +134,6 @@ func (c *cgroupSetup) v2Path() string {
 		return p
 	}
 	return c.paths[""]
-}
-
-// mountCgroupV1 builds the v1 (or hybrid) layout: a tmpfs holding one
-// directory per hierarchy, plus symlinks for co-mounted controllers.
-func (t *tree) mountCgroupV1(dst *os.File, o *Options, c *cgroupSetup) error {
-	// The tmpfs stays writable until the hierarchies are in place.
-	tmpfsFlags := o.Flags &^ (propagationFlags | unix.MS_RDONLY)
-	if err := mountOn(dst, "tmpfs", "tmpfs", tmpfsFlags, "mode=755"); err != nil {
-		return err
-	}
-	top, err := t.reopenMount(dst)
-	if err != nil {
-		return err
-	}
-	defer top.Close()
-	names := make([]string, 0, len(c.paths))
-	for name := range c.paths {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := c.mountHierarchy(top, name, o); err != nil {
-			return fmt.Errorf("cgroup %q: %w", name, err)
-		}
-	}
-	if err := linkComounted(top, names); err != nil {
-		return err
-	}
-	if o.Flags&unix.MS_RDONLY != 0 {
-		if err := bindRemount(top, o); err != nil {
-			return err
-		}
-	}
-	return applyAfterMount(top, o)
-}
-
-// mountHierarchy mounts one hierarchy in the fresh tmpfs top.
-func (c *cgroupSetup) mountHierarchy(top *os.File, name string, o *Options) error {
-	if name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
-		return fmt.Errorf("invalid hierarchy name")
-	}
-	if err := unix.Mkdirat(int(top.Fd()), name, 0o755); err != nil {
-		return fmt.Errorf("mkdir: %w", err)
-	}
-	sub, err := openDirAt(top, name)
-	if err != nil {
-		return err
-	}
-	defer sub.Close()
-	if !c.ns {
-		// The tmpfs is ours and nothing else can see it yet, so looking
-		// the new mount up again by name cannot be raced.
-		reopen := func() (*os.File, error) { return openDirAt(top, name) }
-		if err := bindCgroup(sub, c.paths[name], reopen, o); err != nil {
-			return err
-		}
-	} else if name == unifiedName {
-		if err := mountOn(sub, "cgroup2", "cgroup2", o.Flags&^propagationFlags, ""); err != nil {
-			return err
-		}
-	} else {
-		opts, ok := c.hostOpts[name]
-		if !ok {
-			opts = name
-		}
-		if err := mountOn(sub, "cgroup", "cgroup", o.Flags&^propagationFlags, opts); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// bindCgroup binds the host directory of the container's cgroup onto dst
-// and gives the new mount, found again with reopen, the mount's flags
-// (ro, nosuid...).
-func bindCgroup(dst *os.File, hostDir string, reopen func() (*os.File, error), o *Options) error {
-	if hostDir == "" {
-		return fmt.Errorf("no host cgroup path")
-	}
-	src, err := openSource(hostDir)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	if err := unix.Mount(procFd(src), procFd(dst), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return wire.Failed(wire.StepBind, err, hostDir)
-	}
-	have, err := mountFlagsOf(src)
-	if err != nil {
-		return err
-	}
-	if !needsRemount(have, o) {
-		return nil
-	}
-	mnt, err := reopen()
-	if err != nil {
-		return err
-	}
-	defer mnt.Close()
-	return bindRemount(mnt, o)
-}
-
-// openDirAt opens the directory name in dir without following symlinks.
-func openDirAt(dir *os.File, name string) (*os.File, error) {
-	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %q: %w", name, err)
-	}
-	return os.NewFile(uintptr(fd), dir.Name()+"/"+name), nil
-}
-
-// linkComounted adds comountedLinks in the cgroup tmpfs top.
-func linkComounted(top *os.File, names []string) error {
-	for _, l := range comountedLinks(names) {
-		if err := unix.Symlinkat(l[1], int(top.Fd()), l[0]); err != nil && err != unix.EEXIST {
-			return wire.Failed(wire.StepSymlink, err, l[0], l[1])
-		}
-	}
-	return nil
 }
 
 // comountedLinks lists, for a hierarchy holding several controllers like

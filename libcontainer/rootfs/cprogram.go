@@ -1,24 +1,23 @@
 package rootfs
 
 import (
-	"errors"
 	"fmt"
-	"github.com/berthrun/berth/internal/wire"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
+
+	"github.com/berthrun/berth/internal/wire"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // The C init's pid 1 can build the root itself (libcontainer/executor/
-// crootfs.c) from a program compiled here: the steps of Prepare, Enter and
-// Finish with every decision taken in Go, so that no Go runtime has to start
-// inside the container. Configs the program does not cover, refused by
-// CheckC, are built by the Go code as before.
+// crootfs.c) from a program compiled here: the steps of building a root,
+// with every decision taken in Go, so that no Go runtime has to start
+// inside the container. It is the only builder: Check refuses what it
+// could not make.
 
 // The program's records (wire.Rf*) are declared in internal/wire/schema.go.
 
@@ -42,81 +41,6 @@ type CSettings struct {
 	// own mount table): as runc does, the process is only chrooted into
 	// the rootfs and the mounts are ignored.
 	OwnMounts bool
-	// NoFreshProcfs: the init may not be allowed to mount a procfs
-	// instance, the only one crootfs.c writes sysctls through.
-	NoFreshProcfs bool
-}
-
-// CheckC says why p cannot be built by the C program, or nil if it can.
-// It never reads the rootfs: the C code resolves every path inside the
-// root itself (openat2 RESOLVE_IN_ROOT), symlinks of the image and dangling
-// ones as Go does (crootfs.c's canonical), whatever the image is by then.
-func CheckC(p *Plan, s *CSettings) error {
-	switch {
-	case os.Getenv("BERTH_NO_CROOTFS") == "1":
-		return errors.New("BERTH_NO_CROOTFS=1")
-	case s.NoFreshProcfs && len(s.Sysctl) > 0:
-		return errors.New("sysctls without a procfs of its own (a user namespace and the host's pid namespace)")
-	case !filepath.IsAbs(p.Root):
-		return fmt.Errorf("root %q is not absolute", p.Root)
-	case !kernelHasOpenat2():
-		return errors.New("no openat2 in this kernel")
-	}
-	if _, err := rootPropagation(p.Propagation); err != nil {
-		return fmt.Errorf("linux.rootfsPropagation %q", p.Propagation) // Go reports it
-	}
-	if !s.OwnMounts {
-		return checkSysctlC(s) // nothing is mounted
-	}
-	for i := range p.Mounts {
-		if err := checkMountC(p, &p.Mounts[i], s.Bundle); err != nil {
-			return fmt.Errorf("mounts[%d]: %w", i, err)
-		}
-	}
-	if err := checkDevicesC(p); err != nil {
-		return err
-	}
-	return checkSysctlC(s)
-}
-
-func checkSysctlC(s *CSettings) error {
-	for key := range s.Sysctl {
-		if strings.ContainsAny(key, "/\x00") || key == "" {
-			return fmt.Errorf("sysctl %q", key)
-		}
-	}
-	return nil
-}
-
-func checkMountC(p *Plan, m *specs.Mount, bundle string) error {
-	o, err := ParseOptions(m.Options)
-	if err != nil {
-		return err // Go reports it
-	}
-	dest := filepath.Clean("/" + m.Destination)
-	switch {
-	case dest == "/":
-		return fmt.Errorf("destination %q", dest)
-	case o.TmpCopyUp && m.Type != "tmpfs":
-		return errors.New("tmpcopyup on a mount that is no tmpfs") // Go reports it
-	case o.Flags&unix.MS_REMOUNT != 0:
-		return nil // no bind source to check: the mount exists
-	case m.Type == "cgroup" && o.Flags&unix.MS_BIND == 0:
-		var st unix.Statfs_t
-		if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
-			return fmt.Errorf("statfs /sys/fs/cgroup: %w", err)
-		}
-	}
-	if m.Type != "bind" && o.Flags&unix.MS_BIND == 0 {
-		if m.Type == "" {
-			return errors.New("no type")
-		}
-		return nil
-	}
-	if m.Source == "" {
-		return errors.New("bind without a source")
-	}
-	return nil
 }
 
 // inRootSource returns the in-root path of a bind source inside the
@@ -139,32 +63,7 @@ func bindSource(src, bundle string) string {
 	return filepath.Join(bundle, src)
 }
 
-// checkDevicesC: a device of a type the spec does not know is the Go
-// builder's to report.
-func checkDevicesC(p *Plan) error {
-	if !needsDev(p.Mounts) {
-		return nil
-	}
-	for i, d := range p.Devices {
-		if _, err := deviceFileType(d.Type); err != nil {
-			return fmt.Errorf("linux.devices[%d]: %w", i, err)
-		}
-	}
-	return nil
-}
-
-var openat2Probe = sync.OnceValue(func() bool {
-	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT}
-	fd, err := unix.Openat2(unix.AT_FDCWD, "/", &how)
-	if err == nil {
-		unix.Close(fd)
-	}
-	return !errors.Is(err, unix.ENOSYS)
-})
-
-func kernelHasOpenat2() bool { return openat2Probe() }
-
-// CompileC returns the program for a plan CheckC accepted.
+// CompileC returns the program for a plan Check accepted.
 func CompileC(p *Plan, s *CSettings) []byte {
 	w := &wire.RfWriter{}
 	if !s.OwnMounts {
@@ -285,7 +184,7 @@ func afterMount(w *wire.RfWriter, o *Options) {
 // hierarchy itself, else a tmpfs with a directory per hierarchy.
 func compileCgroup(w *wire.RfWriter, p *Plan, o *Options, dest string, hostV2Below bool) {
 	c := &cgroupSetup{ns: p.CgroupNS, paths: p.CgroupPaths, hostOpts: p.CgroupOptions, hostV2Below: hostV2Below}
-	// CheckC made sure /sys/fs/cgroup can be read; without the host's
+	// Check made sure /sys/fs/cgroup can be read; without the host's
 	// options, a hierarchy is mounted by its name (as mountHierarchy does).
 	_ = c.load()
 	if c.pureV2 && c.v2Layout() != "empty" {
@@ -396,7 +295,7 @@ func compileSettings(w *wire.RfWriter, s *CSettings) {
 	}
 }
 
-// compileFinish: Finish's read-only root, masked and read-only paths and
+// compileFinish: the root's last steps: read-only root, masked and read-only paths and
 // final propagation.
 func compileFinish(w *wire.RfWriter, p *Plan) {
 	for _, i := range readonlyLaterMounts(p.Mounts) {

@@ -1,8 +1,6 @@
 package rootfs
 
 import (
-	"fmt"
-	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -59,14 +57,4 @@ func hostSourceSlot(srcs []HostSource, i int) uint32 {
 		}
 	}
 	return 0
-}
-
-// attachHostSource moves the detached clone fd onto dst (the Go builder's
-// twin of do_bind's move_mount in crootfs.c).
-func attachHostSource(fd int, dst *os.File) error {
-	err := unix.MoveMount(fd, "", int(dst.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
-	if err != nil {
-		return fmt.Errorf("move_mount of the source opened by the host: %w", err)
-	}
-	return nil
 }
