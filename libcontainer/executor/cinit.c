@@ -539,18 +539,32 @@ static void exec_process(struct cinit_plan *p, const char *path, int fifo)
 	berth_step(STEP_EXEC, errno, p->argv[0], NULL);
 }
 
-// send_ready says "ready", with the init's spans when the parent traces
-// (the Go init's "ready" carries them the same way).
-static void send_ready(void)
+// send_traced_ready is send_ready with the init's spans: its buffers are
+// on the stack only when the parent traces (a waiting init's stack pages
+// are its memory for as long as the container is created).
+static void __attribute__((noinline)) send_traced_ready(void)
 {
 	char spans[2048], ready[sizeof(spans) + 64];
 	int n;
-	berth_trace_point(POINT_INIT_PROCESS);
 	if (berth_trace_spans(spans, sizeof(spans)) > 0)
 		n = snprintf(ready, sizeof(ready), "{\"type\":\"" SYNC_READY "\",\"trace\":%s}", spans);
 	else
 		n = snprintf(ready, sizeof(ready), "{\"type\":\"" SYNC_READY "\"}");
 	if (write(berth_syncfd, ready, n) != n)
+		_exit(1); /* the parent gave up on us and reports why itself */
+}
+
+// send_ready says "ready", with the init's spans when the parent traces
+// (the Go init's "ready" carried them the same way).
+static void send_ready(void)
+{
+	static const char ready[] = "{\"type\":\"" SYNC_READY "\"}";
+	berth_trace_point(POINT_INIT_PROCESS);
+	if (berth_trace_active) {
+		send_traced_ready();
+		return;
+	}
+	if (write(berth_syncfd, ready, sizeof(ready) - 1) != (ssize_t)(sizeof(ready) - 1))
 		_exit(1); /* the parent gave up on us and reports why itself */
 }
 

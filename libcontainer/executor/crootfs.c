@@ -736,7 +736,7 @@ static void set_last_mount(struct build *b, int mnt)
 // rootfs/mount.go's remountExisting): a bind remount carries over the
 // per-mount flags the options do not mention; a filesystem remount gets
 // the flags and data as given.
-static void do_remount(struct build *b, struct wire_rec *r)
+static __attribute__((noinline)) void do_remount(struct build *b, struct wire_rec *r)
 {
 	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
 	const char *dest = wire_str(r), *source = wire_str(r);
@@ -758,7 +758,7 @@ static void do_remount(struct build *b, struct wire_rec *r)
 // do_copyup mounts a tmpfs on dest and copies what dest held into it
 // (rootfs/tmpcopyup.go; ccopyup.c copies), writable while it copies; the
 // per-mount flags of the options are applied after the copy.
-static void do_copyup(struct build *b, struct wire_rec *r)
+static __attribute__((noinline)) void do_copyup(struct build *b, struct wire_rec *r)
 {
 	unsigned long flags = wire_u64(r), set = wire_u64(r), clr = wire_u64(r);
 	const char *dest = wire_str(r), *source = wire_str(r);
@@ -1051,7 +1051,7 @@ static char *mountinfo(size_t *len, const char *why)
 // (rootfs/propagation.go's makeParentPrivate): pivot_root(2) and MS_MOVE
 // refuse a new root whose parent mount is shared, as it stays with a
 // shared or non-recursive rootfsPropagation.
-static void do_parent_private(const char *root)
+static __attribute__((noinline)) void do_parent_private(const char *root)
 {
 	size_t len;
 	char *buf = mountinfo(&len, "make the rootfs parent private");
@@ -1113,7 +1113,7 @@ static void hide_host_pseudofs(const char *root)
 // root mount is moved over "/" and chrooted into. The host's mounts stay
 // underneath, reachable only by escaping the chroot, which is why
 // pivot_root is the default.
-static void do_move_root(struct build *b)
+static __attribute__((noinline)) void do_move_root(struct build *b)
 {
 	hide_host_pseudofs(b->root_path);
 	if (chdir(b->root_path) < 0)
@@ -1130,7 +1130,7 @@ static void do_move_root(struct build *b)
 // do_chroot: without a mount namespace of its own there is no root to
 // build (mounting would change the runtime's own mount table): as runc
 // does, the process is only chrooted into the rootfs.
-static void do_chroot(const char *path)
+static __attribute__((noinline)) void do_chroot(const char *path)
 {
 	if (chroot(path) < 0)
 		rstep(STEP_RF_CHROOT_PATH, errno, path, NULL);
@@ -1237,7 +1237,7 @@ static int open_procfs(void)
 	return m;
 }
 
-static void do_sysctl(struct build *b, struct wire_rec *r)
+static __attribute__((noinline)) void do_sysctl(struct build *b, struct wire_rec *r)
 {
 	const char *path = wire_str(r), *value = wire_str(r);
 	struct open_how how = {

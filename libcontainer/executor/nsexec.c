@@ -365,6 +365,26 @@ static void reset_affinity(void)
 	sched_setaffinity(0, sizeof(all), &all); /* best effort, as runc */
 }
 
+// report_pid tells the parent the init's pid and exits. The init's
+// builders find the host's bind sources by these fd numbers, which the
+// clone shares; a tracing parent gets this stage's spans. Its buffers are
+// in a frame of their own, entered only after the clone: the stack pages
+// stage 0 touches before it are the init's too, for as long as it waits.
+static void __attribute__((noinline, noreturn)) report_pid(pid_t child)
+{
+	char spans[1024], msg[64 + 12 * BERTH_MAX_HOSTSRC + sizeof(spans)];
+	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d,\"hostsrc\":[", child);
+	for (int i = 0; i < berth_nhostsrc; i++)
+		n += snprintf(msg + n, sizeof(msg) - n, "%s%d", i ? "," : "", berth_hostsrc[i]);
+	if (berth_trace_spans(spans, sizeof(spans)) > 0)
+		n += snprintf(msg + n, sizeof(msg) - n, "],\"trace\":%s}", spans);
+	else
+		n += snprintf(msg + n, sizeof(msg) - n, "]}");
+	if (write(berth_syncfd, msg, n) != n)
+		berth_step(STEP_REPORT_PID, errno, NULL);
+	_exit(0);
+}
+
 void berth_nsexec(void)
 {
 	const char *env = getenv("_BERTH_INITPIPE");
@@ -452,17 +472,5 @@ void berth_nsexec(void)
 		_exit(1); /* not reached: cinit_run execs the process or fails */
 	}
 	berth_trace_point(POINT_STAGE0_CLONED);
-	// The Go builders find the host's bind sources by these fd numbers,
-	// which the clone shares. A tracing parent gets this stage's spans.
-	char spans[1024], msg[64 + 12 * BERTH_MAX_HOSTSRC + sizeof(spans)];
-	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d,\"hostsrc\":[", child);
-	for (int i = 0; i < berth_nhostsrc; i++)
-		n += snprintf(msg + n, sizeof(msg) - n, "%s%d", i ? "," : "", berth_hostsrc[i]);
-	if (berth_trace_spans(spans, sizeof(spans)) > 0)
-		n += snprintf(msg + n, sizeof(msg) - n, "],\"trace\":%s}", spans);
-	else
-		n += snprintf(msg + n, sizeof(msg) - n, "]}");
-	if (write(berth_syncfd, msg, n) != n)
-		berth_step(STEP_REPORT_PID, errno, NULL);
-	_exit(0);
+	report_pid(child);
 }
