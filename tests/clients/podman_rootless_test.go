@@ -213,15 +213,7 @@ func TestPodmanRootless(t *testing.T) {
 	})
 	t.Run("stop and rm", func(t *testing.T) {
 		name, _ := p.detached(t, p.runArgs(nil, "sh", "-c", `trap "exit 7" TERM; sleep 1000 & wait`)[1:]...)
-		mustSucceed(t, p.podman(t, "stop", "--time", "20", name))
-		code := strings.TrimSpace(mustSucceed(t, p.podman(t, "inspect", "--format", "{{.State.ExitCode}}", name)))
-		if code != "7" {
-			t.Errorf("exit code after podman stop %s, want 7 (the SIGTERM trap's)", code)
-		}
-		mustSucceed(t, p.podman(t, "rm", name))
-		if out := mustSucceed(t, p.podman(t, "ps", "-a", "--format", "{{.Names}}")); strings.Contains(out, name) {
-			t.Errorf("podman ps -a still lists %s after rm: %q", name, out)
-		}
+		stopAndRemove(t, p.podman, name)
 	})
 	t.Run("slirp4netns", func(t *testing.T) {
 		if _, err := exec.LookPath("slirp4netns"); err != nil {

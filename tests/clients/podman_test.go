@@ -101,15 +101,7 @@ func TestPodman(t *testing.T) {
 	})
 	t.Run("stop and rm", func(t *testing.T) {
 		name, _ := p.detached(t, nil, "sh", "-c", `trap "exit 7" TERM; sleep 1000 & wait`)
-		mustSucceed(t, p.podman(t, "stop", "--time", "20", name))
-		code := strings.TrimSpace(mustSucceed(t, p.podman(t, "inspect", "--format", "{{.State.ExitCode}}", name)))
-		if code != "7" {
-			t.Errorf("exit code after podman stop %s, want 7 (the SIGTERM trap's)", code)
-		}
-		mustSucceed(t, p.podman(t, "rm", name))
-		if out := mustSucceed(t, p.podman(t, "ps", "-a", "--format", "{{.Names}}")); strings.Contains(out, name) {
-			t.Errorf("podman ps -a still lists %s after rm: %q", name, out)
-		}
+		stopAndRemove(t, p.podman, name)
 	})
 	t.Run("memory and pids limits", func(t *testing.T) {
 		_, pid := p.detached(t, []string{"--memory", "64m", "--pids-limit", "50"}, "sleep", "1000")
@@ -173,4 +165,20 @@ func hasCapSysResource(t *testing.T) bool {
 		}
 	}
 	return false
+}
+
+// stopAndRemove: podman stop ends name with SIGTERM (its trap exits 7, the
+// code podman inspect must show) and rm leaves it out of ps -a; for root's
+// and a user's podman alike.
+func stopAndRemove(t *testing.T, podman func(*testing.T, ...string) result, name string) {
+	t.Helper()
+	mustSucceed(t, podman(t, "stop", "--time", "20", name))
+	code := strings.TrimSpace(mustSucceed(t, podman(t, "inspect", "--format", "{{.State.ExitCode}}", name)))
+	if code != "7" {
+		t.Errorf("exit code after podman stop %s, want 7 (the SIGTERM trap's)", code)
+	}
+	mustSucceed(t, podman(t, "rm", name))
+	if out := mustSucceed(t, podman(t, "ps", "-a", "--format", "{{.Names}}")); strings.Contains(out, name) {
+		t.Errorf("podman ps -a still lists %s after rm: %q", name, out)
+	}
 }
