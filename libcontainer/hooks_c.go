@@ -49,6 +49,13 @@ func createHooks(spec *specs.Spec) []byte {
 	return hookMessage("createContainer", spec.Hooks.CreateContainer, false)
 }
 
+// hasInitHooks: spec has hooks that run inside the container, which then
+// reads their state after hooks-done; nothing is rendered to say so.
+func hasInitHooks(spec *specs.Spec) bool {
+	h := spec.Hooks
+	return h != nil && len(h.CreateContainer)+len(h.StartContainer) > 0
+}
+
 func startHooks(spec *specs.Spec) []byte {
 	if spec.Hooks == nil || len(spec.Hooks.StartContainer) == 0 {
 		return nil

@@ -33,7 +33,7 @@ func rootfsInC(cfg *Config) *crootfsJob {
 			Cwd:         spec.Process.Cwd,
 			Bundle:      cfg.Bundle,
 			CreateHooks: createHooks(spec),
-			HookState:   createHooks(spec) != nil || startHooks(spec) != nil,
+			HookState:   hasInitHooks(spec),
 			OwnMounts:   cfg.NewNamespace(specs.MountNamespace),
 		},
 	}
